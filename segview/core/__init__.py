@@ -1,0 +1,1 @@
+"""Core data model: categories, segment maps, masks, views, palettes, rendering. No Qt, no torch."""

@@ -1,0 +1,85 @@
+"""The three views derived from one Annotation, so semantic, instance and panoptic never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from segview.core.categories import CategorySet
+from segview.core.masks import CroppedMask
+from segview.core.palette import RGB, instance_color, lut_from_colors
+from segview.core.segments import VOID, Annotation, Segment
+
+
+def category_lut(annotation: Annotation) -> np.ndarray:
+    """Lookup table segment id → category id (void stays 0)."""
+    size = max(annotation.segments, default=0) + 1
+    lut = np.zeros(size, dtype=np.uint32)
+    for sid, seg in annotation.segments.items():
+        lut[sid] = seg.category_id
+    return lut
+
+
+def semantic_view(annotation: Annotation) -> np.ndarray:
+    """Category id per pixel (0 = void): one lookup through the segment map."""
+    lut = category_lut(annotation)
+    dtype = np.uint16 if int(lut.max(initial=0)) <= np.iinfo(np.uint16).max else np.uint32
+    return lut.astype(dtype)[_clip_ids(annotation.segment_map, lut.size)]
+
+
+@dataclass(frozen=True)
+class InstanceMask:
+    """One thing segment as an instance: its id, description and bbox-cropped mask."""
+
+    segment_id: int
+    segment: Segment
+    mask: CroppedMask
+
+
+def instance_view(annotation: Annotation, categories: CategorySet) -> list[InstanceMask]:
+    """One mask per *thing* segment that has pixels, ordered by segment id."""
+    crops = annotation.crops()
+    return [
+        InstanceMask(sid, annotation.segments[sid], crops[sid])
+        for sid in sorted(crops)
+        if categories.is_thing(annotation.segments[sid].category_id)
+    ]
+
+
+def panoptic_view(annotation: Annotation) -> np.ndarray:
+    """The panoptic id map: the segment map itself (ids are the panoptic segment ids)."""
+    return annotation.segment_map
+
+
+def instance_id_map(annotation: Annotation, categories: CategorySet) -> np.ndarray:
+    """The segment map with stuff segments set to void (what the instance overlay shows)."""
+    keep = np.zeros(max(annotation.segments, default=0) + 1, dtype=bool)
+    for sid, seg in annotation.segments.items():
+        keep[sid] = categories.is_thing(seg.category_id)
+    ids = annotation.segment_map
+    return np.where(keep[_clip_ids(ids, keep.size)], ids, VOID).astype(ids.dtype)
+
+
+def segment_colors(annotation: Annotation, categories: CategorySet, things_only: bool = False) -> dict[int, RGB]:
+    """Colour per segment id: things get distinct instance colours, stuff its class colour."""
+    colors: dict[int, RGB] = {}
+    for sid, seg in annotation.segments.items():
+        base = categories.color_of(seg.category_id)
+        if categories.is_thing(seg.category_id):
+            colors[sid] = instance_color(sid, base)
+        elif not things_only:
+            colors[sid] = base
+    return colors
+
+
+def segment_lut(annotation: Annotation, categories: CategorySet, things_only: bool = False) -> np.ndarray:
+    """RGBA lookup table indexed by segment id for the instance or panoptic overlay."""
+    return lut_from_colors(segment_colors(annotation, categories, things_only))
+
+
+def _clip_ids(ids: np.ndarray, size: int) -> np.ndarray:
+    """Ids beyond a lookup table's end (unknown segments) read as void instead of crashing."""
+    if ids.size and int(ids.max()) >= size:
+        return np.where(ids < size, ids, VOID)
+    return ids

@@ -1,0 +1,67 @@
+"""Atomic writes: write to a temporary file beside the target, fsync, then rename into place.
+
+A crash or a full disk leaves either the old file or the new one, never a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from segview.errors import WriteError
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file for writing; on a clean exit it replaces ``path``, else it is removed."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise WriteError(_describe(exc, target)) from exc
+    tmp = Path(tmp_name)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(_describe(exc, target)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes atomically."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def atomic_write_with(path: str | os.PathLike, writer: Callable[[IO], None]) -> None:
+    """Let ``writer`` fill a binary handle (e.g. ``Image.save``), then rename into place."""
+    with atomic_open(path, "wb") as handle:
+        writer(handle)
+
+
+def _describe(exc: OSError, target: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"The disk is full: could not write {target}. Free some space and try again; nothing was changed."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"Permission denied writing {target}. Choose a folder you can write to."
+    return f"Could not write {target}: {exc.strerror or exc}. Nothing was changed."
