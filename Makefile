@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/segview $(ARGS)
+	$(BIN)/segview $(if $(ARGS),$(ARGS),--help)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check segview tests bench
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -95,7 +95,7 @@ class CategorySet:
         """RGBA lookup table indexed by category id (0 = void, transparent)."""
         return lut_from_colors({c.id: self.color_of(c.id) for c in self._items}, alpha)
 
-    def renumbered(self, base: int = 1) -> tuple[CategorySet, dict[int, int]]:
-        """Contiguous ids starting at ``base`` in display order, and the old → new id map."""
+    def renumbered(self, base: int = 1) -> tuple[list[Category], dict[int, int]]:
+        """For export: the categories with contiguous ids from ``base`` (0 allowed), and old → new ids."""
         mapping = {c.id: base + i for i, c in enumerate(self._items)}
-        return CategorySet(replace(c, id=mapping[c.id]) for c in self._items), mapping
+        return [replace(c, id=mapping[c.id]) for c in self._items], mapping

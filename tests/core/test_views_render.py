@@ -1,0 +1,93 @@
+import numpy as np
+
+from segview.core import views
+from segview.core.render import OverlayMode, boundaries, render_overlay
+from segview.core.segments import Annotation, Segment
+from tests.factories import make_categories, random_annotation
+
+
+def _scene():
+    cats = make_categories()
+    ann = Annotation(8, 8)
+    sky = np.zeros((8, 8), bool)
+    sky[:4] = True
+    person = np.zeros((8, 8), bool)
+    person[2:6, 2:4] = True
+    car = np.zeros((8, 8), bool)
+    car[5:7, 5:8] = True
+    ids = [ann.add(person, Segment(1)), ann.add(car, Segment(2))]
+    ids.append(ann.add(sky, Segment(4), overwrite=False))
+    ids.append(ann.add(~sky, Segment(5), overwrite=False))
+    return cats, ann, ids
+
+
+def test_three_views_agree():
+    cats, ann, (person, car, sky, road) = _scene()
+    semantic = views.semantic_view(ann)
+    assert semantic[3, 2] == 1 and semantic[0, 0] == 4 and semantic[7, 0] == 5 and semantic[6, 6] == 2
+    instances = views.instance_view(ann, cats)
+    assert [i.segment_id for i in instances] == [person, car]
+    for inst in instances:
+        full = inst.mask.to_full(8, 8)
+        assert np.array_equal(full, ann.segment_map == inst.segment_id)
+        assert np.all(semantic[full] == inst.segment.category_id)
+    assert views.panoptic_view(ann) is ann.segment_map
+    instance_ids = views.instance_id_map(ann, cats)
+    assert set(np.unique(instance_ids)) == {0, person, car}
+
+
+def test_semantic_view_of_random_annotations_matches_per_segment_lookup():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        ann = random_annotation(rng, 40, 50)
+        semantic = views.semantic_view(ann)
+        for sid, seg in ann.segments.items():
+            assert np.all(semantic[ann.segment_map == sid] == seg.category_id)
+        assert np.all(semantic[ann.segment_map == 0] == 0)
+
+
+def test_unknown_segment_ids_render_as_void():
+    ann = Annotation(2, 2)
+    ann.add(np.ones((2, 2), bool), Segment(1))
+    ann.segment_map[0, 0] = 40
+    assert views.semantic_view(ann)[0, 0] == 0
+
+
+def test_segment_colours_things_distinct_stuff_by_class():
+    cats, ann, (person, car, sky, road) = _scene()
+    colors = views.segment_colors(ann, cats)
+    assert colors[sky] == cats.color_of(4)
+    assert colors[person] != colors[car]
+    assert set(views.segment_colors(ann, cats, things_only=True)) == {person, car}
+
+
+def test_render_fill_outline_both():
+    cats, ann, (person, *_rest) = _scene()
+    lut = views.segment_lut(ann, cats)
+    labels = views.panoptic_view(ann)
+    fill = render_overlay(labels, lut, OverlayMode.FILL)
+    assert fill.shape == (8, 8, 4) and fill.dtype == np.uint8
+    assert tuple(fill[3, 2, :3]) == tuple(lut[person, :3]) and fill[3, 2, 3] == 255
+    outline = render_overlay(labels, lut, OverlayMode.OUTLINE)
+    edge = boundaries(labels)
+    assert np.all(outline[..., 3][edge] == 255) and np.all(outline[..., 3][~edge] == 0)
+    both = render_overlay(labels, lut, OverlayMode.BOTH, fill_alpha=64)
+    assert np.all(both[..., 3][edge] == 255) and np.all(both[..., 3][~edge & (labels > 0)] == 64)
+    faded = render_overlay(labels, lut, OverlayMode.FILL, fill_alpha=128)
+    assert faded[3, 2, 3] == 128
+
+
+def test_boundaries_width_and_void():
+    labels = np.zeros((7, 7), np.uint16)
+    labels[1:6, 1:6] = 1
+    one = boundaries(labels, 1)
+    assert one.sum() == 16 and not one[3, 3] and not one[0, 0]
+    two = boundaries(labels, 2)
+    assert two.sum() == 24 and not two[3, 3]
+
+
+def test_render_tolerates_short_lut():
+    labels = np.array([[0, 1, 9]], np.uint16)
+    lut = np.array([[0, 0, 0, 0], [10, 20, 30, 255]], np.uint8)
+    out = render_overlay(labels, lut)
+    assert out[0, 2, 3] == 0 and out[0, 1, 3] == 255

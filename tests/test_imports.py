@@ -1,0 +1,23 @@
+"""Importing segview and running its format commands must not import torch or Qt."""
+
+import subprocess
+import sys
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_import_segview_is_light():
+    loaded = _modules_after("import segview, segview.cli, segview.core.views, segview.core.render, segview.io.detect")
+    assert "torch" not in loaded
+    assert "PySide6" not in loaded
+
+
+def test_cli_help_does_not_import_torch():
+    loaded = _modules_after("from segview.cli import build_parser; build_parser().format_help()")
+    assert "torch" not in loaded and "PySide6" not in loaded
