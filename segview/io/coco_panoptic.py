@@ -1,0 +1,537 @@
+"""COCO panoptic (panopticapi / Detectron2): one JSON plus one RGB PNG per image.
+
+In the PNGs a pixel's segment id is ``R + 256·G + 256²·B`` (panopticapi's code; its docstring says
+otherwise). Real files use large RGB-derived ids; on load they are relabelled to compact ids 1..N in
+``segments_info`` order, because segview's lookup-table views need compact ids.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, NoReturn
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from segview.core.categories import Category, CategorySet
+from segview.core.dataset import Dataset, ImageRecord
+from segview.core.palette import parse_color
+from segview.core.report import Report
+from segview.core.segments import VOID, Annotation, Segment, Source
+from segview.errors import FormatError, ImageReadError
+from segview.io.atomic import atomic_write_text, atomic_write_with
+from segview.io.images import read_image_size
+
+MAX_SEGMENT_ID = (1 << 24) - 1
+"""The largest id an RGB pixel can hold."""
+
+
+def rgb2id(rgb: np.ndarray) -> np.ndarray:
+    """Segment ids (uint32) of an (..., 3) RGB array: ``R + 256·G + 256²·B``."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim == 0 or rgb.shape[-1] != 3:
+        raise ValueError(f"expected an (..., 3) RGB array, got shape {rgb.shape}")
+    rgb = rgb.astype(np.uint32)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+
+
+def id2rgb(ids: np.ndarray | int) -> np.ndarray:
+    """The (..., 3) uint8 RGB encoding of segment ids in 0 .. 2²⁴-1 (inverse of :func:`rgb2id`)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) > MAX_SEGMENT_ID):
+        raise ValueError(f"segment ids must lie in 0..{MAX_SEGMENT_ID} to be encoded as RGB")
+    return np.stack([ids % 256, (ids // 256) % 256, ids // 65536], axis=-1).astype(np.uint8)
+
+
+# --- reading JSON with errors that name the file and the JSON path -----------------------------------
+
+_REQUIRED = object()
+
+
+class JsonReader:
+    """Typed access to a parsed JSON document; every problem is a FormatError naming file and JSON path."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def load(self) -> Any:
+        """Parse the file; a missing or malformed file is a FormatError."""
+        try:
+            return json.loads(self.file.read_bytes())
+        except FileNotFoundError:
+            raise FormatError(f"{self.file} does not exist. Check the path.") from None
+        except OSError as exc:
+            raise FormatError(f"Could not read {self.file}: {exc.strerror or exc}.") from exc
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"{self.file} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+                "Fix or re-export the file."
+            ) from exc
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise FormatError(
+                f"{self.file} is not a UTF-8 JSON document ({exc}). Re-export the file."
+            ) from exc
+
+    def fail(self, path: str, problem: str) -> NoReturn:
+        where = path or "the document"
+        raise FormatError(
+            f"{self.file}: {where} {problem}. Fix the file (or re-export it) and load it again."
+        )
+
+    def check(self, value: Any, path: str, kind: str) -> Any:
+        """``value`` as ``kind``: 'dict', 'list', 'str', 'int', 'number' or 'flag' (0/1/true/false)."""
+        if kind == "dict" and isinstance(value, dict):
+            return value
+        if kind == "list" and isinstance(value, list):
+            return value
+        if kind == "str" and isinstance(value, str):
+            return value
+        if kind == "flag" and (isinstance(value, bool) or (type(value) is int and value in (0, 1))):
+            return bool(value)
+        if not isinstance(value, bool) and isinstance(value, (int, float)):
+            if kind == "number" and math.isfinite(value):
+                return value
+            if kind == "int" and (isinstance(value, int) or (math.isfinite(value) and value.is_integer())):
+                return int(value)
+        expected = {
+            "dict": "an object",
+            "list": "a list",
+            "str": "a string",
+            "int": "an integer",
+            "number": "a finite number",
+            "flag": "0, 1, true or false",
+        }[kind]
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        self.fail(path, f"must be {expected}, not {type(value).__name__} {shown}")
+
+    def get(self, obj: dict, path: str, key: str, kind: str, default: Any = _REQUIRED) -> Any:
+        """``obj[key]`` checked as ``kind``; ``path`` is the JSON path of ``obj``."""
+        where = f"{path}.{key}" if path else key
+        if key not in obj:
+            if default is _REQUIRED:
+                self.fail(where, "is missing")
+            return default
+        return self.check(obj[key], where, kind)
+
+    def items(self, obj: dict, path: str, key: str, kind: str = "dict") -> list[tuple[str, Any]]:
+        """The entries of the list ``obj[key]`` with their JSON paths, each checked as ``kind``."""
+        where = f"{path}.{key}" if path else key
+        return [
+            (f"{where}[{i}]", self.check(v, f"{where}[{i}]", kind))
+            for i, v in enumerate(self.get(obj, path, key, "list"))
+        ]
+
+
+def read_categories(reader: JsonReader, entries: Sequence[tuple[str, Any]]) -> CategorySet:
+    """Categories from JSON objects {id, name, isthing?, color?, supercategory?} (isthing defaults to 1)."""
+    categories = CategorySet()
+    for path, item in entries:
+        item = reader.check(item, path, "dict")
+        category_id = reader.get(item, path, "id", "int")
+        name = reader.get(item, path, "name", "str")
+        isthing = reader.get(item, path, "isthing", "flag", True)
+        supercategory = reader.get(item, path, "supercategory", "str", "")
+        color = None
+        if "color" in item:
+            raw = item["color"]
+            if isinstance(raw, list):
+                raw = [reader.check(c, f"{path}.color[{i}]", "int") for i, c in enumerate(raw)]
+            try:
+                color = parse_color(raw)
+            except ValueError as exc:
+                reader.fail(f"{path}.color", f"is not a colour: {exc}")
+        try:
+            categories.add(Category(category_id, name, isthing, color, supercategory))
+        except ValueError as exc:
+            reader.fail(path, f"is not a valid category: {exc}")
+    return categories
+
+
+def category_json(category: Category) -> dict:
+    """A category as a JSON object (panoptic style: isthing 0/1, colour [r, g, b])."""
+    return {
+        "id": category.id,
+        "name": category.name,
+        "supercategory": category.supercategory,
+        "isthing": int(category.isthing),
+        "color": list(category.color or ()),
+    }
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SegmentInfo:
+    path: str
+    id: int
+    category_id: int
+    iscrowd: bool
+    area: float | None
+    bbox: list[float] | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class _AnnotationEntry:
+    path: str
+    image_id: int
+    file_name: str
+    segments: list[_SegmentInfo]
+
+
+def _regions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Distinct ids, the index of each pixel's id among them, pixel counts and bounding slices."""
+    values, index = np.unique(ids.ravel(), return_inverse=True)
+    index = index.reshape(ids.shape)
+    counts = np.bincount(index.ravel(), minlength=values.size)
+    slices = ndimage.find_objects(index + 1, max_label=values.size)
+    return values, index, counts, slices
+
+
+def _bbox_of(slices: tuple[slice, slice]) -> list[int]:
+    rows, cols = slices
+    return [cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start]
+
+
+def _parse(
+    reader: JsonReader, doc: Any
+) -> tuple[CategorySet, list[tuple[str, ImageRecord]], list[_AnnotationEntry]]:
+    doc = reader.check(doc, "", "dict")
+    categories = read_categories(reader, reader.items(doc, "", "categories"))
+    images = []
+    for path, item in reader.items(doc, "", "images"):
+        width, height = reader.get(item, path, "width", "int"), reader.get(item, path, "height", "int")
+        if width <= 0 or height <= 0:
+            reader.fail(path, f"has a size of {width}×{height}; width and height must be positive")
+        images.append(
+            (
+                path,
+                ImageRecord(
+                    reader.get(item, path, "id", "int"),
+                    reader.get(item, path, "file_name", "str"),
+                    width,
+                    height,
+                ),
+            )
+        )
+    annotations = []
+    for path, item in reader.items(doc, "", "annotations"):
+        infos = []
+        for info_path, info in reader.items(item, path, "segments_info"):
+            bbox = reader.get(info, info_path, "bbox", "list", None)
+            if bbox is not None:
+                if len(bbox) != 4:
+                    reader.fail(f"{info_path}.bbox", f"must be [x, y, w, h], not {len(bbox)} numbers")
+                bbox = [reader.check(v, f"{info_path}.bbox[{i}]", "number") for i, v in enumerate(bbox)]
+            infos.append(
+                _SegmentInfo(
+                    info_path,
+                    reader.get(info, info_path, "id", "int"),
+                    reader.get(info, info_path, "category_id", "int"),
+                    reader.get(info, info_path, "iscrowd", "flag", False),
+                    reader.get(info, info_path, "area", "number", None),
+                    bbox,
+                    reader.get(info, info_path, "score", "number", None),
+                )
+            )
+        annotations.append(
+            _AnnotationEntry(
+                path,
+                reader.get(item, path, "image_id", "int"),
+                reader.get(item, path, "file_name", "str"),
+                infos,
+            )
+        )
+    return categories, images, annotations
+
+
+def _read_png(path: Path, image: str, report: Report) -> np.ndarray | None:
+    """The (h, w, 3) uint8 array of a panoptic PNG, or None with an error in the report."""
+    try:
+        if not path.is_file():
+            report.error(f"panoptic PNG {path} is missing; the image has no annotation", image)
+            return None
+        with Image.open(path) as png:
+            if png.mode not in ("RGB", "RGBA"):
+                report.error(
+                    f"panoptic PNG {path} is of mode {png.mode}, not RGB; the image has no annotation", image
+                )
+                return None
+            return np.asarray(png.convert("RGB"))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        report.error(f"panoptic PNG {path} cannot be read ({exc}); the image has no annotation", image)
+        return None
+
+
+def _decode(
+    entry: _AnnotationEntry, record: ImageRecord, rgb: np.ndarray, categories: CategorySet, report: Report
+) -> Annotation:
+    """The annotation of one PNG: ids relabelled 1..N in segments_info order, every mismatch reported."""
+    name = record.file_name
+    values, index, counts, slices = _regions(rgb2id(rgb))
+    position = {int(v): k for k, v in enumerate(values)}
+    lut = np.zeros(values.size, dtype=np.uint32)
+    segments: dict[int, Segment] = {}
+    described: set[int] = set()
+    for info in entry.segments:
+        item = f"{info.path} (segment {info.id})"
+        if not 0 < info.id <= MAX_SEGMENT_ID:
+            report.error(
+                f"segment id {info.id} cannot be stored in an RGB PNG (1..{MAX_SEGMENT_ID}); left out",
+                name,
+                item,
+            )
+            continue
+        if info.id in described:
+            report.error(f"segment id {info.id} is described twice; the later entry is ignored", name, item)
+            continue
+        described.add(info.id)
+        category = categories.get(info.category_id)
+        if category is None:
+            report.error(
+                f"unknown category_id {info.category_id}; the segment is left out, its pixels are void",
+                name,
+                item,
+            )
+            continue
+        k = position.get(info.id)
+        if k is None:
+            report.error(f"segment id {info.id} has no pixels in {entry.file_name}; left out", name, item)
+            continue
+        if info.area is not None and info.area != counts[k]:
+            report.error(f"area is {info.area:g} but the mask has {counts[k]} pixels", name, item)
+        box = _bbox_of(slices[k])
+        if info.bbox is not None and not np.allclose(info.bbox, box, rtol=0, atol=1e-6):
+            report.error(f"bbox is {info.bbox} but the mask's box is {box}", name, item)
+        if info.iscrowd and not category.isthing:
+            report.warning(f"iscrowd is set on stuff class {category.name!r}", name, item)
+        compact = len(segments) + 1
+        lut[k] = compact
+        source = Source.PERSON if info.score is None else Source.MODEL
+        segments[compact] = Segment(info.category_id, info.iscrowd, info.score, source)
+    orphans = [int(v) for v in values if v != VOID and int(v) not in described]
+    if orphans:
+        shown = ", ".join(map(str, orphans[:10])) + (" ..." if len(orphans) > 10 else "")
+        pixels = int(sum(counts[position[v]] for v in orphans))
+        report.error(
+            f"{len(orphans)} id(s) in {entry.file_name} have no segments_info entry ({shown}); "
+            f"their {pixels} pixels are void",
+            name,
+            entry.path,
+        )
+    dtype = np.uint16 if len(segments) <= np.iinfo(np.uint16).max else np.uint32
+    return Annotation(record.height, record.width, lut.astype(dtype)[index], segments)
+
+
+def _check_image(root: Path, record: ImageRecord, report: Report) -> None:
+    try:
+        size = read_image_size(root / record.file_name)
+    except (ImageReadError, OSError, ValueError, SyntaxError) as exc:
+        report.error(str(exc), record.file_name)
+        return
+    if size != (record.width, record.height):
+        report.error(
+            f"the image file is {size[0]}×{size[1]} but the JSON says {record.width}×{record.height}",
+            record.file_name,
+        )
+
+
+def default_png_dir(json_path: Path) -> Path:
+    """The PNG folder beside a panoptic JSON: its path without the suffix (panoptic_val2017.json →
+    panoptic_val2017/), or with ``_png`` appended when the JSON path has no suffix."""
+    return json_path.with_suffix("") if json_path.suffix else json_path.with_name(json_path.name + "_png")
+
+
+def load_coco_panoptic(
+    json_path: str | os.PathLike,
+    png_dir: str | os.PathLike | None = None,
+    image_root: str | os.PathLike | None = None,
+    *,
+    check_images: bool = True,
+) -> tuple[Dataset, Report]:
+    """Read a COCO panoptic JSON and its PNGs; every inconsistency found is an issue in the report.
+
+    ``png_dir`` defaults to the JSON path without its suffix, ``image_root`` to the JSON's folder.
+    A malformed document raises :class:`FormatError` naming the file and the JSON path.
+    """
+    json_path = Path(json_path)
+    png_dir = default_png_dir(json_path) if png_dir is None else Path(png_dir)
+    image_root = json_path.parent if image_root is None else Path(image_root)
+    reader = JsonReader(json_path)
+    categories, image_entries, annotations = _parse(reader, reader.load())
+    report = Report()
+    records: dict[int, ImageRecord] = {}
+    for path, record in image_entries:
+        if record.id in records:
+            report.error(f"image id {record.id} is used twice; this entry is ignored", record.file_name, path)
+        else:
+            records[record.id] = record
+    annotated: set[int] = set()
+    for entry in annotations:
+        record = records.get(entry.image_id)
+        if record is None:
+            report.error(
+                f"annotation for image id {entry.image_id}, which is not in 'images'; ignored",
+                entry.file_name,
+                entry.path,
+            )
+            continue
+        if entry.image_id in annotated:
+            report.error(
+                f"a second annotation for image id {entry.image_id}; ignored", record.file_name, entry.path
+            )
+            continue
+        annotated.add(entry.image_id)
+        rgb = _read_png(png_dir / entry.file_name, record.file_name, report)
+        if rgb is None:
+            continue
+        if rgb.shape[:2] != (record.height, record.width):
+            report.error(
+                f"panoptic PNG {entry.file_name} is {rgb.shape[1]}×{rgb.shape[0]} but the image is "
+                f"{record.width}×{record.height}; the image has no annotation",
+                record.file_name,
+                entry.path,
+            )
+            continue
+        record.annotation = _decode(entry, record, rgb, categories, report)
+    for record in records.values():
+        if record.id not in annotated:
+            report.warning("the image has no annotation", record.file_name)
+        if check_images:
+            _check_image(image_root, record, report)
+    return Dataset(categories, list(records.values()), image_root), report
+
+
+# --- saving --------------------------------------------------------------------------------------------
+
+
+def export_categories(
+    categories: CategorySet, base: int | None, minimum: int, report: Report
+) -> tuple[list[Category], dict[int, int]] | None:
+    """The categories to write and the old → new id map: ids kept (``base`` None) or renumbered from
+    ``base``; a base under ``minimum`` is a report error (None returned, nothing is to be written)."""
+    if base is None:
+        return list(categories), {c.id: c.id for c in categories}
+    if base < minimum:
+        report.error(
+            f"category_id_base {base} is too small for this format: use {minimum} or more; nothing written"
+        )
+        return None
+    return categories.renumbered(base)
+
+
+def png_name(record: ImageRecord) -> str:
+    """The mask file of an image: its relative path with ``.png``; unsafe paths are flattened to the name."""
+    path = PurePosixPath(record.file_name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts:
+        path = PurePosixPath(path.name)
+    if not path.name:
+        path = PurePosixPath(f"image_{record.id}")
+    return str(path.with_suffix(".png"))
+
+
+def write_png(path: Path, image: Image.Image) -> None:
+    """Save a Pillow image as PNG atomically."""
+    atomic_write_with(path, lambda handle: image.save(handle, format="PNG"))
+
+
+def _encode(
+    ann: Annotation, name: str, mapping: dict[int, int], report: Report
+) -> tuple[np.ndarray, list[dict]]:
+    """The RGB PNG and segments_info of one annotation; what cannot be written is reported."""
+    values, index, counts, slices = _regions(ann.segment_map)
+    position = {int(v): k for k, v in enumerate(values)}
+    out = np.zeros(values.size, dtype=np.uint32)
+    infos = []
+    for sid in sorted(ann.segments):
+        segment = ann.segments[sid]
+        item = f"segment {sid}"
+        k = position.get(sid)
+        if k is None:
+            report.info("the segment has no pixels; left out", name, item)
+        elif sid > MAX_SEGMENT_ID:
+            report.error(
+                f"segment id {sid} does not fit in 24 bits (RGB); left out, its pixels are void", name, item
+            )
+        elif segment.category_id not in mapping:
+            report.error(
+                f"unknown category id {segment.category_id}; left out, its pixels are void", name, item
+            )
+        else:
+            out[k] = sid
+            info = {
+                "id": sid,
+                "category_id": mapping[segment.category_id],
+                "area": int(counts[k]),
+                "bbox": _bbox_of(slices[k]),
+                "iscrowd": int(segment.iscrowd),
+            }
+            if segment.score is not None:
+                info["score"] = float(segment.score)
+            infos.append(info)
+    unknown = [int(v) for v in values if v != VOID and int(v) not in ann.segments]
+    if unknown:
+        report.error(
+            f"pixels painted with id(s) {unknown[:10]} that no segment describes are written as void", name
+        )
+    return id2rgb(out[index]), infos
+
+
+def save_coco_panoptic(
+    dataset: Dataset,
+    json_path: str | os.PathLike,
+    png_dir: str | os.PathLike | None = None,
+    *,
+    category_id_base: int | None = None,
+) -> Report:
+    """Write a COCO panoptic JSON and one RGB PNG per annotated image (PNGs first, the JSON last).
+
+    ``png_dir`` defaults to the JSON path without its suffix; PNGs keep the images' subfolders.
+    ``category_id_base`` None keeps category ids; an int renumbers them contiguously from that base.
+    """
+    json_path = Path(json_path)
+    png_dir = default_png_dir(json_path) if png_dir is None else Path(png_dir)
+    report = Report()
+    exported = export_categories(dataset.categories, category_id_base, 0, report)
+    if exported is None:
+        return report
+    categories, mapping = exported
+    images, annotations = [], []
+    seen_ids: set[int] = set()
+    written: dict[str, str] = {}
+    for record in dataset.images:
+        if record.id in seen_ids:
+            report.error(f"image id {record.id} is used twice; this image is left out", record.file_name)
+            continue
+        seen_ids.add(record.id)
+        images.append(
+            {"id": record.id, "file_name": record.file_name, "width": record.width, "height": record.height}
+        )
+        if record.annotation is None:
+            report.info("the image has no annotation; it is listed without one", record.file_name)
+            continue
+        name = png_name(record)
+        if name in written:
+            report.error(
+                f"its PNG name {name} is already used by {written[name]}; the annotation is left out",
+                record.file_name,
+            )
+            continue
+        written[name] = record.file_name
+        rgb, infos = _encode(record.annotation, record.file_name, mapping, report)
+        write_png(png_dir / name, Image.fromarray(rgb))
+        annotations.append({"image_id": record.id, "file_name": name, "segments_info": infos})
+    document = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [category_json(c) for c in categories],
+    }
+    atomic_write_text(json_path, json.dumps(document))
+    return report

@@ -1,0 +1,281 @@
+"""Semantic PNG masks: one single-channel PNG per image holding the category id per pixel (0 = void).
+
+A folder of masks carries its class list as ``classes.json`` (list of {id, name, isthing, color,
+supercategory}) and ``classes.txt`` (one "id name" per line). Semantic masks have no instances: on load,
+each connected component of a thing class becomes one instance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from segview.core.categories import Category, CategorySet
+from segview.core.dataset import Dataset, ImageRecord
+from segview.core.report import Report
+from segview.core.segments import VOID, Annotation, Segment
+from segview.errors import FormatError, ImageReadError
+from segview.io.atomic import atomic_write_text
+from segview.io.coco_panoptic import (
+    JsonReader,
+    category_json,
+    export_categories,
+    png_name,
+    read_categories,
+    write_png,
+)
+from segview.io.images import is_image_file, read_image_size
+
+CLASSES_JSON = "classes.json"
+CLASSES_TXT = "classes.txt"
+_DTYPES = {"uint8": np.uint8, "uint16": np.uint16}
+_LABEL_MODES = ("L", "P", "I", "I;16", "I;16B", "I;16L")
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _label_lut(annotation: Annotation, mapping: dict[int, int], name: str, report: Report) -> np.ndarray:
+    """Lookup table segment id → written class id; segments of unknown categories are void (reported)."""
+    lut = np.zeros(max(annotation.segments, default=0) + 1, dtype=np.uint32)
+    unknown: dict[int, int] = {}
+    for sid, segment in annotation.segments.items():
+        if segment.category_id in mapping:
+            lut[sid] = mapping[segment.category_id]
+        else:
+            unknown[segment.category_id] = unknown.get(segment.category_id, 0) + 1
+    for category_id, count in sorted(unknown.items()):
+        report.error(f"{count} segment(s) of unknown category id {category_id} are written as void", name)
+    stray = annotation.unknown_ids()
+    if stray:
+        report.error(
+            f"pixels painted with id(s) {sorted(stray)[:10]} that no segment describes are written as void",
+            name,
+        )
+    return lut
+
+
+def save_semantic_png(
+    dataset: Dataset,
+    out_dir: str | os.PathLike,
+    *,
+    dtype: str = "auto",
+    palette: bool = False,
+    category_id_base: int | None = None,
+) -> Report:
+    """Write one class-id PNG per annotated image (image stem + ``.png``) plus classes.json and classes.txt.
+
+    ``dtype`` "auto" writes uint8 when every category id fits and uint16 otherwise; "uint8" or "uint16"
+    force it (an image whose ids do not fit is reported and not written). ``palette=True`` writes 8-bit
+    palette PNGs whose colours are the category colours. ``category_id_base`` None keeps category ids;
+    an int renumbers them contiguously from that base.
+    """
+    if dtype not in ("auto", *_DTYPES):
+        raise ValueError(f"dtype must be 'auto', 'uint8' or 'uint16', not {dtype!r}")
+    if palette and dtype == "uint16":
+        raise ValueError("palette PNGs are 8-bit: use dtype='uint8' or 'auto' with palette=True")
+    out_dir = Path(out_dir)
+    report = Report()
+    exported = export_categories(dataset.categories, category_id_base, 1, report)  # class 0 is void
+    if exported is None:
+        return report
+    categories, mapping = exported
+    if dtype == "auto":
+        dtype = "uint8" if palette or max(mapping.values(), default=0) <= 255 else "uint16"
+    limit = int(np.iinfo(_DTYPES[dtype]).max)
+    colors = np.zeros((256, 3), dtype=np.uint8)
+    for category in categories:
+        if category.id <= 255:
+            colors[category.id] = category.color
+    written: dict[str, str] = {}
+    for record in dataset.images:
+        name = record.file_name
+        if record.annotation is None:
+            report.info("the image has no annotation; no mask written", name)
+            continue
+        target = png_name(record)
+        if target in written:
+            report.error(
+                f"its mask name {target} is already used by {written[target]}; no mask written", name
+            )
+            continue
+        lut = _label_lut(record.annotation, mapping, name, report)
+        ids = record.annotation.segment_map
+        if ids.size and int(ids.max()) >= lut.size:
+            ids = np.where(ids < lut.size, ids, VOID)
+        labels = lut[ids]
+        if labels.size and int(labels.max()) > limit:
+            report.error(
+                f"class ids up to {int(labels.max())} do not fit in {dtype}; no mask written "
+                "(use dtype='auto' or category_id_base=1)",
+                name,
+            )
+            continue
+        written[target] = name
+        image = Image.fromarray(labels.astype(_DTYPES[dtype]))
+        if palette:
+            image = Image.frombytes("P", image.size, image.tobytes())
+            image.putpalette(colors.ravel().tolist())
+        write_png(out_dir / target, image)
+    atomic_write_text(out_dir / CLASSES_JSON, json.dumps([category_json(c) for c in categories], indent=1))
+    atomic_write_text(out_dir / CLASSES_TXT, "".join(f"{c.id} {c.name}\n" for c in categories))
+    return report
+
+
+def _read_classes(mask_dir: Path, report: Report) -> CategorySet:
+    """The class list of a mask folder: classes.json, else classes.txt (all stuff), else a FormatError."""
+    json_path, txt_path = mask_dir / CLASSES_JSON, mask_dir / CLASSES_TXT
+    if json_path.is_file():
+        reader = JsonReader(json_path)
+        entries = reader.check(reader.load(), "", "list")
+        return read_categories(reader, [(f"[{i}]", item) for i, item in enumerate(entries)])
+    if not txt_path.is_file():
+        raise FormatError(
+            f"{mask_dir} has no {CLASSES_JSON} or {CLASSES_TXT}, so its class ids have no names. "
+            f"Add a {CLASSES_TXT} with one 'id name' line per class."
+        )
+    categories = CategorySet()
+    try:
+        lines = txt_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"Could not read {txt_path} as UTF-8 text ({exc}).") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        try:
+            categories.add(Category(int(parts[0]), parts[1].strip(), isthing=False))
+        except (ValueError, IndexError) as exc:
+            raise FormatError(
+                f"{txt_path}, line {number}: {line.strip()!r} is not 'id name' with a unique positive id and "
+                f"a unique name ({exc}). Fix the line."
+            ) from exc
+    report.info(
+        f"{CLASSES_TXT} has no thing/stuff flags: every class is read as stuff "
+        f"(write a {CLASSES_JSON} with isthing to get instances)"
+    )
+    return categories
+
+
+def _image_index(image_root: Path, masks: list[Path]) -> dict[str, list[str]]:
+    """Image files under ``image_root`` (the masks themselves excepted) by relative path without suffix."""
+    index: dict[str, list[str]] = {}
+    skip = {mask.resolve() for mask in masks}
+    for path in sorted(image_root.rglob("*")):
+        if is_image_file(path) and path.is_file() and path.resolve() not in skip:
+            rel = path.relative_to(image_root).as_posix()
+            index.setdefault(rel.rsplit(".", 1)[0], []).append(rel)
+    return index
+
+
+def _read_mask(path: Path, name: str, report: Report) -> np.ndarray | None:
+    """The class ids of a mask PNG as int64, or None with an error in the report."""
+    try:
+        with Image.open(path) as png:
+            if png.mode not in _LABEL_MODES:
+                report.error(
+                    f"mask {path} is of mode {png.mode}, not a single-channel class-id PNG; "
+                    "the image has no annotation",
+                    name,
+                )
+                return None
+            return np.asarray(png).astype(np.int64)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        report.error(f"mask {path} cannot be read ({exc}); the image has no annotation", name)
+        return None
+
+
+def _annotation(labels: np.ndarray, categories: CategorySet, name: str, report: Report) -> Annotation:
+    """Stuff classes become one segment each, every connected component of a thing class one instance."""
+    segment_map = np.zeros(labels.shape, dtype=np.uint32)
+    segments: dict[int, Segment] = {}
+    values, index = np.unique(labels, return_inverse=True)
+    index = index.reshape(labels.shape)
+    unknown, pixels = [], 0
+    for k, (value, box) in enumerate(zip(values.tolist(), ndimage.find_objects(index + 1), strict=True)):
+        if value == VOID:
+            continue
+        mask = index[box] == k
+        if value not in categories:
+            unknown.append(value)
+            pixels += int(np.count_nonzero(mask))
+            continue
+        target, base = segment_map[box], len(segments)
+        if categories.is_thing(value):
+            components, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+            target[mask] = components[mask] + base
+        else:
+            target[mask], count = base + 1, 1
+        segments.update((base + i, Segment(value)) for i in range(1, count + 1))
+    if unknown:
+        report.error(
+            f"class value(s) {unknown[:10]} are not in the class list; their {pixels} pixels are void", name
+        )
+    dtype = np.uint16 if len(segments) <= np.iinfo(np.uint16).max else np.uint32
+    return Annotation(labels.shape[0], labels.shape[1], segment_map.astype(dtype), segments)
+
+
+def load_semantic_png(
+    mask_dir: str | os.PathLike,
+    image_root: str | os.PathLike | None = None,
+    *,
+    check_images: bool = True,
+) -> tuple[Dataset, Report]:
+    """Read a folder of class-id PNGs and its class list (classes.json, else classes.txt).
+
+    With ``image_root``, the image of mask ``a/b.png`` is ``a/b.<any image suffix>`` there (checked for
+    existence and size when ``check_images``); without it, file names are the mask paths.
+    """
+    mask_dir = Path(mask_dir)
+    if not mask_dir.is_dir():
+        raise FormatError(f"{mask_dir} is not a folder. Give the folder that holds the semantic PNG masks.")
+    report = Report()
+    categories = _read_classes(mask_dir, report)
+    root = None if image_root is None else Path(image_root)
+    masks = sorted(p for p in mask_dir.rglob("*.png") if p.is_file())
+    index = {} if root is None else _image_index(root, masks)
+    dataset = Dataset(categories, image_root=root)
+    if not masks:
+        report.warning(f"{mask_dir} holds no PNG masks")
+    for image_id, path in enumerate(masks, 1):
+        rel = path.relative_to(mask_dir).as_posix()
+        candidates = index.get(rel[: -len(".png")], [])
+        name = candidates[0] if candidates else rel
+        if len(candidates) > 1:
+            report.warning(f"several images match mask {rel} ({', '.join(candidates)}); using {name}", name)
+        labels = _read_mask(path, name, report)
+        if labels is None:
+            continue
+        height, width = labels.shape
+        if root is not None and check_images:
+            if not candidates:
+                report.error(f"no image for mask {rel} in {root}", name)
+            else:
+                try:
+                    width, height = read_image_size(root / name)
+                except ImageReadError as exc:
+                    report.error(str(exc), name)
+        record = ImageRecord(image_id, name, width, height)
+        dataset.images.append(record)
+        if labels.shape != (height, width):
+            report.error(
+                f"mask {rel} is {labels.shape[1]}×{labels.shape[0]} but the image is {width}×{height}; "
+                "the image has no annotation",
+                name,
+            )
+            continue
+        record.annotation = _annotation(labels, categories, name, report)
+    if any(
+        categories.is_thing(seg.category_id)
+        for record in dataset.images
+        if record.annotation
+        for seg in record.annotation.segments.values()
+    ):
+        report.info(
+            "semantic masks hold no instances: each 8-connected component of a thing class became "
+            "one instance"
+        )
+    return dataset, report
