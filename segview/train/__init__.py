@@ -1,0 +1,1 @@
+"""Training helpers: the procedural demo scenes and (later) the demo-model recipe."""
