@@ -26,7 +26,11 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from segview.io.detect import load_dataset, save_dataset
 
     dataset, load_report = load_dataset(
-        args.input, args.input_format, image_root=args.images, png_dir=args.png_dir, check_images=not args.no_check_images
+        args.input,
+        args.input_format,
+        image_root=args.images,
+        png_dir=args.png_dir,
+        check_images=not args.no_check_images,
     )
     _print_report("Reading", load_report, args.max_issues)
     save_report = save_dataset(
@@ -34,8 +38,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     )
     _print_report("Writing", save_report, args.max_issues)
     annotated = sum(1 for r in dataset.images if r.annotation is not None and r.annotation.segments)
-    print(f"Wrote {args.to} to {args.out}: {len(dataset.images)} image(s), {annotated} annotated, "
-          f"{len(dataset.categories)} categories.")
+    print(
+        f"Wrote {args.to} to {args.out}: {len(dataset.images)} image(s), {annotated} annotated, "
+        f"{len(dataset.categories)} categories."
+    )
     return 0 if save_report.ok else 1
 
 
@@ -47,8 +53,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         args.path, fmt, image_root=args.images, png_dir=args.png_dir, check_images=not args.no_check_images
     )
     segments = sum(len(r.annotation.segments) for r in dataset.images if r.annotation is not None)
-    print(f"{args.path}: {fmt.value}, {len(dataset.images)} image(s), {segments} segment(s), "
-          f"{len(dataset.categories)} categories")
+    print(
+        f"{args.path}: {fmt.value}, {len(dataset.images)} image(s), {segments} segment(s), "
+        f"{len(dataset.categories)} categories"
+    )
     for line in report.format(args.max_issues).splitlines():
         print(f"  {line}")
     print("valid" if report.ok else "INVALID")
@@ -58,7 +66,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="skip format detection")
     parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file)")
-    parser.add_argument("--png-dir", metavar="DIR", help="panoptic PNG folder (default: JSON path without .json)")
+    parser.add_argument(
+        "--png-dir", metavar="DIR", help="panoptic PNG folder (default: JSON path without .json)"
+    )
     parser.add_argument("--no-check-images", action="store_true", help="do not open the image files")
     parser.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
 
@@ -72,10 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("input", help="COCO / panoptic JSON file, labelme folder or semantic-PNG folder")
     convert.add_argument("--to", required=True, choices=EXPORT_FORMATS)
     convert.add_argument("--out", required=True, help="output JSON file (coco, coco-panoptic) or folder")
-    convert.add_argument("--mask-format", choices=["auto", "polygon", "rle"], default="auto",
-                         help="COCO masks: polygons when a mask has no holes, RLE otherwise (auto)")
-    convert.add_argument("--category-id-base", type=int, default=None, metavar="N",
-                         help="renumber categories contiguously from N (default: keep ids)")
+    convert.add_argument(
+        "--mask-format",
+        choices=["auto", "polygon", "rle"],
+        default="auto",
+        help="COCO masks: polygons when a mask has no holes, RLE otherwise (auto)",
+    )
+    convert.add_argument(
+        "--category-id-base",
+        type=int,
+        default=None,
+        metavar="N",
+        help="renumber categories contiguously from N (default: keep ids)",
+    )
     _add_input_options(convert)
     convert.set_defaults(func=_cmd_convert)
 

@@ -60,7 +60,9 @@ def write_image(path: Path, height: int, width: int, seed: int = 0) -> None:
     Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path)
 
 
-def make_dataset(root: Path | None, n_images: int = 3, seed: int = 0, height: int = 64, width: int = 80) -> Dataset:
+def make_dataset(
+    root: Path | None, n_images: int = 3, seed: int = 0, height: int = 64, width: int = 80
+) -> Dataset:
     """A dataset of random annotations; when ``root`` is given, real image files are written there."""
     rng = np.random.default_rng(seed)
     dataset = Dataset(make_categories(), image_root=root)

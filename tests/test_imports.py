@@ -7,13 +7,17 @@ import sys
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return set(out.split())
 
 
 def test_import_segview_is_light():
-    loaded = _modules_after("import segview, segview.cli, segview.core.views, segview.core.render, segview.io.detect")
+    loaded = _modules_after(
+        "import segview, segview.cli, segview.core.views, segview.core.render, segview.io.detect"
+    )
     assert "torch" not in loaded
     assert "PySide6" not in loaded
 

@@ -26,7 +26,9 @@ class FusionParams:
     stuff_area_limit: int = 4096
 
 
-def fuse(prediction: Prediction, categories: CategorySet, params: FusionParams = FusionParams()) -> Annotation:
+def fuse(
+    prediction: Prediction, categories: CategorySet, params: FusionParams = FusionParams()
+) -> Annotation:
     """Fuse a prediction into an Annotation whose segments are marked as coming from the model."""
     ann = Annotation(prediction.height, prediction.width)
     for inst in prediction.instances_above(params.score_threshold):
@@ -46,7 +48,9 @@ def fuse(prediction: Prediction, categories: CategorySet, params: FusionParams =
     return ann
 
 
-def _fill_stuff(ann: Annotation, prediction: Prediction, categories: CategorySet, params: FusionParams) -> None:
+def _fill_stuff(
+    ann: Annotation, prediction: Prediction, categories: CategorySet, params: FusionParams
+) -> None:
     semantic = prediction.semantic
     free = ann.segment_map == VOID
     labels = semantic[free]

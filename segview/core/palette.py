@@ -15,10 +15,26 @@ RGB = tuple[int, int, int]
 
 # A hand-picked table of distinct, saturated colours (the first entries matter most: small datasets).
 _BASE_COLORS: tuple[RGB, ...] = (
-    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
-    (0, 128, 128), (220, 190, 255), (170, 110, 40), (255, 250, 200), (128, 0, 0),
-    (170, 255, 195), (128, 128, 0), (255, 215, 180), (0, 0, 128), (128, 128, 128),
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
+    (0, 128, 128),
+    (220, 190, 255),
+    (170, 110, 40),
+    (255, 250, 200),
+    (128, 0, 0),
+    (170, 255, 195),
+    (128, 128, 0),
+    (255, 215, 180),
+    (0, 0, 128),
+    (128, 128, 128),
 )
 _GOLDEN = 0.618033988749895
 
@@ -36,12 +52,12 @@ def class_color(category_id: int) -> RGB:
 def instance_color(segment_id: int, base: RGB) -> RGB:
     """A colour for one instance: its class colour shifted in hue and lightness by the segment id."""
     r, g, b = (c / 255.0 for c in base)
-    h, l, s = colorsys.rgb_to_hls(r, g, b)
+    hue, light, sat = colorsys.rgb_to_hls(r, g, b)
     step = int(segment_id)
-    h = (h + ((step * _GOLDEN) % 1.0 - 0.5) * 0.22) % 1.0
-    l = min(max(l + (((step * 37) % 11) / 10.0 - 0.5) * 0.35, 0.25), 0.8)
-    s = min(max(s, 0.55), 1.0)
-    r, g, b = colorsys.hls_to_rgb(h, l, s)
+    hue = (hue + ((step * _GOLDEN) % 1.0 - 0.5) * 0.22) % 1.0
+    light = min(max(light + (((step * 37) % 11) / 10.0 - 0.5) * 0.35, 0.25), 0.8)
+    sat = min(max(sat, 0.55), 1.0)
+    r, g, b = colorsys.hls_to_rgb(hue, light, sat)
     return int(round(r * 255)), int(round(g * 255)), int(round(b * 255))
 
 

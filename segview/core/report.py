@@ -32,7 +32,9 @@ class Report:
 
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, severity: Severity, message: str, image: str | None = None, item: str | None = None) -> None:
+    def add(
+        self, severity: Severity, message: str, image: str | None = None, item: str | None = None
+    ) -> None:
         self.issues.append(Issue(Severity(severity), message, image, item))
 
     def info(self, message: str, image: str | None = None, item: str | None = None) -> None:
@@ -68,7 +70,9 @@ class Report:
 
     def format(self, limit: int | None = None) -> str:
         """Human-readable lines, errors first, then a summary line."""
-        ordered = sorted(self.issues, key=lambda i: [Severity.ERROR, Severity.WARNING, Severity.INFO].index(i.severity))
+        ordered = sorted(
+            self.issues, key=lambda i: [Severity.ERROR, Severity.WARNING, Severity.INFO].index(i.severity)
+        )
         shown = ordered if limit is None else ordered[:limit]
         lines = [str(i) for i in shown]
         if limit is not None and len(ordered) > limit:

@@ -75,8 +75,14 @@ class Annotation:
         if segment_id > np.iinfo(self.segment_map.dtype).max:
             self.segment_map = self.segment_map.astype(np.uint32)
 
-    def add(self, mask: CroppedMask | np.ndarray, segment: Segment, *, segment_id: int | None = None,
-            overwrite: bool = True) -> int:
+    def add(
+        self,
+        mask: CroppedMask | np.ndarray,
+        segment: Segment,
+        *,
+        segment_id: int | None = None,
+        overwrite: bool = True,
+    ) -> int:
         """Paint a new segment and return its id.
 
         ``overwrite=False`` paints only void pixels (what fusion and imports of overlapping

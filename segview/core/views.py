@@ -61,7 +61,9 @@ def instance_id_map(annotation: Annotation, categories: CategorySet) -> np.ndarr
     return np.where(keep[_clip_ids(ids, keep.size)], ids, VOID).astype(ids.dtype)
 
 
-def segment_colors(annotation: Annotation, categories: CategorySet, things_only: bool = False) -> dict[int, RGB]:
+def segment_colors(
+    annotation: Annotation, categories: CategorySet, things_only: bool = False
+) -> dict[int, RGB]:
     """Colour per segment id: things get distinct instance colours, stuff its class colour."""
     colors: dict[int, RGB] = {}
     for sid, seg in annotation.segments.items():

@@ -38,8 +38,9 @@ def _to_tensor(image: np.ndarray, device: str) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1).float().div_(255.0)
 
 
-def crop_mask_from_probs(probs: np.ndarray, box: np.ndarray, height: int, width: int,
-                         threshold: float = 0.5) -> CroppedMask:
+def crop_mask_from_probs(
+    probs: np.ndarray, box: np.ndarray, height: int, width: int, threshold: float = 0.5
+) -> CroppedMask:
     """Resize one low-resolution mask probability map to its box and threshold it into a crop."""
     x0, y0 = int(np.floor(max(box[0], 0))), int(np.floor(max(box[1], 0)))
     x1, y1 = int(np.ceil(min(box[2], width))), int(np.ceil(min(box[3], height)))
@@ -51,8 +52,13 @@ def crop_mask_from_probs(probs: np.ndarray, box: np.ndarray, height: int, width:
 class InstancePredictor:
     """A torchvision Mask R-CNN as a function image → detections with bbox-cropped masks."""
 
-    def __init__(self, model: torch.nn.Module, label_to_category: Mapping[int, int], device: DeviceChoice,
-                 mask_threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        label_to_category: Mapping[int, int],
+        device: DeviceChoice,
+        mask_threshold: float = 0.5,
+    ) -> None:
         self.model = model.eval().to(device.device)
         self.label_to_category = dict(label_to_category)
         self.device = device
@@ -75,7 +81,7 @@ class InstancePredictor:
         labels = det["labels"].cpu().numpy()
         probs = det["masks"][:, 0].float().cpu().numpy()
         out: list[InstancePrediction] = []
-        for box, score, label, prob in zip(boxes, scores, labels, probs):
+        for box, score, label, prob in zip(boxes, scores, labels, probs, strict=True):
             category_id = self.label_to_category.get(int(label))
             if category_id is None:
                 continue
@@ -88,8 +94,13 @@ class InstancePredictor:
 class SemanticPredictor:
     """A torchvision semantic model (DeepLabV3, FCN, LR-ASPP) as image → (category map, confidence)."""
 
-    def __init__(self, model: torch.nn.Module, label_to_category: Mapping[int, int], device: DeviceChoice,
-                 resize_short_side: int | None = 520) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        label_to_category: Mapping[int, int],
+        device: DeviceChoice,
+        resize_short_side: int | None = 520,
+    ) -> None:
         self.model = model.eval().to(device.device)
         size = max(label_to_category, default=0) + 1
         self.lut = np.zeros(size, dtype=np.uint16)
@@ -118,7 +129,8 @@ class SemanticPredictor:
         confidence_np = confidence.cpu().numpy().astype(np.float16)
         if up != (height, width):
             labels_np = cv2.resize(labels_np, (width, height), interpolation=cv2.INTER_NEAREST)
-            confidence_np = cv2.resize(confidence_np.astype(np.float32), (width, height),
-                                       interpolation=cv2.INTER_NEAREST).astype(np.float16)
+            confidence_np = cv2.resize(
+                confidence_np.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST
+            ).astype(np.float16)
         labels_np = np.clip(labels_np, 0, len(self.lut) - 1)
         return self.lut[labels_np], confidence_np

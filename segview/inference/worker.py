@@ -42,8 +42,13 @@ ErrorCallback = Callable[[Request, BaseException], None]
 class InferenceWorker:
     """Runs ``handler(request)`` on one background thread, most urgent request first."""
 
-    def __init__(self, handler: Handler, on_result: ResultCallback, on_error: ErrorCallback,
-                 name: str = "segview-inference") -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        on_result: ResultCallback,
+        on_error: ErrorCallback,
+        name: str = "segview-inference",
+    ) -> None:
         self._handler = handler
         self._on_result = on_result
         self._on_error = on_error

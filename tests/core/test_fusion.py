@@ -6,8 +6,14 @@ from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.segments import Source
 
-CATS = CategorySet([Category(1, "ball"), Category(2, "box"), Category(3, "sky", isthing=False),
-                    Category(4, "grass", isthing=False)])
+CATS = CategorySet(
+    [
+        Category(1, "ball"),
+        Category(2, "box"),
+        Category(3, "sky", isthing=False),
+        Category(4, "grass", isthing=False),
+    ]
+)
 
 
 def _box(x, y, w, h):
@@ -16,12 +22,13 @@ def _box(x, y, w, h):
 
 def _prediction(semantic=None):
     return Prediction(
-        20, 20,
+        20,
+        20,
         instances=[
-            InstancePrediction(1, 0.9, _box(2, 2, 6, 6)),      # 36 px
-            InstancePrediction(2, 0.8, _box(5, 5, 6, 6)),      # overlaps the ball by 9 px (25%)
-            InstancePrediction(2, 0.7, _box(3, 3, 4, 4)),      # fully inside the ball: dropped
-            InstancePrediction(1, 0.3, _box(14, 14, 4, 4)),    # below the default threshold
+            InstancePrediction(1, 0.9, _box(2, 2, 6, 6)),  # 36 px
+            InstancePrediction(2, 0.8, _box(5, 5, 6, 6)),  # overlaps the ball by 9 px (25%)
+            InstancePrediction(2, 0.7, _box(3, 3, 4, 4)),  # fully inside the ball: dropped
+            InstancePrediction(1, 0.3, _box(14, 14, 4, 4)),  # below the default threshold
         ],
         semantic=semantic,
     )
@@ -54,8 +61,8 @@ def test_overlap_threshold():
 
 def test_stuff_fills_rest_and_small_stuff_dropped():
     semantic = np.full((20, 20), 3, np.uint16)
-    semantic[15:, :] = 4          # 100 px of grass
-    semantic[0, 0] = 1            # a thing class in the semantic map is not stuff: left void
+    semantic[15:, :] = 4  # 100 px of grass
+    semantic[0, 0] = 1  # a thing class in the semantic map is not stuff: left void
     conf = np.full((20, 20), 0.5, np.float32)
     ann = fuse(_prediction(semantic), CATS, FusionParams(stuff_area_limit=50))
     by_cat = {s.category_id: sid for sid, s in ann.segments.items()}

@@ -26,8 +26,15 @@ def test_crop_mask_clipped_to_image():
 @pytest.fixture(scope="module")
 def tiny_maskrcnn():
     torch.manual_seed(0)
-    return maskrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=4, min_size=96, max_size=128,
-                                 box_score_thresh=0.0, box_detections_per_img=20)
+    return maskrcnn_resnet50_fpn(
+        weights=None,
+        weights_backbone=None,
+        num_classes=4,
+        min_size=96,
+        max_size=128,
+        box_score_thresh=0.0,
+        box_detections_per_img=20,
+    )
 
 
 def test_instance_predictor_returns_cropped_masks(tiny_maskrcnn):
