@@ -1,0 +1,1 @@
+"""Inference: model cards, weights, predictors. Imports torch lazily and never imports Qt."""
