@@ -40,7 +40,7 @@ FROM_WEIGHTS = "from-weights"
 DATA_DIR_ENV = "SEGVIEW_DATA_DIR"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BUILDER_RE = re.compile(r"^torchvision\.models(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_BUILDER_RE = re.compile(r"^(torchvision\.models|segview\.inference\.architectures)(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _TORCHVISION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_Weights\.[A-Za-z][A-Za-z0-9_]*$")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _COMMON_KEYS = {"name", "title", "task", "licence", "description"}
@@ -364,7 +364,7 @@ def _parse(path: Path, data: dict[str, Any]) -> ModelCard:
         )
     builder = reader.text("builder", "a builder such as 'torchvision.models.segmentation.fcn_resnet50'")
     if not _BUILDER_RE.match(builder):
-        raise reader.error("builder", f"is {builder!r}: only torchvision.models builders are allowed, "
+        raise reader.error("builder", f"is {builder!r}: only torchvision.models and segview.inference.architectures builders are allowed, "
                                       "such as 'torchvision.models.detection.maskrcnn_resnet50_fpn_v2'")
     kwargs_reader = reader.table("builder_kwargs", "a table of keyword arguments", default={})
     for key in kwargs_reader.data:

@@ -1,0 +1,149 @@
+"""Cards → weights → model → Prediction, with tiny random-weight models saved as local files."""
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from segview.core.fusion import fuse
+from segview.inference.cards import load_card
+from segview.inference.pipeline import category_space, load_model
+from segview.inference.weights import WeightsError
+
+CATEGORIES = """
+[[categories]]
+id = 1
+name = "ball"
+isthing = true
+[[categories]]
+id = 2
+name = "crate"
+isthing = true
+"""
+SEMANTIC_CATEGORIES = """
+[[categories]]
+id = 0
+name = "sky"
+isthing = false
+[[categories]]
+id = 1
+name = "ball"
+isthing = true
+[[categories]]
+id = 2
+name = "grass"
+isthing = false
+"""
+
+
+def _write_card(folder, name, task, builder, kwargs, categories, model, extra=""):
+    weights = folder / f"{name}.pt"
+    torch.save({"model": model.state_dict()}, weights)
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    text = (
+        f'name = "{name}"\ntitle = "{name}"\ntask = "{task}"\nbuilder = "{builder}"\nlicence = "MIT"\n'
+        f'description = "test"\n{categories}\n[builder_kwargs]\n{kwargs}\n'
+        f'[weights]\nfile = "{name}.pt"\nsha256 = "{sha}"\n{extra}'
+    )
+    (folder / f"{name}.toml").write_text(text)
+    return load_card(folder / f"{name}.toml")
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    from torchvision.models.segmentation import lraspp_mobilenet_v3_large
+
+    from segview.inference.architectures import maskrcnn_mobilenet_v3_large_fpn
+
+    folder = tmp_path_factory.mktemp("cards")
+    torch.manual_seed(0)
+    inst_model = maskrcnn_mobilenet_v3_large_fpn(
+        num_classes=3, min_size=96, max_size=128, box_score_thresh=0.0
+    )
+    inst = _write_card(
+        folder,
+        "tiny_inst",
+        "instance",
+        "segview.inference.architectures.maskrcnn_mobilenet_v3_large_fpn",
+        "num_classes = 3\nbox_score_thresh = 0.0",
+        CATEGORIES,
+        inst_model,
+        "[input]\nmin_size = 96\nmax_size = 128\n",
+    )
+    sem_model = lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=3)
+    sem = _write_card(
+        folder,
+        "tiny_sem",
+        "semantic",
+        "torchvision.models.segmentation.lraspp_mobilenet_v3_large",
+        "num_classes = 3",
+        SEMANTIC_CATEGORIES,
+        sem_model,
+        "[input]\nresize = 64\n",
+    )
+    return inst, sem
+
+
+def test_semantic_label_zero_is_shifted_off_void(cards):
+    _, sem = cards
+    space = category_space(sem)
+    assert space.semantic_labels == {0: 1, 1: 2, 2: 3}
+    assert [(c.id, c.name, c.isthing) for c in space.categories] == [
+        (1, "sky", False),
+        (2, "ball", True),
+        (3, "grass", False),
+    ]
+
+
+def test_instance_model_predicts_cropped_instances(cards):
+    inst, _ = cards
+    loaded = load_model(inst, device="cpu")
+    image = np.random.default_rng(0).integers(0, 255, (80, 100, 3), dtype=np.uint8)
+    prediction = loaded.predict(image)
+    assert prediction.device == "CPU" and prediction.model == "tiny_inst"
+    assert prediction.instances and prediction.semantic is None
+    assert {i.category_id for i in prediction.instances} <= {1, 2}
+    fused = fuse(prediction, loaded.categories)
+    assert fused.segment_map.shape == (80, 100)
+
+
+def test_semantic_model_predicts_label_map(cards):
+    _, sem = cards
+    loaded = load_model(sem, device="cpu")
+    prediction = loaded.predict(np.zeros((40, 60, 3), np.uint8))
+    assert prediction.semantic.shape == (40, 60)
+    assert set(np.unique(prediction.semantic)) <= {1, 2, 3}
+
+
+def test_checkpoint_for_another_model_is_refused(cards, tmp_path):
+    inst, _ = cards
+    from torchvision.models.segmentation import lraspp_mobilenet_v3_large
+
+    wrong = tmp_path / "wrong.pt"
+    torch.save(
+        lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=3).state_dict(), wrong
+    )
+    with pytest.raises(WeightsError, match="does not fit"):
+        load_model(inst, device="cpu", weights_path=wrong)
+
+
+def test_gpu_out_of_memory_retries_on_cpu(cards, monkeypatch):
+    from segview.inference.device import DeviceChoice
+
+    _, sem = cards
+    loaded = load_model(sem, device="cpu")
+    loaded.device = DeviceChoice("cuda:0", "cuda:0 (Fake)")
+    calls = []
+    original = loaded._predict
+
+    def flaky(image, device_name):
+        calls.append(device_name)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return original(image, device_name)
+
+    monkeypatch.setattr(loaded, "_predict", flaky)
+    prediction = loaded.predict(np.zeros((20, 20, 3), np.uint8))
+    assert prediction.device == "CPU (the GPU ran out of memory)"
+    assert loaded.device.device == "cpu"
