@@ -154,7 +154,7 @@ def test_listing_cards_does_not_import_torch(tmp_path):
         ({"extra": 'licnese = "x"'}, ["key 'licnese' is not allowed", "allowed keys"]),
         ({"extra": 'instance = "x"'}, ["key 'instance' is not allowed in a instance card"]),
         ({"name": 'name = "other"'}, ["key 'name' is 'other'", "make them the same"]),
-        ({"builder": 'builder = "os.system"'}, ["key 'builder'", "only torchvision.models builders"]),
+        ({"builder": 'builder = "os.system"'}, ["key 'builder'", "only torchvision.models and segview.inference.architectures builders"]),
         ({"kwargs": "[builder_kwargs]\nweights = 'DEFAULT'"}, ["key 'builder_kwargs.weights' is set by segview"]),
         ({"kwargs": "[builder_kwargs]\nnum_classes = 2"}, ["key 'builder_kwargs.num_classes' is 2"]),
         ({"categories": 'categories = "from-weights"'}, ["key 'categories'", "needs a torchvision weights"]),
