@@ -1,10 +1,11 @@
-"""The `segview` command: dataset conversion and validation (the GUI and models come later)."""
+"""The `segview` command: convert and validate datasets, manage models, predict over images."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from segview import __version__
 from segview.core.report import Report
@@ -63,6 +64,103 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _progress_bar(description: str, total: int | None, unit: str = "it"):
+    from tqdm import tqdm
+
+    scale = unit == "B"
+    return tqdm(
+        total=total,
+        desc=description,
+        unit=unit,
+        unit_scale=scale,
+        unit_divisor=1024 if scale else 1000,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
+def _cmd_models_list(args: argparse.Namespace) -> int:
+    from segview.inference.cards import list_cards, weight_cards
+    from segview.inference.weights import find_weights
+
+    rows = []
+    for card in list_cards():
+        present = all(find_weights(member) is not None for member in weight_cards(card))
+        rows.append(
+            (card.name, card.task, "yes" if present else "no", card.title + (" (yours)" if card.user else ""))
+        )
+    widths = [max(len(r[i]) for r in rows + [("name", "task", "weights", "")]) for i in range(3)]
+    print(f"{'name':<{widths[0]}}  {'task':<{widths[1]}}  {'weights':<{widths[2]}}  title")
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    return 0
+
+
+def _cmd_models_download(args: argparse.Namespace) -> int:
+    from segview.inference.cards import get_card, weight_cards
+    from segview.inference.weights import ensure_weights
+
+    for member in weight_cards(get_card(args.name)):
+        bar = None
+
+        def progress(done: int, total: int | None, _name: str = member.name) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = _progress_bar(_name, total, "B")
+            bar.update(done - bar.n)
+
+        try:
+            path = ensure_weights(member, allow_download=True, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        print(f"{member.name}: {path}")
+    return 0
+
+
+def _cmd_models_import(args: argparse.Namespace) -> int:
+    from segview.inference.cards import register_checkpoint
+
+    card = register_checkpoint(args.name, args.checkpoint, args.base, overwrite=args.overwrite)
+    print(f"Registered model {card.name!r} ({card.task}) in {card.path}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from segview.core.fusion import FusionParams
+    from segview.inference.batch import predict_images
+    from segview.inference.pipeline import load_model
+    from segview.io.detect import DatasetFormat, save_dataset
+
+    formats = [DatasetFormat(f.strip()) for f in args.format.split(",") if f.strip()]
+    model = load_model(args.model, device=args.device, weights_path=args.weights)
+    print(f"Model {model.card.name} on {model.device}", file=sys.stderr)
+    params = FusionParams(score_threshold=args.score_threshold)
+    with _progress_bar("predict", None, "img") as bar:
+
+        def progress(done: int, total: int, path) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        dataset, report = predict_images(args.paths, model, params, progress)
+    _print_report("Reading", report, args.max_issues)
+    targets = {
+        DatasetFormat.COCO: args.out / "instances.json",
+        DatasetFormat.COCO_PANOPTIC: args.out / "panoptic.json",
+        DatasetFormat.SEMANTIC_PNG: args.out / "semantic",
+    }
+    ok = True
+    for fmt in formats:
+        save_report = save_dataset(dataset, fmt, targets[fmt])
+        _print_report(f"Writing {fmt.value}", save_report, args.max_issues)
+        ok &= save_report.ok
+        print(f"Wrote {fmt.value} to {targets[fmt]}")
+    print(
+        f"Predicted {len(dataset.images)} image(s), skipped {len(report.errors)}; images root: {dataset.image_root}"
+    )
+    return 0 if ok else 1
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="skip format detection")
     parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file)")
@@ -102,6 +200,36 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     _add_input_options(validate)
     validate.set_defaults(func=_cmd_validate)
+
+    models = sub.add_parser("models", help="list, download and import models")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    models_sub.add_parser("list", help="list model cards and whether their weights are present").set_defaults(
+        func=_cmd_models_list
+    )
+    download = models_sub.add_parser("download", help="download a model's pretrained weights (hash-checked)")
+    download.add_argument("name")
+    download.set_defaults(func=_cmd_models_download)
+    register = models_sub.add_parser("import", help="register your own checkpoint as a model")
+    register.add_argument("name", help="name of the new model")
+    register.add_argument("checkpoint", help="a state dict saved with torch.save")
+    register.add_argument("--base", required=True, help="the card whose architecture the checkpoint has")
+    register.add_argument("--overwrite", action="store_true")
+    register.set_defaults(func=_cmd_models_import)
+
+    predict = sub.add_parser("predict", help="run a model over images and write the results")
+    predict.add_argument("paths", nargs="+", help="images or folders of images")
+    predict.add_argument("--model", required=True, help="a model card name (see `segview models list`)")
+    predict.add_argument("--out", required=True, type=Path, help="output folder")
+    predict.add_argument(
+        "--format",
+        default="coco,coco-panoptic,semantic-png",
+        help="comma-separated: coco, coco-panoptic, semantic-png",
+    )
+    predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    predict.add_argument("--score-threshold", type=float, default=0.5)
+    predict.add_argument("--weights", help="explicit weights file for the model")
+    predict.add_argument("--max-issues", type=int, default=50, metavar="N")
+    predict.set_defaults(func=_cmd_predict)
     return parser
 
 

@@ -1,88 +1,18 @@
 """Cards → weights → model → Prediction, with tiny random-weight models saved as local files."""
 
-import hashlib
-
 import numpy as np
 import pytest
 import torch
 
 from segview.core.fusion import fuse
-from segview.inference.cards import load_card
 from segview.inference.pipeline import category_space, load_model
 from segview.inference.weights import WeightsError
-
-CATEGORIES = """
-[[categories]]
-id = 1
-name = "ball"
-isthing = true
-[[categories]]
-id = 2
-name = "crate"
-isthing = true
-"""
-SEMANTIC_CATEGORIES = """
-[[categories]]
-id = 0
-name = "sky"
-isthing = false
-[[categories]]
-id = 1
-name = "ball"
-isthing = true
-[[categories]]
-id = 2
-name = "grass"
-isthing = false
-"""
-
-
-def _write_card(folder, name, task, builder, kwargs, categories, model, extra=""):
-    weights = folder / f"{name}.pt"
-    torch.save({"model": model.state_dict()}, weights)
-    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
-    text = (
-        f'name = "{name}"\ntitle = "{name}"\ntask = "{task}"\nbuilder = "{builder}"\nlicence = "MIT"\n'
-        f'description = "test"\n{categories}\n[builder_kwargs]\n{kwargs}\n'
-        f'[weights]\nfile = "{name}.pt"\nsha256 = "{sha}"\n{extra}'
-    )
-    (folder / f"{name}.toml").write_text(text)
-    return load_card(folder / f"{name}.toml")
+from tests.inference.tiny_models import write_tiny_cards
 
 
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory):
-    from torchvision.models.segmentation import lraspp_mobilenet_v3_large
-
-    from segview.inference.architectures import maskrcnn_mobilenet_v3_large_fpn
-
-    folder = tmp_path_factory.mktemp("cards")
-    torch.manual_seed(0)
-    inst_model = maskrcnn_mobilenet_v3_large_fpn(
-        num_classes=3, min_size=96, max_size=128, box_score_thresh=0.0
-    )
-    inst = _write_card(
-        folder,
-        "tiny_inst",
-        "instance",
-        "segview.inference.architectures.maskrcnn_mobilenet_v3_large_fpn",
-        "num_classes = 3\nbox_score_thresh = 0.0",
-        CATEGORIES,
-        inst_model,
-        "[input]\nmin_size = 96\nmax_size = 128\n",
-    )
-    sem_model = lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=3)
-    sem = _write_card(
-        folder,
-        "tiny_sem",
-        "semantic",
-        "torchvision.models.segmentation.lraspp_mobilenet_v3_large",
-        "num_classes = 3",
-        SEMANTIC_CATEGORIES,
-        sem_model,
-        "[input]\nresize = 64\n",
-    )
-    return inst, sem
+    return write_tiny_cards(tmp_path_factory.mktemp("cards"))
 
 
 def test_semantic_label_zero_is_shifted_off_void(cards):

@@ -1,0 +1,81 @@
+"""`segview predict` and `segview models` end to end with tiny local models (no network)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segview.cli import main
+from tests.inference.tiny_models import write_tiny_cards
+
+
+@pytest.fixture(scope="module")
+def user_models(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("data")
+    write_tiny_cards(data_dir / "models")
+    return data_dir
+
+
+@pytest.fixture
+def env(user_models, monkeypatch, tmp_path):
+    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(user_models))
+    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+
+def _images(folder, count=3):
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (60, 80, 3), dtype=np.uint8)).save(folder / f"im{i}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+
+
+def test_models_list_shows_user_models(env, capsys):
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny_inst" in out and "instance" in out and "maskrcnn_resnet50_fpn_v2" in out
+
+
+def test_predict_writes_valid_exports_and_skips_corrupt_images(env, tmp_path, capsys):
+    _images(tmp_path / "imgs")
+    out = tmp_path / "out"
+    code = main(
+        [
+            "predict",
+            str(tmp_path / "imgs"),
+            "--model",
+            "tiny_inst",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--score-threshold",
+            "0.0",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "broken.jpg" in captured.out and "skipped" in captured.out
+    assert (out / "instances.json").is_file() and (out / "panoptic.json").is_file()
+    assert sorted(p.name for p in (out / "semantic").glob("im*.png")) == ["im0.png", "im1.png", "im2.png"]
+    assert main(["validate", str(out / "instances.json"), "--images", str(tmp_path / "imgs")]) == 0
+    assert main(["validate", str(out / "panoptic.json"), "--images", str(tmp_path / "imgs")]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+def test_predict_with_unknown_model_is_a_clear_error(env, tmp_path, capsys):
+    _images(tmp_path / "imgs", 1)
+    assert main(["predict", str(tmp_path / "imgs"), "--model", "nope", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err
+
+
+def test_download_of_missing_weights_fails_cleanly_offline(env, capsys, monkeypatch):
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise OSError("network is off in tests")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    assert main(["models", "download", "lraspp_mobilenet_v3_large"]) == 2
+    assert "segview: error:" in capsys.readouterr().err
