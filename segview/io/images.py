@@ -1,79 +1,166 @@
-"""Reading images safely: every supported mode becomes 8-bit RGB, EXIF rotation applied, errors explained."""
+"""Reading images safely: every supported mode becomes 8-bit RGB, EXIF rotation applied, errors explained.
+
+Every failure (missing, not an image, truncated, corrupt, too large) is an ``ImageReadError`` naming
+the file; Pillow's ``LOAD_TRUNCATED_IMAGES`` is left off, so a cut file is an error, never half an image.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import struct
 import warnings
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from segview.errors import ImageReadError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-# Refuse images whose pixel count would exhaust memory (Pillow's bomb check, made an error here).
+# segview's own limit on pixels per image (checked from the header, before decoding). Pillow's hard
+# bomb limit (2 × Image.MAX_IMAGE_PIXELS, about 179 million by default) applies too; both are errors.
 MAX_PIXELS = 300_000_000
+
+ImageSource = str | os.PathLike | bytes
+
+# segview checks sizes itself (MAX_PIXELS), so Pillow's bomb *warning* below its hard limit is noise.
+# A module-level filter rather than catch_warnings() per call: the latter is not thread-safe.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+# What Pillow's plugins raise on damaged or hostile input ("image file is truncated" is an OSError).
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, ArithmeticError,
+    struct.error, zlib.error,
+)
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def is_image_file(path: str | os.PathLike) -> bool:
+    """True when the file name has one of the image suffixes segview reads."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def _open(path: Path) -> Image.Image:
-    if not path.is_file():
-        raise ImageReadError(f"Image not found: {path}. Check the path or the dataset's image folder.")
+def _too_large(label: str, detail: str) -> str:
+    return f"{label} is too large ({detail}) for segview to hold safely. Downscale or tile it first."
+
+
+@contextlib.contextmanager
+def _opened(source: ImageSource, name: str | None) -> Iterator[tuple[Image.Image, str]]:
+    """Open the header only; yield the image and the label used in messages."""
+    if isinstance(source, bytes):
+        label, fp, n_bytes = name or "embedded image", io.BytesIO(source), len(source)
+    else:
+        path = Path(source)
+        label, fp = name or str(path), path
+        if path.is_dir():
+            raise ImageReadError(f"{label} is a folder, not an image file. Give the path of an image.")
+        if not path.is_file():
+            raise ImageReadError(f"Image not found: {label}. Check the path or the dataset's image folder.")
+        n_bytes = path.stat().st_size
+    if n_bytes == 0:
+        raise ImageReadError(f"{label} is empty (0 bytes). Replace it with the real image.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise ImageReadError(f"{path} is not an image segview can read ({exc}).") from exc
-    except OSError as exc:
-        raise ImageReadError(f"Could not open {path}: {exc}.") from exc
-    if image.width * image.height > MAX_PIXELS:
+        image = Image.open(fp)
+    except Image.DecompressionBombError as exc:
+        detail = f"more than Pillow's safety limit of {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels"
+        raise ImageReadError(_too_large(label, detail)) from exc
+    except UnidentifiedImageError as exc:
         raise ImageReadError(
-            f"{path} is {image.width}×{image.height} pixels, more than the {MAX_PIXELS:,} segview can hold. "
-            "Downscale or tile it first."
-        )
-    return image
+            f"{label} is not an image segview can read (unknown format or damaged header). "
+            "Replace it with a PNG, JPEG, TIFF, BMP or WebP file."
+        ) from exc
+    except PermissionError as exc:
+        raise ImageReadError(f"Permission denied reading {label}. Check the file's permissions.") from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageReadError(f"{label} is corrupt or unreadable ({exc}). Replace the file.") from exc
+    with image:
+        if image.width * image.height > MAX_PIXELS:
+            detail = f"{image.width}×{image.height} pixels, more than the {MAX_PIXELS:,} allowed"
+            raise ImageReadError(_too_large(label, detail))
+        if image.width == 0 or image.height == 0:
+            raise ImageReadError(f"{label} has no pixels ({image.width}×{image.height}). Replace the file.")
+        yield image, label
 
 
-def _exif_transposed_size(image: Image.Image) -> tuple[int, int]:
-    orientation = image.getexif().get(0x0112, 1)
-    w, h = image.size
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+def _orientation(image: Image.Image, label: str) -> int:
+    """The EXIF orientation (1..8) known from the header; 1 when absent.
+
+    A PNG's eXIf chunk counts only when it precedes the pixel data: Pillow would decode the whole
+    image to look for a later one, and the size must be readable from the header alone.
+    """
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
+    try:
+        orientation = image.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS as exc:
+        raise ImageReadError(f"{label} has corrupt EXIF metadata ({exc}). Re-export the file.") from exc
+    return orientation if orientation in _TRANSPOSE else 1
 
 
-def read_image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """(width, height) as displayed (EXIF rotation applied), read from the header only."""
-    with _open(Path(path)) as image:
-        return _exif_transposed_size(image)
+def read_image_size(source: ImageSource, *, name: str | None = None) -> tuple[int, int]:
+    """(width, height) as displayed (EXIF rotation applied), read from the header only.
+
+    ``source`` is a path or the encoded bytes of an image; ``name`` labels it in error messages.
+    """
+    with _opened(source, name) as (image, label):
+        w, h = image.size
+        return (h, w) if _orientation(image, label) in (5, 6, 7, 8) else (w, h)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image to an (h, w, 3) uint8 RGB array, EXIF orientation applied."""
-    path = Path(path)
-    with _open(path) as image:
+def read_image(source: ImageSource, *, name: str | None = None) -> np.ndarray:
+    """Decode an image (a path or encoded bytes) to an (h, w, 3) uint8 RGB array, EXIF orientation applied."""
+    with _opened(source, name) as (image, label):
+        orientation = _orientation(image, label)
         try:
             image.load()
-            image = ImageOps.exif_transpose(image)
+        except MemoryError as exc:
+            raise ImageReadError(
+                f"Not enough memory to decode {label} ({image.width}×{image.height}). Downscale it first."
+            ) from exc
+        except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
+            raise ImageReadError(f"{label} is truncated or corrupt ({exc}). Replace the file.") from exc
+        if orientation != 1:
+            image = image.transpose(_TRANSPOSE[orientation])
+        try:
             return to_rgb8(image)
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageReadError(f"{path} is truncated or corrupt ({exc}). Re-export or replace the file.") from exc
+        except ValueError as exc:
+            raise ImageReadError(
+                f"{label} has pixel mode {image.mode}, which segview cannot show ({exc}). Convert it to RGB."
+            ) from exc
 
 
 def to_rgb8(image: Image.Image) -> np.ndarray:
-    """Any Pillow mode (1, L, P, I;16, I, F, LA, RGBA, CMYK, YCbCr, ...) to (h, w, 3) uint8 RGB."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    """Any Pillow mode (1, L, P, I;16, I, F, LA, RGBA, CMYK, YCbCr, ...) to (h, w, 3) uint8 RGB.
+
+    Unsigned 16-bit images are scaled from their full range (0..65535); other integer and float images are
+    stretched from min(0, lowest) to max(0, highest), NaN and infinities shown black. Transparent
+    pixels (alpha channel or a palette/tRNS transparent colour) are composited on white.
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        gray = (np.asarray(image, dtype=np.uint32) * 255 + 32767) // 65535
+        return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=2)
+    if image.mode in ("I", "F") or image.mode.startswith("I;"):  # signed or 32-bit variants too
         data = np.asarray(image, dtype=np.float64)
-        lo, hi = float(np.min(data, initial=0.0)), float(np.max(data, initial=0.0))
-        if image.mode.startswith("I;16"):
-            lo, hi = 0.0, 65535.0
-        scaled = np.zeros_like(data) if hi <= lo else (data - lo) * (255.0 / (hi - lo))
+        finite = np.isfinite(data)
+        lo = float(np.min(data, where=finite, initial=0.0))
+        hi = float(np.max(data, where=finite, initial=0.0))
+        scaled = np.zeros_like(data) if hi <= lo else (np.where(finite, data, lo) - lo) * (255.0 / (hi - lo))
         gray = np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode in ("RGBA", "RGBa", "LA", "PA") or "transparency" in image.info:
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image)
