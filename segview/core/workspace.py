@@ -1,0 +1,83 @@
+"""What the viewer holds for a folder of images, independent of Qt: per image the model's prediction,
+its fused panoptic result, and the person's corrected annotation, plus the fusion parameters.
+
+Changing the fusion parameters re-fuses cached predictions; the model never runs again for that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+
+from segview.core.categories import CategorySet
+from segview.core.fusion import FusionParams, fuse
+from segview.core.prediction import Prediction
+from segview.core.segments import Annotation
+
+
+class ImageStatus(str, Enum):
+    NONE = "no prediction"
+    PREDICTED = "predicted"
+    CORRECTED = "corrected"
+
+
+@dataclass
+class ImageEntry:
+    """One image of the workspace and what is known about it."""
+
+    path: Path
+    prediction: Prediction | None = None
+    fused: Annotation | None = None
+    annotation: Annotation | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def status(self) -> ImageStatus:
+        if self.annotation is not None:
+            return ImageStatus.CORRECTED
+        return ImageStatus.PREDICTED if self.prediction is not None else ImageStatus.NONE
+
+
+@dataclass
+class Workspace:
+    """An ordered list of images, the categories their results use, and the fusion parameters."""
+
+    entries: list[ImageEntry] = field(default_factory=list)
+    categories: CategorySet = field(default_factory=CategorySet)
+    params: FusionParams = field(default_factory=FusionParams)
+
+    def index_of(self, path: Path) -> int | None:
+        return next((i for i, e in enumerate(self.entries) if e.path == path), None)
+
+    def set_prediction(self, index: int, prediction: Prediction, categories: CategorySet) -> Annotation:
+        """Store a model's prediction for an image and fuse it with the current parameters."""
+        self.categories = categories
+        entry = self.entries[index]
+        entry.prediction = prediction
+        entry.fused = fuse(prediction, categories, self.params)
+        return entry.fused
+
+    def set_params(self, **changes: float) -> FusionParams:
+        """Change fusion parameters (score_threshold, overlap_threshold, stuff_area_limit) and re-fuse."""
+        self.params = replace(self.params, **changes)
+        for entry in self.entries:
+            if entry.prediction is not None:
+                entry.fused = fuse(entry.prediction, self.categories, self.params)
+        return self.params
+
+    def clear_predictions(self) -> None:
+        """Forget every prediction (e.g. after switching models)."""
+        for entry in self.entries:
+            entry.prediction = None
+            entry.fused = None
+
+    def neighbours(self, index: int, radius: int = 1) -> list[int]:
+        """Indices next to ``index`` (nearest first), for prefetching."""
+        out = []
+        for step in range(1, radius + 1):
+            out.extend(i for i in (index + step, index - step) if 0 <= i < len(self.entries))
+        return out
