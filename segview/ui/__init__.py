@@ -1,0 +1,1 @@
+"""The PySide6 user interface. Nothing outside this package imports Qt."""
