@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/segview $(if $(ARGS),$(ARGS),--help)
+	$(BIN)/segview $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check segview tests bench

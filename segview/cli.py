@@ -12,6 +12,7 @@ from segview.core.report import Report
 from segview.errors import SegviewError
 from segview.io.detect import DatasetFormat
 
+COMMANDS = {"convert", "validate", "models", "predict"}
 EXPORT_FORMATS = [f.value for f in DatasetFormat if f is not DatasetFormat.LABELME]
 INPUT_FORMATS = [f.value for f in DatasetFormat]
 
@@ -233,8 +234,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _wants_gui(argv: Sequence[str], commands: set[str]) -> bool:
+    """`segview`, `segview PATH` and `segview PATH --device X` open the window; subcommands do not."""
+    return not argv or (argv[0] not in commands and not argv[0].startswith("-")) or argv[0] in ("--device", "--model")
+
+
+def _run_gui(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="segview", description="Open the segview window.")
+    parser.add_argument("path", nargs="?", help="a folder of images or a COCO / panoptic / labelme dataset")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--model", help="model card to start with (default: the bundled demo model)")
+    args = parser.parse_args(argv)
+    from segview.ui.app import run
+
+    return run(args.path, device=args.device, model=args.model)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user errors print one clear line (no traceback) and exit with status 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _wants_gui(argv, COMMANDS):
+        return _run_gui(argv)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -25,3 +25,17 @@ def test_import_segview_is_light():
 def test_cli_help_does_not_import_torch():
     loaded = _modules_after("from segview.cli import build_parser; build_parser().format_help()")
     assert "torch" not in loaded and "PySide6" not in loaded
+
+
+def test_gui_entry_does_not_import_torch():
+    loaded = _modules_after("import segview.ui.app, segview.ui.main_window")
+    assert "PySide6" in loaded and "torch" not in loaded
+
+
+def test_command_names_match_the_parser():
+    import argparse
+
+    from segview.cli import COMMANDS, build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == COMMANDS

@@ -30,6 +30,7 @@ class ImageEntry:
     prediction: Prediction | None = None
     fused: Annotation | None = None
     annotation: Annotation | None = None
+    reference: Annotation | None = None  # the previous model's fused result, to compare models
 
     @property
     def name(self) -> str:
@@ -44,18 +45,21 @@ class ImageEntry:
 
 @dataclass
 class Workspace:
-    """An ordered list of images, the categories their results use, and the fusion parameters."""
+    """An ordered list of images, the categories of their annotations and of the model's results,
+    and the fusion parameters."""
 
     entries: list[ImageEntry] = field(default_factory=list)
     categories: CategorySet = field(default_factory=CategorySet)
+    model_categories: CategorySet = field(default_factory=CategorySet)
     params: FusionParams = field(default_factory=FusionParams)
+    reference_model: str = ""
 
     def index_of(self, path: Path) -> int | None:
         return next((i for i, e in enumerate(self.entries) if e.path == path), None)
 
     def set_prediction(self, index: int, prediction: Prediction, categories: CategorySet) -> Annotation:
         """Store a model's prediction for an image and fuse it with the current parameters."""
-        self.categories = categories
+        self.model_categories = categories
         entry = self.entries[index]
         entry.prediction = prediction
         entry.fused = fuse(prediction, categories, self.params)
@@ -66,12 +70,17 @@ class Workspace:
         self.params = replace(self.params, **changes)
         for entry in self.entries:
             if entry.prediction is not None:
-                entry.fused = fuse(entry.prediction, self.categories, self.params)
+                entry.fused = fuse(entry.prediction, self.model_categories, self.params)
         return self.params
 
-    def clear_predictions(self) -> None:
-        """Forget every prediction (e.g. after switching models)."""
+    def clear_predictions(self, keep_as_reference: str = "") -> None:
+        """Forget every prediction (after switching models); with a model name, keep each fused result
+        as the reference that the next model is compared with."""
+        if keep_as_reference:
+            self.reference_model = keep_as_reference
         for entry in self.entries:
+            if keep_as_reference and entry.fused is not None:
+                entry.reference = entry.fused
             entry.prediction = None
             entry.fused = None
 

@@ -32,8 +32,10 @@ def test_threshold_change_refuses_cached_predictions():
     ws.set_params(score_threshold=0.3, stuff_area_limit=1)
     things = [s for s in ws.entries[0].fused.segments.values() if s.category_id == 1]
     assert sorted(s.score for s in things) == [0.4, 0.9]
-    ws.clear_predictions()
+    fused = ws.entries[0].fused
+    ws.clear_predictions(keep_as_reference="model A")
     assert ws.entries[0].fused is None and ws.entries[0].status is ImageStatus.NONE
+    assert ws.entries[0].reference is fused and ws.reference_model == "model A"
 
 
 def test_neighbours_nearest_first():

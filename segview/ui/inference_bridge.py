@@ -1,0 +1,126 @@
+"""The Qt face of the inference worker: requests in, signals out (delivered on the GUI thread).
+
+The worker thread owns the model; torch is imported there when a model is first needed, so the window
+appears before torch loads. Results carry the generation they were asked for: after a model switch the
+window ignores anything older.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from segview.errors import SegviewError
+from segview.inference.worker import InferenceWorker, Priority, Request
+
+
+class InferenceBridge(QObject):
+    """Runs predictions and weight downloads on the inference thread and reports through signals."""
+
+    prediction_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet
+    failed = Signal(object, str)  # path (None for the model itself), message
+    model_loaded = Signal(str, str)  # card name, device description
+    needs_download = Signal(str, str)  # card name, message
+    download_progress = Signal(int, int)  # bytes done, total (0 when unknown)
+    download_finished = Signal(str, bool, str)  # card name, ok, message
+
+    def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.device = device
+        self.model_name: str | None = None
+        self._loaded = None  # owned by the worker thread
+        self._cancel_download = threading.Event()
+        self._worker = InferenceWorker(self._handle, self._on_result, self._on_error)
+
+    @property
+    def generation(self) -> int:
+        return self._worker.generation
+
+    def set_model(self, name: str) -> int:
+        """Switch models: every queued or running request becomes stale. Returns the new generation."""
+        self.model_name = name
+        return self._worker.new_generation()
+
+    def request(self, path: Path, priority: Priority = Priority.VISIBLE) -> None:
+        """Ask for a prediction of one image (a newer request for the same image replaces it)."""
+        if self.model_name is None:
+            return
+        self._worker.submit(("predict", path), (self.model_name, self.device), priority)
+
+    def download(self, name: str) -> None:
+        """Download a model's weights on the worker thread, reporting progress."""
+        self._cancel_download.clear()
+        self._worker.submit(("download", name), (name,), Priority.VISIBLE)
+
+    def cancel_download(self) -> None:
+        self._cancel_download.set()
+
+    def cancel_all(self) -> None:
+        """Drop every queued prediction (the running one finishes but is not delivered)."""
+        self._worker.new_generation()
+
+    def pending(self) -> int:
+        return self._worker.pending()
+
+    def shutdown(self) -> None:
+        self._cancel_download.set()
+        self._worker.shutdown(wait=True, timeout=30)
+
+    # --- worker thread -------------------------------------------------------------------------------
+
+    def _handle(self, request: Request):
+        kind, subject = request.key
+        if kind == "download":
+            return self._download(subject)
+        name, device = request.payload
+        model = self._model(name, device)
+        from segview.io.images import read_image
+
+        image = read_image(subject)
+        if self._worker.is_stale(request):
+            return None
+        return model.predict(image), model.categories
+
+    def _model(self, name: str, device: str):
+        if self._loaded is None or self._loaded.card.name != name:
+            from segview.inference.pipeline import load_model
+            from segview.inference.weights import WeightsError
+
+            self._loaded = None
+            try:
+                self._loaded = load_model(name, device=device)
+            except WeightsError as exc:
+                if "not downloaded yet" in str(exc):
+                    self.needs_download.emit(name, str(exc))
+                raise
+            self.model_loaded.emit(name, str(self._loaded.device))
+        return self._loaded
+
+    def _download(self, name: str):
+        from segview.inference.cards import get_card, weight_cards
+        from segview.inference.weights import ensure_weights
+
+        def progress(done: int, total: int | None) -> None:
+            self.download_progress.emit(done, total or 0)
+
+        for member in weight_cards(get_card(name)):
+            ensure_weights(member, allow_download=True, progress=progress, cancel=self._cancel_download)
+        return name
+
+    def _on_result(self, request: Request, result) -> None:
+        kind, subject = request.key
+        if kind == "download":
+            self.download_finished.emit(subject, True, "")
+        elif result is not None:
+            prediction, categories = result
+            self.prediction_ready.emit(subject, request.generation, prediction, categories)
+
+    def _on_error(self, request: Request, exc: BaseException) -> None:
+        kind, subject = request.key
+        message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
+        if kind == "download":
+            self.download_finished.emit(subject, False, message)
+        else:
+            self.failed.emit(subject, message)

@@ -1,0 +1,536 @@
+"""The main window: canvas (or compare grid) in the middle, docks for images, layers, model and legend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QStackedWidget,
+    QWidget,
+)
+
+from segview.core.categories import CategorySet
+from segview.core.layers import LayerSource, LayerView, describe_pixel, instance_map, layer_data, layer_name
+from segview.core.views import semantic_view
+from segview.core.workspace import ImageEntry, Workspace
+from segview.errors import SegviewError
+from segview.inference.worker import Priority
+from segview.ui.canvas import ImageCanvas
+from segview.ui.inference_bridge import InferenceBridge
+from segview.ui.legend import LegendPanel
+from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
+from segview.ui.theme import apply_theme
+
+LAYER_Z = {LayerView.SEMANTIC: 1.0, LayerView.INSTANCE: 2.0, LayerView.PANOPTIC: 3.0}
+MAX_RECENT = 8
+
+
+class Actions(NamedTuple):
+    open_folder: QAction
+    open_dataset: QAction
+    quit: QAction
+    fit: QAction
+    actual_size: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    next_image: QAction
+    previous_image: QAction
+    compare: QAction
+    boxes: QAction
+    run_current: QAction
+    run_all: QAction
+    cancel: QAction
+    shortcuts: QAction
+    about: QAction
+
+
+class MainWindow(QMainWindow):
+    """segview's viewer window over a Workspace, with background inference through InferenceBridge."""
+
+    def __init__(self, settings: QSettings | None = None, device: str = "auto") -> None:
+        super().__init__()
+        self.setWindowTitle("segview")
+        self.settings = settings or QSettings("segview", "segview")
+        self.workspace = Workspace()
+        self.current: int | None = None
+        self._image: np.ndarray | None = None
+        self._batch_total = 0
+        self._batch_done = 0
+        self._box_items: list = []
+
+        self.canvas = ImageCanvas()
+        self.canvas.setObjectName("canvas")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.canvas)
+        self.compare = None
+        self.setCentralWidget(self.stack)
+
+        self.bridge = InferenceBridge(device, self)
+        self.layers_panel = LayersPanel()
+        self.model_panel = ModelPanel()
+        self.legend = LegendPanel()
+        from segview.ui.browser import ImageBrowser
+
+        self.browser = ImageBrowser()
+        self._docks = {
+            "Images": self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "Layers": self._dock("Layers", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "Model": self._dock("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "Legend": self._dock("Legend", self.legend, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.device_label = QLabel("No model loaded")
+        self.device_label.setObjectName("status-device")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.hover_label = QLabel("")
+        self.statusBar().addWidget(self.hover_label, 1)
+
+        self.actions_ = self._make_actions()
+        self._make_menus()
+        self._connect()
+        self._restore_settings()
+
+    # --- construction ------------------------------------------------------------------------------
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> Actions:
+        return Actions(
+            open_folder=self._action("Open &Folder…", QKeySequence.StandardKey.Open, self._ask_folder),
+            open_dataset=self._action("Open &Dataset…", "Ctrl+Shift+O", self._ask_dataset),
+            quit=self._action("&Quit", QKeySequence.StandardKey.Quit, self.close),
+            fit=self._action("&Fit to Window", "F", self.canvas.fit),
+            actual_size=self._action("&Actual Size (1:1)", "1", self.canvas.actual_size),
+            zoom_in=self._action("Zoom &In", QKeySequence.StandardKey.ZoomIn, lambda: self.canvas.zoom_by(1.25)),
+            zoom_out=self._action("Zoom &Out", QKeySequence.StandardKey.ZoomOut, lambda: self.canvas.zoom_by(0.8)),
+            next_image=self._action("&Next Image", "PgDown", self.browser.select_next),
+            previous_image=self._action("&Previous Image", "PgUp", self.browser.select_previous),
+            compare=self._action("&Compare View", "C", self._toggle_compare, checkable=True),
+            boxes=self._action("Instance &Boxes", "B", self.layers_panel.boxes.toggle),
+            run_current=self._action("&Run on This Image", "R", self._run_current),
+            run_all=self._action("Run on &All Images", "Ctrl+R", self._run_all),
+            cancel=self._action("&Cancel Batch", "Esc", self._cancel_batch),
+            shortcuts=self._action("&Keyboard Shortcuts", "F1", self._show_shortcuts),
+            about=self._action("&About segview", None, self._about),
+        )
+
+    def _make_menus(self) -> None:
+        a = self.actions_
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([a.open_folder, a.open_dataset])
+        self.recent_menu = QMenu("Open &Recent", self)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addActions([a.fit, a.actual_size, a.zoom_in, a.zoom_out])
+        view_menu.addSeparator()
+        self.layer_actions: dict[str, QAction] = {}
+        for name, box in self.layers_panel.visible.items():
+            action = self._action(f"Show {name.replace('.', ' ')}", LAYER_SHORTCUTS[name], box.toggle)
+            self.layer_actions[name] = action
+            view_menu.addAction(action)
+        view_menu.addAction(a.boxes)
+        view_menu.addSeparator()
+        view_menu.addActions([a.compare, a.next_image, a.previous_image])
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("&Theme")
+        for theme in ("system", "light", "dark"):
+            theme_menu.addAction(theme.capitalize(), lambda t=theme: self._set_theme(t))
+        docks_menu = view_menu.addMenu("&Panels")
+        for dock in self._docks.values():
+            docks_menu.addAction(dock.toggleViewAction())
+        model_menu = self.menuBar().addMenu("&Model")
+        model_menu.addActions([a.run_current, a.run_all, a.cancel])
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addActions([a.shortcuts, a.about])
+
+    def _connect(self) -> None:
+        self.browser.current_changed.connect(self.show_image)
+        self.layers_panel.changed.connect(self._apply_layer_styles)
+        self.legend.hidden_changed.connect(lambda _h: self._apply_layer_styles())
+        self.model_panel.model_chosen.connect(self.set_model)
+        self.model_panel.params_changed.connect(self._params_changed)
+        self.model_panel.run_all.connect(self._run_all)
+        self.model_panel.cancel.connect(self._cancel_batch)
+        self.canvas.hovered.connect(self._hovered)
+        self.bridge.prediction_ready.connect(self._prediction_ready)
+        self.bridge.failed.connect(self._prediction_failed)
+        self.bridge.model_loaded.connect(self._model_loaded)
+        self.bridge.needs_download.connect(self._offer_download)
+
+    # --- opening ------------------------------------------------------------------------------------
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a folder of images, or a COCO / panoptic / labelme dataset (its annotations shown)."""
+        path = Path(path)
+        try:
+            if path.is_dir() and not _looks_like_dataset(path):
+                from segview.inference.batch import collect_images
+
+                _root, files = collect_images([path])
+                self._set_entries([ImageEntry(f) for f in files], CategorySet())
+            else:
+                from segview.io.detect import load_dataset
+
+                dataset, report = load_dataset(path)
+                entries = [
+                    ImageEntry(dataset.image_path(r), annotation=r.annotation) for r in dataset.images
+                ]
+                self._set_entries(entries, dataset.categories)
+                if report.issues:
+                    self.statusBar().showMessage(f"{path.name}: {report.summary()}", 10000)
+        except SegviewError as exc:
+            QMessageBox.warning(self, "Cannot open", str(exc))
+            return
+        self._remember_recent(path)
+        self.setWindowTitle(f"segview — {path.name}")
+
+    def _set_entries(self, entries: list[ImageEntry], categories: CategorySet) -> None:
+        self.bridge.cancel_all()
+        self.workspace = Workspace(entries, categories, params=self.model_panel.params())
+        self.current = None
+        self.browser.set_images([e.path for e in entries], [e.status for e in entries])
+        if entries:
+            self.browser.select(0)
+
+    def _ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images")
+        if folder:
+            self.open_path(folder)
+
+    def _ask_dataset(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a COCO or panoptic dataset", "", "JSON (*.json)")
+        if name:
+            self.open_path(name)
+
+    # --- showing an image ---------------------------------------------------------------------------
+
+    def show_image(self, index: int) -> None:
+        """Show image ``index``: its pixels, its layers, and ask the model about it and its neighbours."""
+        if not 0 <= index < len(self.workspace.entries):
+            return
+        entry = self.workspace.entries[index]
+        from segview.io.images import read_image
+
+        try:
+            self._image = read_image(entry.path)
+        except SegviewError as exc:
+            self._image = None
+            self.statusBar().showMessage(str(exc), 10000)
+            self.canvas.set_image(None)
+            return
+        self.current = index
+        self.canvas.set_image(self._image)
+        if self.compare is not None:
+            self.compare.set_image(self._image)
+        self.refresh_layers()
+        if entry.prediction is None:
+            self.bridge.request(entry.path, Priority.VISIBLE)
+        for neighbour in self.workspace.neighbours(index):
+            if self.workspace.entries[neighbour].prediction is None:
+                self.bridge.request(self.workspace.entries[neighbour].path, Priority.NEIGHBOUR)
+
+    def current_entry(self) -> ImageEntry | None:
+        return None if self.current is None else self.workspace.entries[self.current]
+
+    def refresh_layers(self) -> None:
+        """Recompute every layer's data for the current image (after a new result or new parameters)."""
+        entry = self.current_entry()
+        threshold = self.workspace.params.score_threshold
+        for source in LayerSource:
+            categories = self.workspace.model_categories if source is LayerSource.PREDICTION else self.workspace.categories
+            for view in LayerView:
+                name = layer_name(source, view)
+                data = None if entry is None else layer_data(entry, categories, source, view, threshold)
+                labels, lut = data if data is not None else (None, np.zeros((1, 4), np.uint8))
+                self.canvas.layer(name, LAYER_Z[view] + (3 if source is LayerSource.ANNOTATION else 0))
+                self.canvas.set_layer(name, labels, lut)
+        self._refresh_boxes()
+        self._refresh_legend()
+        self._refresh_compare()
+        self._apply_layer_styles()
+
+    def _apply_layer_styles(self) -> None:
+        mode = self.layers_panel.overlay_mode()
+        hidden = self.legend.hidden
+        entry = self.current_entry()
+        for name, item in self.canvas.layers().items():
+            self.canvas.set_layer_style(name, mode, self.layers_panel.opacity_of(name), fill_alpha=110)
+            item.setVisible(self.layers_panel.is_visible(name))
+            item.set_hidden(_hidden_labels(name, hidden, entry, self.workspace))
+        show_boxes = self.layers_panel.boxes.isChecked() and self.layers_panel.is_visible(
+            layer_name(LayerSource.PREDICTION, LayerView.INSTANCE)
+        )
+        for item in self._box_items:
+            item.setVisible(show_boxes)
+        if self.compare is not None:
+            self.compare.set_style(mode, 0.6)
+
+    def _refresh_boxes(self) -> None:
+        for item in self._box_items:
+            self.canvas.scene().removeItem(item)
+        self._box_items = []
+        entry = self.current_entry()
+        if entry is None or entry.prediction is None:
+            return
+        categories = self.workspace.model_categories
+        for inst in entry.prediction.instances_above(self.workspace.params.score_threshold):
+            color = categories.color_of(inst.category_id)
+            rect = QGraphicsRectItem(inst.mask.x, inst.mask.y, inst.mask.width, inst.mask.height)
+            from PySide6.QtGui import QColor, QPen
+
+            pen = QPen(QColor(*color), 0)
+            pen.setCosmetic(True)
+            pen.setWidth(2)
+            rect.setPen(pen)
+            rect.setZValue(10)
+            category = categories.get(inst.category_id)
+            label = QGraphicsSimpleTextItem(f"{category.name if category else inst.category_id} {inst.score:.2f}")
+            label.setBrush(QColor(*color))
+            label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+            label.setPos(inst.mask.x, inst.mask.y)
+            label.setZValue(11)
+            for item in (rect, label):
+                self.canvas.scene().addItem(item)
+                self._box_items.append(item)
+
+    def _refresh_legend(self) -> None:
+        entry = self.current_entry()
+        categories = self.workspace.categories if len(self.workspace.categories) else self.workspace.model_categories
+        semantic = None
+        if entry is not None:
+            source = entry.annotation if entry.annotation is not None else entry.fused
+            semantic = semantic_view(source) if source is not None else None
+        self.legend.set_categories(categories, semantic)
+
+    def _refresh_compare(self) -> None:
+        if self.compare is None or self.current is None:
+            return
+        from segview.ui.compare_controller import fill_compare
+
+        fill_compare(self.compare, self.current_entry(), self.workspace)
+
+    # --- inference ---------------------------------------------------------------------------------
+
+    def set_model(self, name: str) -> None:
+        """Use another model: old results are kept as the reference for model-vs-model diffs."""
+        previous = self.bridge.model_name
+        self.bridge.set_model(name)
+        self.settings.setValue("model", name)
+        self.workspace.clear_predictions(keep_as_reference=previous or "")
+        self._batch_total = self._batch_done = 0
+        self.model_panel.set_batch(0, 0)
+        self.device_label.setText(f"Loading {name}…")
+        for index, entry in enumerate(self.workspace.entries):
+            self.browser.set_status(index, entry.status)
+        if self.current is not None:
+            self.show_image(self.current)
+
+    def _prediction_ready(self, path, generation: int, prediction, categories: CategorySet) -> None:
+        if generation != self.bridge.generation:
+            return
+        index = self.workspace.index_of(path)
+        if index is None:
+            return
+        self.workspace.set_prediction(index, prediction, categories)
+        self.device_label.setText(f"{self.bridge.model_name} on {prediction.device}")
+        self.browser.set_status(index, self.workspace.entries[index].status)
+        if self._batch_total:
+            self._batch_done += 1
+            self.model_panel.set_batch(self._batch_done, self._batch_total)
+            if self._batch_done >= self._batch_total:
+                self._batch_total = 0
+        if index == self.current:
+            self.refresh_layers()
+
+    def _prediction_failed(self, path, message: str) -> None:
+        name = Path(path).name if path is not None else "model"
+        self.statusBar().showMessage(f"{name}: {message}", 15000)
+        if self._batch_total:
+            self._batch_done += 1
+            self.model_panel.set_batch(self._batch_done, self._batch_total)
+
+    def _model_loaded(self, name: str, device: str) -> None:
+        self.device_label.setText(f"{name} on {device}")
+
+    def _params_changed(self, params) -> None:
+        self.workspace.set_params(
+            score_threshold=params.score_threshold,
+            overlap_threshold=params.overlap_threshold,
+            stuff_area_limit=params.stuff_area_limit,
+        )
+        self.refresh_layers()
+
+    def _run_current(self) -> None:
+        entry = self.current_entry()
+        if entry is not None:
+            self.bridge.request(entry.path, Priority.VISIBLE)
+
+    def _run_all(self) -> None:
+        todo = [e for e in self.workspace.entries if e.prediction is None]
+        self._batch_total, self._batch_done = len(todo), 0
+        for entry in todo:
+            self.bridge.request(entry.path, Priority.BATCH)
+        self.model_panel.set_batch(0, self._batch_total)
+
+    def _cancel_batch(self) -> None:
+        self.bridge.cancel_all()
+        self._batch_total = self._batch_done = 0
+        self.model_panel.set_batch(0, 0)
+        self.statusBar().showMessage("Batch cancelled", 5000)
+
+    def _offer_download(self, name: str, message: str) -> None:
+        answer = QMessageBox.question(
+            self, "Download weights?", f"{message}\n\nDownload the weights of {name} now?",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        dialog = QProgressDialog(f"Downloading {name}…", "Cancel", 0, 0, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.canceled.connect(self.bridge.cancel_download)
+
+        def progress(done: int, total: int) -> None:
+            dialog.setMaximum(max(total // 1024, 0))
+            dialog.setValue(done // 1024)
+
+        def finished(card: str, ok: bool, text: str) -> None:
+            dialog.close()
+            self.bridge.download_progress.disconnect(progress)
+            self.bridge.download_finished.disconnect(finished)
+            if ok:
+                self.set_model(card)
+            else:
+                QMessageBox.warning(self, "Download failed", text)
+
+        self.bridge.download_progress.connect(progress)
+        self.bridge.download_finished.connect(finished)
+        self.bridge.download(name)
+        dialog.show()
+
+    # --- hover, compare ------------------------------------------------------------------------------
+
+    def _hovered(self, x: int, y: int) -> None:
+        entry = self.current_entry()
+        if entry is None or x < 0:
+            self.hover_label.setText("")
+            return
+        categories = self.workspace.model_categories if entry.prediction is not None else self.workspace.categories
+        self.hover_label.setText(describe_pixel(entry, categories, x, y, self.workspace.params.score_threshold))
+
+    def _toggle_compare(self, on: bool) -> None:
+        if on and self.compare is None:
+            from segview.ui.compare_controller import make_compare
+
+            self.compare = make_compare(self)
+            self.stack.addWidget(self.compare)
+        if self.compare is not None:
+            self.stack.setCurrentWidget(self.compare if on else self.canvas)
+            if on and self._image is not None:
+                self.compare.set_image(self._image)
+                self._refresh_compare()
+                self.compare.fit()
+
+    # --- settings, help ------------------------------------------------------------------------------
+
+    def _set_theme(self, theme: str) -> None:
+        self.settings.setValue("theme", theme)
+        apply_theme(QApplication.instance(), theme)
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [p for p in self.settings.value("recent", [], type=list) if p != str(path)]
+        recent.insert(0, str(path))
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for item in self.settings.value("recent", [], type=list):
+            self.recent_menu.addAction(item, lambda p=item: self.open_path(p))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.settings.value("windowState")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self._fill_recent()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.bridge.shutdown()
+        super().closeEvent(event)
+
+    def _show_shortcuts(self) -> None:
+        rows = []
+        for action in self.findChildren(QAction):
+            if action.shortcut().isEmpty() or not action.text():
+                continue
+            rows.append(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{action.shortcut().toString()}</b></td></tr>")
+        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(set(rows))) + "</table>")
+
+    def _about(self) -> None:
+        from segview import __version__
+
+        QMessageBox.about(self, "About segview", f"<b>segview {__version__}</b><br>See, compare, correct and "
+                                                 "export semantic, instance and panoptic segmentations.")
+
+
+def _looks_like_dataset(folder: Path) -> bool:
+    from segview.io.detect import detect_format
+
+    try:
+        detect_format(folder)
+    except SegviewError:
+        return False
+    return True
+
+
+def _hidden_labels(name: str, hidden: set[int], entry: ImageEntry | None, workspace: Workspace) -> set[int]:
+    """Label values of a layer that belong to classes hidden in the legend."""
+    if not hidden or entry is None:
+        return set()
+    source, view = name.split(".")
+    if view == LayerView.SEMANTIC.value:
+        return set(hidden)
+    if source == LayerSource.PREDICTION.value and view == LayerView.INSTANCE.value:
+        if entry.prediction is None:
+            return set()
+        _, _, kept = instance_map(entry.prediction, workspace.model_categories, workspace.params.score_threshold)
+        return {i for i, inst in enumerate(kept, start=1) if inst.category_id in hidden}
+    annotation = entry.fused if source == LayerSource.PREDICTION.value else entry.annotation
+    if annotation is None:
+        return set()
+    return {sid for sid, s in annotation.segments.items() if s.category_id in hidden}

@@ -1,0 +1,187 @@
+"""Dock panels: overlay layers (toggle, opacity, style) and the model (picker, threshold, fusion, run)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segview.core.fusion import FusionParams
+from segview.core.layers import LayerSource, LayerView, layer_name
+from segview.core.render import OverlayMode
+
+LAYER_SHORTCUTS = {
+    layer_name(LayerSource.PREDICTION, LayerView.SEMANTIC): "S",
+    layer_name(LayerSource.PREDICTION, LayerView.INSTANCE): "I",
+    layer_name(LayerSource.PREDICTION, LayerView.PANOPTIC): "P",
+    layer_name(LayerSource.ANNOTATION, LayerView.SEMANTIC): "Shift+S",
+    layer_name(LayerSource.ANNOTATION, LayerView.INSTANCE): "Shift+I",
+    layer_name(LayerSource.ANNOTATION, LayerView.PANOPTIC): "Shift+P",
+}
+
+
+class LayersPanel(QWidget):
+    """One row per layer: visible checkbox and opacity slider; one style for all (fill/outline/both)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout()
+        self.visible: dict[str, QCheckBox] = {}
+        self.opacity: dict[str, QSlider] = {}
+        row = 0
+        for source in LayerSource:
+            header = QLabel(f"<b>{source.value.capitalize()}</b>")
+            grid.addWidget(header, row, 0, 1, 2)
+            row += 1
+            for view in LayerView:
+                name = layer_name(source, view)
+                box = QCheckBox(f"{view.value.capitalize()}  ({LAYER_SHORTCUTS[name]})")
+                box.setObjectName(f"visible:{name}")
+                box.setChecked(source is LayerSource.PREDICTION and view is LayerView.PANOPTIC
+                               or source is LayerSource.ANNOTATION and view is LayerView.PANOPTIC)
+                slider = QSlider(Qt.Orientation.Horizontal)
+                slider.setObjectName(f"opacity:{name}")
+                slider.setRange(0, 100)
+                slider.setValue(55)
+                slider.setToolTip("Opacity")
+                box.toggled.connect(self.changed)
+                slider.valueChanged.connect(self.changed)
+                grid.addWidget(box, row, 0)
+                grid.addWidget(slider, row, 1)
+                self.visible[name], self.opacity[name] = box, slider
+                row += 1
+        self.mode = QComboBox()
+        self.mode.setObjectName("overlay-mode")
+        for mode in OverlayMode:
+            self.mode.addItem(mode.value.capitalize(), mode)
+        self.mode.setCurrentIndex(list(OverlayMode).index(OverlayMode.BOTH))
+        self.mode.currentIndexChanged.connect(self.changed)
+        self.boxes = QCheckBox("Boxes and scores (B)")
+        self.boxes.setObjectName("boxes")
+        self.boxes.setChecked(True)
+        self.boxes.toggled.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        form = QFormLayout()
+        form.addRow("Style", self.mode)
+        layout.addLayout(form)
+        layout.addWidget(self.boxes)
+        layout.addStretch(1)
+
+    def overlay_mode(self) -> OverlayMode:
+        return OverlayMode(self.mode.currentData())
+
+    def is_visible(self, name: str) -> bool:
+        return self.visible[name].isChecked()
+
+    def opacity_of(self, name: str) -> float:
+        return self.opacity[name].value() / 100.0
+
+
+class ModelPanel(QWidget):
+    """Model picker, device, score threshold and fusion parameters, and batch run controls."""
+
+    model_chosen = Signal(str)
+    params_changed = Signal(object)  # FusionParams
+    run_all = Signal()
+    cancel = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.models = QComboBox()
+        self.models.setObjectName("model-picker")
+        self.models.activated.connect(lambda _i: self.model_chosen.emit(self.models.currentData()))
+        self.device = QLabel("device: not loaded yet")
+        self.device.setObjectName("device-label")
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setObjectName("score-threshold")
+        self.threshold.setRange(0, 100)
+        self.threshold_label = QLabel()
+        self.overlap = QDoubleSpinBox()
+        self.overlap.setObjectName("overlap-threshold")
+        self.overlap.setRange(0.0, 1.0)
+        self.overlap.setSingleStep(0.05)
+        self.stuff_area = QSpinBox()
+        self.stuff_area.setObjectName("stuff-area")
+        self.stuff_area.setRange(0, 1_000_000)
+        self.stuff_area.setSingleStep(256)
+        self.set_params(FusionParams())
+        for widget in (self.threshold, self.overlap, self.stuff_area):
+            signal = widget.valueChanged
+            signal.connect(self._emit_params)
+        self.run_button = QPushButton("Run on all images")
+        self.run_button.setObjectName("run-all")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.setEnabled(False)
+        self.run_button.clicked.connect(self.run_all)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("batch-progress")
+        self.progress.setVisible(False)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.threshold, 1)
+        threshold_row.addWidget(self.threshold_label)
+        form = QFormLayout()
+        form.addRow("Model", self.models)
+        form.addRow("", self.device)
+        form.addRow("Score ≥", threshold_row)
+        form.addRow("Max overlap", self.overlap)
+        form.addRow("Min stuff area", self.stuff_area)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addStretch(1)
+
+    def set_models(self, entries: list[tuple[str, str]], current: str | None) -> None:
+        """(name, title) pairs; select ``current``."""
+        self.models.clear()
+        for name, title in entries:
+            self.models.addItem(title, name)
+        if current is not None:
+            self.models.setCurrentIndex(max(self.models.findData(current), 0))
+
+    def set_params(self, params: FusionParams) -> None:
+        for widget in (self.threshold, self.overlap, self.stuff_area):
+            widget.blockSignals(True)
+        self.threshold.setValue(round(params.score_threshold * 100))
+        self.threshold_label.setText(f"{params.score_threshold:.2f}")
+        self.overlap.setValue(params.overlap_threshold)
+        self.stuff_area.setValue(params.stuff_area_limit)
+        for widget in (self.threshold, self.overlap, self.stuff_area):
+            widget.blockSignals(False)
+
+    def params(self) -> FusionParams:
+        return FusionParams(self.threshold.value() / 100.0, self.overlap.value(), self.stuff_area.value())
+
+    def _emit_params(self) -> None:
+        self.threshold_label.setText(f"{self.threshold.value() / 100:.2f}")
+        self.params_changed.emit(self.params())
+
+    def set_batch(self, done: int, total: int) -> None:
+        """Show batch progress; hides itself when done == total."""
+        running = total > 0 and done < total
+        self.progress.setVisible(running)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.cancel_button.setEnabled(running)
+        self.run_button.setEnabled(not running)
