@@ -260,3 +260,24 @@ def test_exif_orientation(tmp_path, orientation, k, fmt, suffix):
 def test_is_image_file():
     assert is_image_file("a/b.JPG") and is_image_file("x.tiff")
     assert not is_image_file("x.json") and not is_image_file("png")
+
+
+@pytest.mark.parametrize("fmt,suffix", [("JPEG", ".jpg"), ("PNG", ".png")])
+def test_thumbnail_is_small_rotated_and_close_to_the_image(tmp_path, fmt, suffix):
+    yy, xx = np.mgrid[0:400, 0:600]
+    gradient = np.stack([xx * 255 // 599, yy * 255 // 399, np.full_like(xx, 128)], axis=2).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    path = _save(Image.fromarray(gradient), tmp_path / f"big{suffix}", exif=exif.tobytes())
+    full = read_image(path)
+    thumb = images.read_thumbnail(path, 64)
+    assert max(thumb.shape[:2]) == 64 and thumb.shape[0] > thumb.shape[1]  # portrait once rotated
+    small = np.asarray(Image.fromarray(full).resize((thumb.shape[1], thumb.shape[0]), Image.Resampling.BOX))
+    assert np.abs(small.astype(int) - thumb.astype(int)).mean() < 8
+
+
+def test_thumbnail_of_a_truncated_file_is_an_image_read_error(tmp_path):
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(_encoded("JPEG", (64, 48))[:200])
+    with pytest.raises(ImageReadError, match="cut.jpg"):
+        images.read_thumbnail(path, 32)
