@@ -9,19 +9,20 @@ pair on held-out scenes and writes the cards ``demo_instance.toml``, ``demo_sema
 ``DEMO_CATEGORIES`` ids: the semantic card's labels shift by one (``category_space``), the pair maps the
 semantic class names onto the things 1-4 and the stuff 5-8.
 
-Command line, to be wired into ``segview/cli.py``:
+Command line (``segview/cli.py``):
 
 ``segview train-demo [--out DIR] [--semantic-steps N] [--instance-steps N] [--size PX] [--train-scenes N]
-[--seed N] [--eval-images N] [--threads N] [--device cpu|cuda]``
-    → ``train_demo(out_dir=DIR or bundled_models_dir(), ...)``; print each ``TrainProgress`` every ~20 steps
-    (``log``), then ``result.evaluation.summary()`` and the card paths.
+[--seed N] [--semantic-batch-size N] [--instance-batch-size N] [--bn-batches N] [--eval-images N] [--threads N]
+[--device cpu|cuda]``
+    → ``train_demo(out_dir=DIR or bundled_models_dir(), ...)``; prints the progress every 20 steps (``log``),
+    the held-out ``result.evaluation.summary()`` and ``table()``, then the card paths.
 
 ``segview eval MODEL [--seeds A:B | --coco FILE [--images DIR]] [--size PX] [--score-threshold F]
 [--overlap-threshold F] [--stuff-area-limit PX] [--device auto]``
     → ``evaluate(load_model(MODEL, device=...), range(A, B), PX, PX, FusionParams(...))`` on generated
     scenes (default seeds ``EVAL_SEEDS``, size ``DEMO_SIZE``, fusion ``DEMO_FUSION``), or
-    ``evaluate_dataset(model, load_coco(FILE, DIR)[0], FusionParams(...))``; print ``summary()`` and
-    ``table()``.
+    ``evaluate_dataset(model, load_coco(FILE, DIR)[0], FusionParams(...))``; MODEL is a card name or a card
+    TOML file; prints ``summary()``, one line each for AP, mIoU and PQ, and ``table()``.
 """
 
 from __future__ import annotations
