@@ -21,3 +21,11 @@ class WriteError(SegviewError):
 
 class SegviewWarning(UserWarning):
     """A warning from segview itself (tests turn these into errors)."""
+
+
+class ProjectError(SegviewError):
+    """A project folder or its database cannot be opened, read or written."""
+
+
+class ProjectLockedError(ProjectError):
+    """The project is already open in another segview window (or process)."""

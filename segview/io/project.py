@@ -1,0 +1,725 @@
+"""Crash-safe projects: a folder of images plus a SQLite database ``<folder>/.segview/project.sqlite``.
+
+Every committed edit is its own transaction, written as it happens, so a crash (or a kill) loses only
+the stroke in progress. The database is in WAL mode with ``synchronous=FULL``: in WAL mode NORMAL
+already survives a *process* crash, but FULL also fsyncs the log at every commit so that an edit a
+person saw applied survives a power cut or an OS crash too; the cost is one fsync per edit, at human
+editing speed.
+
+API (what the editor UI calls)::
+
+    project = Project.open(folder, create=True)      # ProjectLockedError when open elsewhere
+    project.recovered / project.recovered_edits       # previous session did not close cleanly
+    project.image_names() / project.image_size(name)  # images found in the folder (relative posix names)
+    ann = project.load_annotation(name)               # snapshot + journal replay, or None
+    history = EditHistory(ann or Annotation(h, w))
+    project.attach(name, history)                     # journals every do / undo / redo step
+    project.save_annotation(name, history.annotation) # checkpoint: new snapshot, journal cleared
+    project.detach(name)
+    project.categories() / project.set_categories(categories)
+    project.save_prediction(name, model, prediction) / project.load_prediction(name, model)
+    project.get_setting(key, default) / project.set_setting(key, value)   # JSON values
+    project.dataset(scope="all" | "corrected", names=None)                # for export
+    project.integrity_check()                         # "ok" or SQLite's complaint
+    project.close()                                   # or use ``with Project.open(...) as project:``
+
+The history given to ``attach`` must hold the annotation ``load_annotation`` returned (or a new empty
+one when it returned None): the journal is replayed on the stored snapshot. An image's first journaled
+step writes its first snapshot; after ``checkpoint_rows`` journal rows the listener checkpoints by
+itself. An undo of a step from before a checkpoint carries the step's atoms in its own row. When a
+journal write fails (disk full) the step listener raises ProjectError and the next step writes a full
+snapshot, so the store never drifts from what the editor shows.
+
+Two openers cannot corrupt a project: ``Project.open`` holds an exclusive lock on
+``.segview/lock`` (``fcntl.flock`` / ``msvcrt.locking``) for its lifetime; the OS releases it when the
+process dies. A "corrected" image is one with a stored annotation (someone edited or saved it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import sqlite3
+import struct
+import threading
+import time
+import weakref
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segview.core.categories import Category, CategorySet
+from segview.core.dataset import Dataset, ImageRecord
+from segview.core.history import Edit, EditAtom, EditHistory, PixelChange, apply_atom
+from segview.core.masks import CroppedMask
+from segview.core.prediction import InstancePrediction, Prediction
+from segview.core.report import Report
+from segview.core.segments import Annotation, Segment, Source
+from segview.errors import ImageReadError, ProjectError, ProjectLockedError
+
+DB_DIR = ".segview"
+DB_NAME = "project.sqlite"
+LOCK_NAME = "lock"
+APPLICATION_ID = 0x53475657  # "SGVW"
+SCHEMA_VERSION = 1
+CHECKPOINT_ROWS = 500
+_ZLEVEL = 3
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, width INTEGER NOT NULL, height INTEGER NOT NULL);
+CREATE TABLE categories (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, isthing INTEGER NOT NULL, color TEXT NOT NULL,
+    supercategory TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE annotations (
+    image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    height INTEGER NOT NULL, width INTEGER NOT NULL, dtype TEXT NOT NULL, map BLOB NOT NULL,
+    segments TEXT NOT NULL, version INTEGER NOT NULL, saved_at REAL NOT NULL);
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('do', 'undo', 'redo')),
+    name TEXT NOT NULL, ref INTEGER, atoms BLOB);
+CREATE INDEX journal_by_image ON journal (image_id, version, seq);
+CREATE TABLE predictions (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE, model TEXT NOT NULL,
+    data BLOB NOT NULL, saved_at REAL NOT NULL, PRIMARY KEY (image_id, model));
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+
+def _describe_db_error(exc: sqlite3.Error, path: Path) -> str:
+    """A message that says what went wrong with the database and what to do."""
+    text = str(exc).lower()
+    if "full" in text:
+        return f"The disk is full: could not write to the project {path}. Free some space; nothing committed was lost."
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return f"The project {path} is read-only. Copy the folder somewhere you can write to and open the copy."
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"{path} is damaged or is not a segview project database. Move the .segview folder away "
+            "(annotations in it are then not used) and open the folder again."
+        )
+    if "locked" in text or "busy" in text:
+        return f"The project {path} is busy in another program. Close it there and try again."
+    return f"Could not use the project database {path}: {exc}."
+
+
+def _describe_os_error(exc: OSError, path: Path) -> str:
+    """A message for a file-system failure while opening a project."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"The folder {path} is read-only. Copy it somewhere you can write to and open the copy."
+    if exc.errno == errno.ENOSPC:
+        return f"The disk is full: could not create the project in {path}. Free some space and try again."
+    return f"Could not open the project in {path}: {exc.strerror or exc}."
+
+
+# --- the lock ----------------------------------------------------------------------------------------------
+
+
+class _Lock:
+    """An exclusive advisory lock on a file, held until ``release`` or the process's death."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = open(path, "a+b")  # noqa: SIM115 - kept open for the lock's lifetime
+        try:
+            self._acquire()
+        except OSError:
+            owner = self._owner()
+            self._handle.close()
+            raise ProjectLockedError(
+                f"The project {path.parent.parent} is open in another segview window"
+                f"{f' (process {owner})' if owner else ''}. Switch to that window, or close it and "
+                "open the project again."
+            ) from None
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(str(os.getpid()).encode())
+        self._handle.flush()
+
+    def _acquire(self) -> None:
+        """Lock without waiting; OSError when someone else holds it."""
+        if os.name == "nt":
+            import msvcrt
+
+            self._handle.seek(0)
+            msvcrt.locking(self._handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _owner(self) -> str:
+        """The pid the holder wrote into the lock file ('' when unreadable)."""
+        with contextlib.suppress(OSError):
+            return self.path.read_text().strip()[:12]
+        return ""
+
+    def release(self) -> None:
+        """Unlock and close the file."""
+        if self._handle.closed:
+            return
+        if os.name == "nt":
+            import msvcrt
+
+            with contextlib.suppress(OSError):
+                self._handle.seek(0)
+                msvcrt.locking(self._handle.fileno(), msvcrt.LK_UNLCK, 1)
+        self._handle.close()  # closing the descriptor drops a flock
+
+
+# --- serialisation ----------------------------------------------------------------------------------------
+
+
+def _segment_json(segment: Segment | None) -> list | None:
+    """A segment as a compact JSON list (None stays None)."""
+    if segment is None:
+        return None
+    score = None if segment.score is None else float(segment.score)
+    return [int(segment.category_id), bool(segment.iscrowd), score, Source(segment.source).value]
+
+
+def _segment_from(data: list | None) -> Segment | None:
+    """The inverse of ``_segment_json``."""
+    if data is None:
+        return None
+    category_id, iscrowd, score, source = data
+    return Segment(int(category_id), bool(iscrowd), score, Source(source))
+
+
+def _table_json(table: dict[int, Segment | None]) -> list:
+    """id → segment as a JSON list of [id, segment] pairs (keys stay ints, order kept)."""
+    return [[int(sid), _segment_json(seg)] for sid, seg in table.items()]
+
+
+def _table_from(data: list) -> dict[int, Segment | None]:
+    """The inverse of ``_table_json``."""
+    return {int(sid): _segment_from(seg) for sid, seg in data}
+
+
+def _pack(header: Any, buffers: list[bytes]) -> bytes:
+    """A JSON header plus binary buffers in one zlib blob (the header lists the buffers' sizes)."""
+    head = json.dumps({"h": header, "n": [len(b) for b in buffers]}, separators=(",", ":")).encode()
+    return zlib.compress(struct.pack("<I", len(head)) + head + b"".join(buffers), _ZLEVEL)
+
+
+def _unpack(blob: bytes) -> tuple[Any, list[memoryview]]:
+    """The inverse of ``_pack``."""
+    raw = memoryview(zlib.decompress(blob))
+    (size,) = struct.unpack_from("<I", raw)
+    head = json.loads(bytes(raw[4 : 4 + size]))
+    buffers, offset = [], 4 + size
+    for n in head["n"]:
+        buffers.append(raw[offset : offset + n])
+        offset += n
+    return head["h"], buffers
+
+
+def encode_atoms(atoms: list[EditAtom]) -> bytes:
+    """An edit's atoms: box, packed ``where`` bits, before/after values, segment-table changes."""
+    header, buffers = [], []
+    for atom in atoms:
+        entry: dict[str, Any] = {"sb": _table_json(atom.segments_before), "sa": _table_json(atom.segments_after)}
+        if atom.pixels is not None:
+            p = atom.pixels
+            entry["box"] = [int(v) for v in p.box]
+            entry["dt"] = [p.before.dtype.str, p.after.dtype.str]
+            buffers += [np.packbits(p.where, axis=None).tobytes(), p.before.tobytes(), p.after.tobytes()]
+        header.append(entry)
+    return _pack(header, buffers)
+
+
+def decode_atoms(blob: bytes) -> list[EditAtom]:
+    """The inverse of ``encode_atoms``."""
+    header, buffers = _unpack(blob)
+    atoms, queue = [], iter(buffers)
+    for entry in header:
+        pixels = None
+        if "box" in entry:
+            top, left, h, w = entry["box"]
+            bits, before, after = next(queue), next(queue), next(queue)
+            where = np.unpackbits(np.frombuffer(bits, np.uint8), count=h * w).reshape(h, w).astype(bool)
+            pixels = PixelChange(
+                top, left, where, np.frombuffer(before, entry["dt"][0]).copy(),
+                np.frombuffer(after, entry["dt"][1]).copy(),
+            )
+        atoms.append(EditAtom(pixels, _table_from(entry["sb"]), _table_from(entry["sa"])))
+    return atoms
+
+
+def encode_prediction(prediction: Prediction) -> bytes:
+    """A Prediction: semantic map, confidence and bbox-cropped instance masks, compressed."""
+    header: dict[str, Any] = {
+        "size": [prediction.height, prediction.width], "model": prediction.model, "device": prediction.device,
+    }
+    buffers: list[bytes] = []
+    for key in ("semantic", "semantic_confidence"):
+        array = getattr(prediction, key)
+        header[key] = None if array is None else [array.dtype.str, list(array.shape)]
+        if array is not None:
+            buffers.append(np.ascontiguousarray(array).tobytes())
+    header["instances"] = []
+    for inst in prediction.instances:
+        m = inst.mask
+        header["instances"].append([int(inst.category_id), float(inst.score), m.x, m.y, m.height, m.width])
+        buffers.append(np.packbits(m.mask, axis=None).tobytes())
+    return _pack(header, buffers)
+
+
+def decode_prediction(blob: bytes) -> Prediction:
+    """The inverse of ``encode_prediction``."""
+    header, buffers = _unpack(blob)
+    queue = iter(buffers)
+    arrays = {}
+    for key in ("semantic", "semantic_confidence"):
+        spec = header[key]
+        arrays[key] = None if spec is None else np.frombuffer(next(queue), spec[0]).reshape(spec[1]).copy()
+    instances = []
+    for category_id, score, x, y, h, w in header["instances"]:
+        bits = np.unpackbits(np.frombuffer(next(queue), np.uint8), count=h * w).reshape(h, w).astype(bool)
+        instances.append(InstancePrediction(category_id, score, CroppedMask(x, y, bits)))
+    height, width = header["size"]
+    return Prediction(height, width, instances, arrays["semantic"], arrays["semantic_confidence"],
+                      header["model"], header["device"])
+
+
+# --- the project -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Attachment:
+    """One attached history: its listener and which journal row holds each live edit's atoms."""
+
+    history: EditHistory
+    listener: Any
+    rows: dict[int, tuple[weakref.ref, int]] = field(default_factory=dict)
+    count: int = 0
+    needs_snapshot: bool = False
+
+
+class Project:
+    """An open project: the folder, its database connection and the lock (see the module docstring)."""
+
+    checkpoint_rows: int = CHECKPOINT_ROWS
+
+    def __init__(self, folder: Path, db: sqlite3.Connection, lock: _Lock, recovered_edits: int | None) -> None:
+        self.folder = folder
+        self.db_path = folder / DB_DIR / DB_NAME
+        self._db: sqlite3.Connection | None = db
+        self._lock = lock
+        self._mutex = threading.RLock()
+        self._attached: dict[str, _Attachment] = {}
+        self.recovered = recovered_edits is not None
+        self.recovered_edits = recovered_edits or 0
+        self.scan_report = Report()
+
+    # --- opening and closing -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike, *, create: bool = True) -> Project:
+        """Open (or, with ``create``, make) the project of a folder of images."""
+        folder = Path(folder).expanduser().resolve()
+        if not folder.is_dir():
+            raise ProjectError(f"{folder} is not a folder. Give the folder that holds the project's images.")
+        db_path = folder / DB_DIR / DB_NAME
+        if not db_path.exists() and not create:
+            raise ProjectError(f"{folder} has no segview project ({DB_DIR}/{DB_NAME}). Open it with create.")
+        try:
+            (folder / DB_DIR).mkdir(exist_ok=True)
+            lock = _Lock(folder / DB_DIR / LOCK_NAME)
+        except OSError as exc:
+            raise ProjectError(_describe_os_error(exc, folder)) from None
+        try:
+            db, recovered = _connect(db_path)
+        except BaseException:
+            lock.release()
+            raise
+        project = cls(folder, db, lock, recovered)
+        try:
+            project.rescan()
+        except BaseException:
+            project._abandon()
+            raise
+        return project
+
+    def close(self) -> None:
+        """Detach every history, mark a clean shutdown, checkpoint the WAL and release the lock."""
+        if self._db is None:
+            return
+        for name in list(self._attached):
+            self.detach(name)
+        try:
+            with self._tx() as db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_shutdown', '1')")
+            with self._errors():
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Close the connection and drop the lock without writing anything."""
+        with contextlib.suppress(sqlite3.Error):
+            if self._db is not None:
+                self._db.close()
+        self._db = None
+        self._lock.release()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._db is None
+
+    # --- transactions ------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn SQLite and OS failures into ProjectError with a message that says what to do."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ProjectError(_describe_db_error(exc, self.db_path)) from None
+        except OSError as exc:
+            raise ProjectError(_describe_os_error(exc, self.folder)) from None
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any failure)."""
+        with self._mutex, self._errors():
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Rows of a query."""
+        with self._mutex, self._errors():
+            return self._connection().execute(sql, args).fetchall()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise ProjectError("The project is closed. Open it again.")
+        return self._db
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check``: 'ok' when the database is sound."""
+        return "\n".join(str(r[0]) for r in self._read("PRAGMA integrity_check"))
+
+    # --- images ------------------------------------------------------------------------------------------
+
+    def rescan(self) -> int:
+        """Add images that appeared in the folder (their sizes read from the headers); returns how many.
+
+        Unreadable files are skipped and listed in ``scan_report``; rows of vanished files are kept.
+        """
+        from segview.io.images import is_image_file, read_image_size
+
+        known = {r[0] for r in self._read("SELECT name FROM images")}
+        found = []
+        for path in sorted(self._image_files(is_image_file)):
+            name = path.relative_to(self.folder).as_posix()
+            if name in known:
+                continue
+            try:
+                width, height = read_image_size(path, name=name)
+            except ImageReadError as exc:
+                self.scan_report.warning(f"not added to the project: {exc}", name)
+                continue
+            found.append((name, width, height))
+        if found:
+            with self._tx() as db:
+                db.executemany("INSERT INTO images (name, width, height) VALUES (?, ?, ?)", found)
+        return len(found)
+
+    def _image_files(self, is_image_file) -> Iterator[Path]:
+        """Image files under the folder, skipping hidden folders (the .segview store among them)."""
+        for root, dirs, files in os.walk(self.folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for file in files:
+                if is_image_file(file) and not file.startswith("."):
+                    yield Path(root) / file
+
+    def image_names(self) -> list[str]:
+        """Every image of the project, by name relative to the folder (posix separators), sorted."""
+        return [r[0] for r in self._read("SELECT name FROM images ORDER BY name")]
+
+    def image_size(self, name: str) -> tuple[int, int]:
+        """(width, height) of an image."""
+        return self._image(name)[1:]
+
+    def _image(self, name: str) -> tuple[int, int, int]:
+        """(id, width, height) of an image; ProjectError when it is not in the project."""
+        rows = self._read("SELECT id, width, height FROM images WHERE name = ?", (name,))
+        if not rows:
+            raise ProjectError(f"{name} is not an image of the project {self.folder}.")
+        return rows[0]
+
+    def corrected_names(self) -> list[str]:
+        """Images with a stored annotation (edited or saved in segview), sorted."""
+        return [r[0] for r in self._read(
+            "SELECT name FROM images JOIN annotations ON annotations.image_id = images.id ORDER BY name")]
+
+    # --- annotations ------------------------------------------------------------------------------------
+
+    def save_annotation(self, name: str, annotation: Annotation) -> None:
+        """Write a new snapshot of an image's annotation and clear its journal, in one transaction."""
+        image_id = self._image(name)[0]
+        with self._tx() as db:
+            self._write_snapshot(db, image_id, annotation)
+        attachment = self._attached.get(name)
+        if attachment is not None:
+            attachment.rows.clear()
+            attachment.count = 0
+            attachment.needs_snapshot = False
+
+    def _write_snapshot(self, db: sqlite3.Connection, image_id: int, annotation: Annotation) -> None:
+        """Inside a transaction: replace the snapshot (version + 1) and delete the image's journal."""
+        row = db.execute("SELECT version FROM annotations WHERE image_id = ?", (image_id,)).fetchone()
+        version = 1 if row is None else row[0] + 1
+        segment_map = np.ascontiguousarray(annotation.segment_map)
+        db.execute(
+            "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (image_id, annotation.height, annotation.width, segment_map.dtype.str,
+             zlib.compress(segment_map.tobytes(), _ZLEVEL), json.dumps(_table_json(annotation.segments)),
+             version, time.time()),
+        )
+        db.execute("DELETE FROM journal WHERE image_id = ?", (image_id,))
+
+    def load_annotation(self, name: str) -> Annotation | None:
+        """The stored annotation of an image (last snapshot with the journal replayed), or None."""
+        image_id = self._image(name)[0]
+        with self._mutex:
+            rows = self._read("SELECT height, width, dtype, map, segments, version FROM annotations "
+                              "WHERE image_id = ?", (image_id,))
+            if not rows:
+                return None
+            height, width, dtype, blob, segments, version = rows[0]
+            journal = self._read("SELECT seq, kind, ref, atoms FROM journal WHERE image_id = ? AND version = ? "
+                                 "ORDER BY seq", (image_id, version))
+        try:
+            segment_map = np.frombuffer(zlib.decompress(blob), dtype).reshape(height, width).copy()
+            annotation = Annotation(height, width, segment_map, _table_from(json.loads(segments)))
+            _replay(annotation, journal)
+        except (zlib.error, ValueError, KeyError, TypeError, StopIteration, struct.error) as exc:
+            raise ProjectError(
+                f"The stored annotation of {name} in {self.db_path} is damaged ({exc}). "
+                "Restore the project from a backup, or delete the image's annotation and redo it."
+            ) from None
+        return annotation
+
+    def journal_length(self, name: str) -> int:
+        """Journal rows of an image since its last snapshot."""
+        return self._read("SELECT COUNT(*) FROM journal WHERE image_id = ?", (self._image(name)[0],))[0][0]
+
+    # --- journaling ----------------------------------------------------------------------------------------
+
+    def attach(self, image_name: str, history: EditHistory) -> None:
+        """Journal every step of ``history`` (do / undo / redo) as its own committed transaction."""
+        image_id = self._image(image_name)[0]
+        self.detach(image_name)
+
+        def listener(kind: str, edit: Edit) -> None:
+            self._journal(image_name, image_id, kind, edit)
+
+        history.step_listeners.append(listener)
+        count = self._read("SELECT COUNT(*) FROM journal WHERE image_id = ?", (image_id,))[0][0]
+        self._attached[image_name] = _Attachment(history, listener, count=count)
+
+    def detach(self, image_name: str) -> None:
+        """Stop journaling an image's history (nothing is written)."""
+        attachment = self._attached.pop(image_name, None)
+        if attachment is not None:
+            with contextlib.suppress(ValueError):
+                attachment.history.step_listeners.remove(attachment.listener)
+
+    def _journal(self, name: str, image_id: int, kind: str, edit: Edit) -> None:
+        """Write one step: a journal row, or a full snapshot when one is due (first edit, N rows, failure)."""
+        attachment = self._attached[name]
+        try:
+            with self._tx() as db:
+                row = db.execute("SELECT version FROM annotations WHERE image_id = ?", (image_id,)).fetchone()
+                if row is None or attachment.needs_snapshot or attachment.count >= self.checkpoint_rows:
+                    self._write_snapshot(db, image_id, attachment.history.annotation)
+                    attachment.rows.clear()
+                    attachment.count = 0
+                else:
+                    self._append(db, attachment, image_id, row[0], kind, edit)
+        except ProjectError:
+            attachment.needs_snapshot = True
+            raise
+        attachment.needs_snapshot = False
+
+    def _append(self, db: sqlite3.Connection, attachment: _Attachment, image_id: int, version: int,
+                kind: str, edit: Edit) -> None:
+        """Inside a transaction: one journal row; undo/redo of a journaled edit refers to its row."""
+        known = attachment.rows.get(id(edit))
+        ref = known[1] if known is not None and known[0]() is edit else None
+        blob = None if ref is not None else encode_atoms(edit.atoms)
+        cursor = db.execute(
+            "INSERT INTO journal (image_id, version, kind, name, ref, atoms) VALUES (?, ?, ?, ?, ?, ?)",
+            (image_id, version, kind, edit.name, ref, blob),
+        )
+        if ref is None:
+            attachment.rows[id(edit)] = (weakref.ref(edit), cursor.lastrowid)
+        attachment.count += 1
+
+    # --- categories, predictions, settings -------------------------------------------------------------
+
+    def categories(self) -> CategorySet:
+        """The project's categories in display order."""
+        rows = self._read("SELECT id, name, isthing, color, supercategory FROM categories ORDER BY position")
+        return CategorySet(
+            Category(i, n, bool(t), tuple(json.loads(c)) if c != "null" else None, s) for i, n, t, c, s in rows
+        )
+
+    def set_categories(self, categories: CategorySet) -> None:
+        """Replace the project's categories (order kept)."""
+        rows = [
+            (c.id, c.name, int(c.isthing), json.dumps(list(c.color) if c.color else None), c.supercategory, pos)
+            for pos, c in enumerate(categories)
+        ]
+        with self._tx() as db:
+            db.execute("DELETE FROM categories")
+            db.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def save_prediction(self, name: str, model: str, prediction: Prediction) -> None:
+        """Cache a model's prediction for an image (replacing an older one of the same model)."""
+        image_id = self._image(name)[0]
+        blob = encode_prediction(prediction)
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?)", (image_id, model, blob, time.time()))
+
+    def load_prediction(self, name: str, model: str) -> Prediction | None:
+        """The cached prediction of a model for an image, or None."""
+        rows = self._read("SELECT data FROM predictions WHERE image_id = ? AND model = ?",
+                          (self._image(name)[0], model))
+        if not rows:
+            return None
+        try:
+            return decode_prediction(rows[0][0])
+        except (zlib.error, ValueError, KeyError, TypeError, StopIteration, struct.error):
+            return None  # a damaged cache entry is simply recomputed
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """A setting's JSON value, or ``default``."""
+        rows = self._read("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable setting."""
+        text = json.dumps(value)
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, text))
+
+    # --- export -----------------------------------------------------------------------------------------------
+
+    def dataset(self, scope: str = "all", names: list[str] | None = None) -> Dataset:
+        """The project as a Dataset (image_root = the folder): all images, or only the corrected ones."""
+        if scope not in ("all", "corrected"):
+            raise ProjectError(f"scope must be 'all' or 'corrected', not {scope!r}.")
+        rows = self._read("SELECT id, name, width, height FROM images ORDER BY name")
+        wanted = set(self.corrected_names()) if scope == "corrected" else None
+        if names is not None:
+            unknown = sorted(set(names) - {r[1] for r in rows})
+            if unknown:
+                raise ProjectError(f"{unknown[0]} is not an image of the project {self.folder}.")
+            wanted = set(names) if wanted is None else wanted & set(names)
+        records = [
+            ImageRecord(image_id, name, width, height, self.load_annotation(name))
+            for image_id, name, width, height in rows
+            if wanted is None or name in wanted
+        ]
+        return Dataset(self.categories(), records, image_root=self.folder)
+
+
+def _replay(annotation: Annotation, journal: list[tuple]) -> None:
+    """Apply journal rows in order: do/redo forwards, undo backwards; a ``ref`` row reuses atoms."""
+    atoms_of: dict[int, list[EditAtom]] = {}
+    for seq, kind, ref, blob in journal:
+        atoms = atoms_of[ref] if ref is not None else decode_atoms(blob)
+        if ref is None:
+            atoms_of[seq] = atoms
+        if kind == "undo":
+            for atom in reversed(atoms):
+                apply_atom(annotation, atom, reverse=True)
+        else:
+            for atom in atoms:
+                apply_atom(annotation, atom)
+
+
+def _connect(db_path: Path) -> tuple[sqlite3.Connection, int | None]:
+    """Open (creating when missing) and check the database; returns it and the journal rows to recover
+    (None after a clean shutdown)."""
+    fresh = not db_path.exists()
+    try:
+        db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=2.0)
+    except sqlite3.Error as exc:
+        raise ProjectError(_describe_db_error(exc, db_path)) from None
+    try:
+        _configure(db, db_path, fresh)
+        return db, _mark_open(db)
+    except sqlite3.Error as exc:
+        db.close()
+        raise ProjectError(_describe_db_error(exc, db_path)) from None
+    except BaseException:
+        db.close()
+        raise
+
+
+def _configure(db: sqlite3.Connection, db_path: Path, fresh: bool) -> None:
+    """WAL + synchronous FULL; create the schema in a new file, check the identity of an old one."""
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    if app_id != APPLICATION_ID and not (fresh or (app_id == 0 and tables == 0)):
+        raise ProjectError(
+            f"{db_path} is an SQLite database but not a segview project. Move it away and open the folder again."
+        )
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if app_id == APPLICATION_ID and version > SCHEMA_VERSION:
+        raise ProjectError(f"{db_path} was written by a newer segview (schema {version}). Update segview.")
+    if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+        raise ProjectError(f"{db_path} cannot use write-ahead logging here (a network drive?). Copy it locally.")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    if app_id != APPLICATION_ID:
+        db.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} INSERT INTO meta VALUES ('clean_shutdown', '1');"
+            f" PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+        )
+
+
+def _mark_open(db: sqlite3.Connection) -> int | None:
+    """Clear the clean-shutdown flag; returns the journal length when the last session crashed."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'clean_shutdown'").fetchone()
+        crashed = row is not None and row[0] == "0"
+        pending = db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] if crashed else None
+        problem = db.execute("PRAGMA quick_check").fetchone()[0] if crashed else "ok"
+        if problem != "ok":
+            raise ProjectError(f"The project database is damaged ({problem}). Restore it from a backup.")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_shutdown', '0')")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return pending

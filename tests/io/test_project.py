@@ -1,0 +1,401 @@
+"""Projects: SQLite store round trips, journal replay, crash recovery, locking and clear errors."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segview.core import edits
+from segview.core.categories import CategorySet
+from segview.core.history import EditHistory
+from segview.core.masks import CroppedMask
+from segview.core.prediction import InstancePrediction, Prediction
+from segview.core.segments import Annotation, Segment, Source
+from segview.errors import ProjectError, ProjectLockedError, SegviewError
+from segview.io.project import DB_DIR, DB_NAME, Project
+from tests.factories import make_categories, random_annotation, write_image
+from tests.io.project_edits import random_step
+
+REPO = Path(__file__).resolve().parents[2]
+H, W = 48, 64
+
+
+def _folder(tmp_path: Path, n: int = 3) -> Path:
+    folder = tmp_path / "shots"
+    for i in range(n):
+        write_image(folder / f"img_{i}.png", H, W, seed=i)
+    write_image(folder / "sub" / "deep.png", H, W, seed=9)
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    return _folder(tmp_path)
+
+
+def _edited(history: EditHistory, seed: int, steps: int) -> list[Annotation]:
+    """Run ``steps`` random steps; the annotation after each (index 0 = before any)."""
+    rng = np.random.default_rng(seed)
+    states = [history.annotation.copy()]
+    for _ in range(steps):
+        random_step(history, rng)
+        states.append(history.annotation.copy())
+    return states
+
+
+def _assert_same(a: Annotation | None, b: Annotation) -> None:
+    assert a is not None
+    assert a.segment_map.dtype == b.segment_map.dtype
+    assert a.segment_map.tobytes() == b.segment_map.tobytes()
+    assert a.segments == b.segments
+
+
+# --- creating and reopening ----------------------------------------------------------------------------
+
+
+def test_open_creates_the_database_and_lists_images(folder: Path) -> None:
+    with Project.open(folder) as project:
+        assert project.image_names() == ["img_0.png", "img_1.png", "img_2.png", "sub/deep.png"]
+        assert project.image_size("sub/deep.png") == (W, H)
+        assert not project.recovered
+        assert project.load_annotation("img_0.png") is None
+        assert project.integrity_check() == "ok"
+        db = project.db_path
+    assert db == folder / DB_DIR / DB_NAME
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    write_image(folder / "img_new.jpg", H, W)
+    with Project.open(folder) as project:
+        assert "img_new.jpg" in project.image_names()
+        assert not project.recovered
+
+
+def test_open_without_create_refuses_a_plain_folder(folder: Path) -> None:
+    with pytest.raises(ProjectError, match="has no segview project"):
+        Project.open(folder, create=False)
+    with pytest.raises(ProjectError, match="is not a folder"):
+        Project.open(folder / "missing")
+
+
+# --- annotations -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_annotation_round_trip_is_byte_identical(folder: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    annotation = random_annotation(rng, H, W, n_things=int(rng.integers(0, 8)))
+    if seed == 5:  # ids beyond uint16 and model scores
+        annotation.add(np.eye(H, W, dtype=bool), Segment(2, True, 0.123456789, Source.MODEL), segment_id=70_000)
+    with Project.open(folder) as project:
+        project.save_annotation("img_1.png", annotation)
+        _assert_same(project.load_annotation("img_1.png"), annotation)
+    with Project.open(folder) as project:
+        _assert_same(project.load_annotation("img_1.png"), annotation)
+        assert project.corrected_names() == ["img_1.png"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_journal_replay_equals_the_history(folder: Path, seed: int) -> None:
+    base = random_annotation(np.random.default_rng(seed), H, W)
+    with Project.open(folder) as project:
+        project.save_annotation("img_0.png", base)
+        history = EditHistory(project.load_annotation("img_0.png"))
+        project.attach("img_0.png", history)
+        _edited(history, seed, 60)
+        assert project.journal_length("img_0.png") > 0
+        _assert_same(project.load_annotation("img_0.png"), history.annotation)
+    with Project.open(folder) as project:
+        _assert_same(project.load_annotation("img_0.png"), history.annotation)
+
+
+def test_undo_across_a_checkpoint_and_automatic_checkpoints(folder: Path) -> None:
+    with Project.open(folder) as project:
+        project.checkpoint_rows = 7
+        history = EditHistory(Annotation(H, W))  # no stored annotation: the first step writes one
+        project.attach("img_2.png", history)
+        _edited(history, 11, 25)
+        project.save_annotation("img_2.png", history.annotation)
+        assert project.journal_length("img_2.png") == 0
+        while history.undo() is not None:  # these edits' atoms now travel in the undo rows
+            _assert_same(project.load_annotation("img_2.png"), history.annotation)
+        for _ in range(5):
+            history.redo()
+        _edited(history, 12, 30)
+        assert project.journal_length("img_2.png") <= 7
+        _assert_same(project.load_annotation("img_2.png"), history.annotation)
+
+
+def test_aborted_strokes_and_detached_histories_are_not_journaled(folder: Path) -> None:
+    with Project.open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach("img_0.png", history)
+        _edited(history, 3, 5)
+        stored = project.load_annotation("img_0.png")
+        history.begin("Stroke")
+        history.apply(edits.new_segment(history.annotation, CroppedMask(0, 0, np.ones((5, 5), bool)),
+                                        Segment(1))[1])
+        history.abort()
+        project.detach("img_0.png")
+        _edited(history, 4, 5)
+        _assert_same(project.load_annotation("img_0.png"), stored)
+
+
+def test_a_small_edit_on_a_4k_map_journals_only_its_atoms(folder: Path) -> None:
+    write_image(folder / "big.png", 2160, 3840)
+    with Project.open(folder) as project:
+        base = Annotation(2160, 3840)
+        project.save_annotation("big.png", base)
+        history = EditHistory(project.load_annotation("big.png"))
+        project.attach("big.png", history)
+        history.apply(edits.new_segment(base, edits.brush_mask([(100, 100)], 5, 2160, 3840), Segment(1))[1])
+        timings = []
+        for i in range(20):
+            mask = edits.brush_mask([(100 + 3 * i, 100), (110 + 3 * i, 104)], 4, 2160, 3840)
+            start = time.perf_counter()
+            history.apply(edits.paint(history.annotation, mask, 1), "Paint")
+            timings.append(time.perf_counter() - start)
+        size = project._read("SELECT MAX(LENGTH(atoms)) FROM journal")[0][0]
+        _assert_same(project.load_annotation("big.png"), history.annotation)
+    assert size < 2000
+    assert sorted(timings)[len(timings) // 2] < 0.25  # generous: the machine may be busy
+
+
+# --- categories, predictions, settings, datasets --------------------------------------------------------
+
+
+def test_categories_settings_and_predictions_round_trip(folder: Path) -> None:
+    rng = np.random.default_rng(0)
+    semantic = rng.integers(0, 6, (H, W)).astype(np.uint8)
+    confidence = rng.random((H, W), dtype=np.float32)
+    instances = [
+        InstancePrediction(int(rng.integers(1, 4)), float(rng.random()),
+                           CroppedMask(int(rng.integers(0, 30)), int(rng.integers(0, 20)),
+                                       rng.random((int(rng.integers(1, 20)), int(rng.integers(1, 30)))) < 0.5))
+        for _ in range(5)
+    ]
+    prediction = Prediction(H, W, instances, semantic, confidence, "demo", "cpu")
+    with Project.open(folder) as project:
+        assert len(project.categories()) == 0
+        project.set_categories(make_categories())
+        project.set_setting("fusion", {"score_threshold": 0.5, "overlap": [0.5, 1]})
+        project.save_prediction("img_0.png", "demo", prediction)
+        project.save_prediction("img_0.png", "other", Prediction(H, W))
+    with Project.open(folder) as project:
+        assert project.categories() == make_categories()
+        assert project.get_setting("fusion") == {"score_threshold": 0.5, "overlap": [0.5, 1]}
+        assert project.get_setting("missing", 3) == 3
+        loaded = project.load_prediction("img_0.png", "demo")
+        assert project.load_prediction("img_1.png", "demo") is None
+        assert project.load_prediction("img_0.png", "other") == Prediction(H, W)
+    assert (loaded.height, loaded.width, loaded.model, loaded.device) == (H, W, "demo", "cpu")
+    assert loaded.semantic.dtype == np.uint8 and np.array_equal(loaded.semantic, semantic)
+    assert loaded.semantic_confidence.tobytes() == confidence.tobytes()
+    for got, want in zip(loaded.instances, instances, strict=True):
+        assert (got.category_id, got.score, got.mask.x, got.mask.y) == (
+            want.category_id, want.score, want.mask.x, want.mask.y)
+        assert np.array_equal(got.mask.mask, want.mask.mask)
+
+
+def test_dataset_scopes(folder: Path) -> None:
+    annotation = random_annotation(np.random.default_rng(1), H, W)
+    with Project.open(folder) as project:
+        project.set_categories(make_categories())
+        project.save_annotation("img_1.png", annotation)
+        everything = project.dataset()
+        corrected = project.dataset("corrected")
+        chosen = project.dataset(names=["img_2.png", "img_1.png"])
+        with pytest.raises(ProjectError):
+            project.dataset("some")
+    assert everything.image_root == folder.resolve()
+    assert [r.file_name for r in everything.images] == ["img_0.png", "img_1.png", "img_2.png", "sub/deep.png"]
+    assert [r.file_name for r in corrected.images] == ["img_1.png"]
+    assert [r.file_name for r in chosen.images] == ["img_1.png", "img_2.png"]
+    assert corrected.images[0].annotation.equals(annotation)
+    assert everything.images[0].annotation is None
+    assert isinstance(corrected.categories, CategorySet) and len(corrected.categories) == 5
+
+
+# --- locking, crashes, bad files ---------------------------------------------------------------------------
+
+_CHILD_ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
+_LOCK_CHILD = """
+import sys
+from segview.errors import ProjectLockedError
+from segview.io.project import Project
+try:
+    Project.open(sys.argv[1]).close()
+    print("opened")
+except ProjectLockedError as exc:
+    print("locked:", exc)
+"""
+
+
+def _run_child(code: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
+                          env=_CHILD_ENV, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_second_opener_is_refused_while_the_first_holds_the_project(folder: Path) -> None:
+    with Project.open(folder) as project:
+        out = _run_child(_LOCK_CHILD, str(folder))
+        assert out.startswith("locked:")
+        assert "open in another segview window" in out and f"process {os.getpid()}" in out
+        with pytest.raises(ProjectLockedError):
+            Project.open(folder)  # a second opener in the same process too
+        assert project.integrity_check() == "ok"
+    assert _run_child(_LOCK_CHILD, str(folder)) == "opened"
+
+
+_CRASH_CHILD = """
+import sys
+import numpy as np
+from segview.core.history import EditHistory
+from segview.io.project import Project
+from tests.io.project_edits import random_step
+
+project = Project.open(sys.argv[1])
+history = EditHistory(project.load_annotation("img_0.png"))
+project.attach("img_0.png", history)
+rng = np.random.default_rng(int(sys.argv[2]))
+print("ready", flush=True)
+for i in range(1, 100_000):
+    random_step(history, rng)
+    print(i, flush=True)
+"""
+
+
+def _read_lines(fd: int, buffer: bytearray, want: int, deadline: float) -> list[str]:
+    """Complete lines from a pipe until ``want`` of them or the deadline (bounded polling, no sleeps)."""
+    lines: list[str] = []
+    while len(lines) < want and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break
+        buffer.extend(chunk)
+        while b"\n" in buffer and len(lines) < want:
+            line, _, rest = bytes(buffer).partition(b"\n")
+            buffer[:] = rest
+            lines.append(line.decode())
+    return lines
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("seed, kill_after", [(21, 12), (22, 40)])
+def test_a_killed_session_loses_no_completed_edit(folder: Path, seed: int, kill_after: int) -> None:
+    base = random_annotation(np.random.default_rng(seed), H, W)
+    with Project.open(folder) as project:
+        project.save_annotation("img_0.png", base)
+    child = subprocess.Popen([sys.executable, "-c", _CRASH_CHILD, str(folder), str(seed)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_CHILD_ENV, cwd=REPO)
+    buffer = bytearray()
+    try:
+        lines = _read_lines(child.stdout.fileno(), buffer, kill_after + 1, time.monotonic() + 120)
+        assert len(lines) == kill_after + 1, child.stderr.read1().decode() if child.poll() is not None else lines
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        lines += _read_lines(child.stdout.fileno(), buffer, 10**6, time.monotonic() + 10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.stdout.close()
+        child.stderr.close()
+    reported = int(lines[-1]) if lines[-1] != "ready" else 0
+    assert reported >= kill_after
+    states = _edited(EditHistory(base.copy()), seed, reported + 1)
+    with Project.open(folder) as project:
+        assert project.recovered
+        assert project.integrity_check() == "ok"
+        restored = project.load_annotation("img_0.png")
+    # Every reported edit is there; the one after it may have been committed before its line was printed.
+    assert any(restored.equals(s) for s in states[reported:]), "restored state matches no completed edit count"
+    _assert_same(restored, next(s for s in states[reported:] if restored.equals(s)))
+    with Project.open(folder) as project:
+        assert not project.recovered
+
+
+def test_a_malformed_database_gives_a_clear_error_and_is_left_alone(folder: Path) -> None:
+    db = folder / DB_DIR / DB_NAME
+    db.parent.mkdir()
+    db.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(SegviewError, match="damaged or is not a segview project"):
+        Project.open(folder)
+    assert db.read_bytes() == b"this is not sqlite at all" * 100
+    Project.open(folder / "sub").close()  # the failed open released its lock: other folders are fine
+
+
+def test_a_foreign_sqlite_database_is_refused_untouched(folder: Path) -> None:
+    db = folder / DB_DIR / DB_NAME
+    db.parent.mkdir()
+    with sqlite3.connect(db) as raw:
+        raw.execute("CREATE TABLE recipes (name TEXT)")
+    before = db.read_bytes()
+    with pytest.raises(ProjectError, match="not a segview project"):
+        Project.open(folder)
+    assert db.read_bytes() == before
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root ignores file permissions")
+def test_a_read_only_folder_gives_a_clear_error(folder: Path, tmp_path: Path) -> None:
+    other = _folder(tmp_path / "b")
+    with Project.open(other) as project:
+        project.save_annotation("img_0.png", random_annotation(np.random.default_rng(0), H, W))
+    try:
+        folder.chmod(0o555)
+        (other / DB_DIR).chmod(0o555)
+        (other / DB_DIR / DB_NAME).chmod(0o444)
+        with pytest.raises(ProjectError, match="read-only"):
+            Project.open(folder)
+        with pytest.raises(ProjectError, match="read-only"):
+            Project.open(other)
+    finally:
+        folder.chmod(0o755)
+        (other / DB_DIR).chmod(0o755)
+        (other / DB_DIR / DB_NAME).chmod(0o644)
+    with Project.open(other) as project:
+        assert project.load_annotation("img_0.png") is not None
+        assert project.integrity_check() == "ok"
+
+
+def test_a_full_disk_keeps_the_store_consistent(folder: Path) -> None:
+    base = random_annotation(np.random.default_rng(2), H, W)
+    with Project.open(folder) as project:
+        project.save_annotation("img_0.png", base)
+        history = EditHistory(project.load_annotation("img_0.png"))
+        project.attach("img_0.png", history)
+        _edited(history, 5, 10)
+        project._read("VACUUM")  # no free pages left inside the file
+        pages = project._read("PRAGMA page_count")[0][0]
+        project._read(f"PRAGMA max_page_count = {pages}")  # the "disk" is full from here on
+        big = Prediction(H * 40, W * 40, semantic=np.random.default_rng(0).integers(0, 255, (H * 40, W * 40),
+                                                                                      dtype=np.uint8))
+        with pytest.raises(ProjectError, match="disk is full"):
+            project.save_prediction("img_0.png", "demo", big)
+        failed, rng = 0, np.random.default_rng(100)
+        for _ in range(40):  # some journal rows may still fit in a page's free space; the rest fail cleanly
+            try:
+                random_step(history, rng)
+            except ProjectError as exc:
+                assert "disk is full" in str(exc)
+                failed += 1
+        assert failed
+        assert project.integrity_check() == "ok"
+        project._read("PRAGMA max_page_count = 1073741823")  # space freed
+        history.apply(edits.erase(history.annotation, CroppedMask(0, 0, np.ones((3, 3), bool))), "Erase")
+        _assert_same(project.load_annotation("img_0.png"), history.annotation)  # a snapshot caught up
+        assert project.load_prediction("img_0.png", "demo") is None
