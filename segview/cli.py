@@ -13,7 +13,7 @@ from segview.core.report import Report
 from segview.errors import SegviewError
 from segview.io.detect import DatasetFormat
 
-COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval"}
+COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export"}
 EXPORT_FORMATS = [f.value for f in DatasetFormat if f is not DatasetFormat.LABELME]
 INPUT_FORMATS = [f.value for f in DatasetFormat]
 
@@ -260,6 +260,36 @@ def _figure(value: float | None) -> str:
     return "- (not measured for this model)" if value is None else f"{value:.3f}"
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from segview.io.project import Project
+    from segview.io.project_export import TARGETS, validate_dataset, write_formats
+
+    try:
+        formats = [DatasetFormat(f.strip()) for f in args.to.split(",") if f.strip()]
+    except ValueError:
+        raise SegviewError(f"--to takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not {args.to!r}.") from None
+    if not formats or DatasetFormat.LABELME in formats:
+        raise SegviewError(f"--to takes one or more of {', '.join(EXPORT_FORMATS)}.")
+    with Project.open(args.project, create=False) as project:
+        dataset = project.dataset(args.scope)
+    report = validate_dataset(dataset)
+    _print_report("Checking", report, args.max_issues)
+    if not report.ok:
+        print("Nothing written: fix the errors above in segview, then export again.", file=sys.stderr)
+        return 1
+    ok = True
+    reports = write_formats(dataset, formats, args.out, mask_format=args.mask_format,
+                            category_id_base=args.category_id_base)
+    for fmt, written in reports.items():
+        _print_report(f"Writing {fmt.value}", written, args.max_issues)
+        ok &= written.ok
+        print(f"Wrote {fmt.value} to {' + '.join(str(args.out / n) for n in TARGETS[fmt])}")
+    annotated = sum(1 for r in dataset.images if r.annotation is not None)
+    print(f"Exported {len(dataset.images)} image(s) ({args.scope}), {annotated} annotated, "
+          f"{len(dataset.categories)} categories.")
+    return 0 if ok else 1
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="skip format detection")
     parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file)")
@@ -329,6 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--weights", help="explicit weights file for the model")
     predict.add_argument("--max-issues", type=int, default=50, metavar="N")
     predict.set_defaults(func=_cmd_predict)
+
+    export = sub.add_parser("export", help="export a segview project (folder of images) to dataset formats")
+    export.add_argument("project", help="the project folder (images + .segview/)")
+    export.add_argument("--to", required=True, help="comma-separated: coco, coco-panoptic, semantic-png")
+    export.add_argument("--out", required=True, type=Path, help="output folder")
+    export.add_argument("--scope", choices=["all", "corrected"], default="all",
+                        help="every image, or only those corrected (edited or saved) in segview")
+    export.add_argument("--category-id-base", type=int, default=None, metavar="N",
+                        help="renumber categories contiguously from N (default: keep ids)")
+    export.add_argument("--mask-format", choices=["auto", "polygon", "rle"], default="auto",
+                        help="COCO masks: polygons when a mask has no holes, RLE otherwise (auto)")
+    export.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
+    export.set_defaults(func=_cmd_export)
 
     demo = sub.add_parser("train-demo", help="train the bundled demo models from scratch on generated scenes")
     demo.add_argument("--out", type=Path, metavar="DIR", help="where weights and cards go (default: models/)")

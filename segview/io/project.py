@@ -333,7 +333,10 @@ class Project:
             raise ProjectError(f"{folder} is not a folder. Give the folder that holds the project's images.")
         db_path = folder / DB_DIR / DB_NAME
         if not db_path.exists() and not create:
-            raise ProjectError(f"{folder} has no segview project ({DB_DIR}/{DB_NAME}). Open it with create.")
+            raise ProjectError(
+                f"{folder} has no segview project ({DB_DIR}/{DB_NAME}). "
+                "Open the folder in the segview window first to create one."
+            )
         try:
             (folder / DB_DIR).mkdir(exist_ok=True)
             lock = _Lock(folder / DB_DIR / LOCK_NAME)
