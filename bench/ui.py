@@ -1,0 +1,182 @@
+"""Benchmark: viewer responsiveness — cold start to first painted window, overlay toggle, overlay rebuild.
+
+Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [--view 1600x900]
+
+- cold start: a fresh ``python -c`` that imports segview's GUI, creates the QApplication (theme applied)
+  and the MainWindow and shows it; measured from just before the process is spawned to the end of the
+  window's first paint (CLOCK_MONOTONIC is shared by both processes). Median of ``--runs``.
+- overlay toggle: hide or show one LabelItem over a 3840×2160 image and ``viewport().repaint()``.
+- overlay rebuild: ``set_layer`` with a new label map (300 segments) and LUT, then ``repaint()``.
+Toggle and rebuild run on an ImageCanvas of ``--view`` size, fitted to the image (how an image opens) and
+at 1:1, with the app's default style ('both', fill alpha 110, opacity 0.6); median of ``--repeats``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDTH, HEIGHT, SEGMENTS = 3840, 2160, 300
+TARGETS = {"cold start": 0.8, "overlay toggle": 0.005, "overlay rebuild": 0.010}  # seconds
+
+COLD_START = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from segview.ui.main_window import MainWindow
+from segview.ui.theme import apply_theme
+
+app = QApplication(sys.argv[:1])
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+apply_theme(app, "system")
+window = MainWindow(settings, device="cpu")
+window.resize(1280, 800)
+painted = []
+
+def done():
+    print(f"painted {painted[0]!r} torch={'torch' in sys.modules}", flush=True)
+    app.quit()
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not painted:
+            painted.append(None)
+            QTimer.singleShot(0, lambda: (painted.__setitem__(0, time.monotonic()), done()))
+        return False
+
+spy = FirstPaint()
+app.installEventFilter(spy)
+window.show()
+QTimer.singleShot(10000, app.quit)
+app.exec()
+window.bridge.shutdown()
+"""
+
+
+def cold_start(runs: int) -> tuple[float, bool]:
+    """Median seconds from spawn to the end of the first paint; whether torch was imported by then."""
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    root = Path(__file__).resolve().parent.parent
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    times, torch_loaded = [], False
+    with tempfile.TemporaryDirectory() as tmp:
+        env["SEGVIEW_DATA_DIR"] = tmp
+        for i in range(runs):
+            start = time.monotonic()
+            done = subprocess.run([sys.executable, "-c", COLD_START, str(Path(tmp) / f"settings{i}.ini")],
+                                  capture_output=True, text=True, env=env, timeout=120)
+            line = next((s for s in done.stdout.splitlines() if s.startswith("painted ")), None)
+            if done.returncode != 0 or line is None:
+                raise RuntimeError(f"cold start failed: {done.stderr.strip()[-2000:]}")
+            painted, loaded = line.split()[1:3]
+            times.append(float(painted) - start)
+            torch_loaded |= loaded == "torch=True"
+    return statistics.median(times), torch_loaded
+
+
+def label_map(seed: int, count: int = SEGMENTS):
+    """A (HEIGHT, WIDTH) uint32 map of ``count`` Voronoi cells (ids 1..count) and a random RGBA LUT."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    gh, gw = HEIGHT // 8, WIDTH // 8
+    points = rng.uniform((0, 0), (gh, gw), (count, 2))
+    yy, xx = np.mgrid[0:gh, 0:gw]
+    best = np.full((gh, gw), np.inf)
+    coarse = np.zeros((gh, gw), np.int32)
+    for i, (py, px) in enumerate(points, start=1):
+        d = (yy - py) ** 2 + (xx - px) ** 2
+        closer = d < best
+        best[closer], coarse[closer] = d[closer], i
+    labels = cv2.resize(coarse, (WIDTH, HEIGHT), interpolation=cv2.INTER_NEAREST).astype(np.uint32)
+    lut = rng.integers(0, 256, (count + 1, 4), dtype=np.uint8)
+    lut[:, 3], lut[0] = 255, 0
+    return labels, lut
+
+
+def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, float]]:
+    """Median toggle and rebuild seconds, for the fitted view and 1:1."""
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from segview.core.render import OverlayMode
+    from segview.ui.canvas import ImageCanvas
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    canvas = ImageCanvas()
+    canvas.resize(*view)
+    canvas.show()
+    app.processEvents()
+    image = np.random.default_rng(0).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    maps = [label_map(seed) for seed in (1, 2)]
+    canvas.set_image(image)
+    canvas.set_layer("panoptic", *maps[0])
+    canvas.set_layer_style("panoptic", OverlayMode.BOTH, 0.6, fill_alpha=110)
+    item = canvas.layer("panoptic")
+    results = {}
+    for zoom in ("fit", "1:1"):
+        canvas.fit() if zoom == "fit" else canvas.actual_size()
+        app.processEvents()
+        canvas.viewport().repaint()  # warm caches (the image pyramid, the overlay rendering)
+        toggles = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            item.setVisible(not item.isVisible())
+            canvas.viewport().repaint()
+            toggles.append(time.perf_counter() - start)
+        item.setVisible(True)
+        rebuilds = []
+        for i in range(repeats):
+            labels, lut = maps[(i + 1) % 2]
+            start = time.perf_counter()
+            canvas.set_layer("panoptic", labels, lut)
+            canvas.viewport().repaint()
+            rebuilds.append(time.perf_counter() - start)
+        results[zoom] = {"overlay toggle": statistics.median(toggles),
+                         "overlay rebuild": statistics.median(rebuilds),
+                         "scale": canvas.scale_factor()}
+    canvas.close()
+    return results
+
+
+def _row(name: str, where: str, seconds: float) -> str:
+    target = TARGETS[name]
+    ratio = seconds / target
+    verdict = "ok" if ratio <= 1 else "SLOW"
+    if target >= 0.1:
+        figure, goal = f"{seconds:.2f} s", f"{target:.2f} s"
+    else:
+        figure, goal = f"{seconds * 1000:.1f} ms", f"{target * 1000:.0f} ms"
+    return f"{name:<16} {where:<30} {figure:>10} {goal:>8} {ratio:>6.2f}×  {verdict}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="cold starts (median)")
+    parser.add_argument("--repeats", type=int, default=20, help="toggles and rebuilds (median)")
+    parser.add_argument("--view", default="1600x900", help="canvas size WxH")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    view = tuple(int(v) for v in args.view.lower().split("x"))
+
+    cold, torch_loaded = cold_start(args.runs)
+    timings = canvas_timings(view, args.repeats)
+    print(f"{'figure':<16} {'where':<30} {'measured':>10} {'target':>8} {'ratio':>7}")
+    print(_row("cold start", f"median of {args.runs}" + (", torch loaded!" if torch_loaded else ""), cold))
+    for zoom, figures in timings.items():
+        where = f"{WIDTH}×{HEIGHT}, {SEGMENTS} seg, {zoom} ({figures['scale']:.2f})"
+        for name in ("overlay toggle", "overlay rebuild"):
+            print(_row(name, where, figures[name]))
+    print(f"(canvas {view[0]}×{view[1]}, platform {os.environ['QT_QPA_PLATFORM']}, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+
+
+if __name__ == "__main__":
+    main()
