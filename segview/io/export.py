@@ -1,0 +1,313 @@
+"""Export a Dataset to a folder in one or more formats, then check every output by reading it back.
+
+The layout of an export folder::
+
+    instances.json          COCO instances (thing segments)
+    panoptic.json           COCO panoptic ...
+    panoptic/               ... and its RGB id PNGs
+    semantic/               semantic PNGs (class id per pixel) with classes.json and classes.txt
+
+Each format is written into a hidden staging folder beside the outputs and then moved into place, so a
+format's outputs are either the old ones or the complete new ones (a folder of PNGs replaces the old
+folder as a whole; no stale PNG of an earlier export survives). After writing, each output is loaded
+back with :func:`segview.io.detect.load_dataset` and compared with the source pixel by pixel: COCO
+instances must reproduce every thing segment's class per pixel and the number of instances, panoptic the
+segment partition and each segment's class, semantic PNG the class of every pixel. Everything the writer
+could not carry over, everything the reader complains about and every difference is an issue of the
+returned Report, prefixed with the format's name.
+
+The GUI's export dialog and the command line share :func:`export_dataset`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from segview.core.categories import CategorySet
+from segview.core.dataset import Dataset, ImageRecord
+from segview.core.report import Issue, Report, Severity
+from segview.core.segments import Annotation
+from segview.errors import SegviewError, WriteError
+from segview.io.coco_panoptic import png_name
+from segview.io.detect import DatasetFormat, load_dataset, save_dataset
+
+ProgressCallback = Callable[[int, int, str], None]
+"""``progress(done, total, message)``: ``done`` of ``total`` steps finished, ``message`` the next one."""
+
+
+class ExportError(SegviewError):
+    """An export that cannot start (no format chosen, a format that cannot be exported)."""
+
+
+@dataclass(frozen=True)
+class FormatLayout:
+    """Where one format goes in the export folder: its main path and every path it writes, in the
+    order they are moved into place (PNG folders before the JSON that refers to them)."""
+
+    label: str
+    main: str
+    paths: tuple[str, ...]
+
+
+LAYOUTS: dict[DatasetFormat, FormatLayout] = {
+    DatasetFormat.COCO: FormatLayout("COCO instances", "instances.json", ("instances.json",)),
+    DatasetFormat.COCO_PANOPTIC: FormatLayout("COCO panoptic", "panoptic.json", ("panoptic", "panoptic.json")),
+    DatasetFormat.SEMANTIC_PNG: FormatLayout("semantic PNG", "semantic", ("semantic",)),
+}
+EXPORT_FORMATS: tuple[DatasetFormat, ...] = tuple(LAYOUTS)
+
+
+def output_path(out_dir: str | os.PathLike, fmt: DatasetFormat | str) -> Path:
+    """The main path of a format in an export folder (what ``load_dataset`` reads back)."""
+    return Path(out_dir) / LAYOUTS[DatasetFormat(fmt)].main
+
+
+def export_dataset(
+    dataset: Dataset,
+    out_dir: str | os.PathLike,
+    formats: Iterable[DatasetFormat | str],
+    *,
+    mask_format: str = "auto",
+    category_id_base: int | None = 1,
+    progress: ProgressCallback | None = None,
+    check_images: bool | None = None,
+) -> tuple[Report, list[Path]]:
+    """Write ``dataset`` into ``out_dir`` in each of ``formats`` and validate each output.
+
+    ``formats``: any of coco, coco-panoptic, semantic-png (see the module docstring for the layout).
+    ``mask_format`` (COCO instances: auto, polygon or rle) and ``category_id_base`` (None keeps the
+    category ids, an int renumbers them contiguously from it in display order) go to ``save_dataset``.
+    ``progress`` is called before each step (two per format: write, check) and once at the end.
+    ``check_images`` (default: when the dataset has an ``image_root``) makes the check also require
+    every image file to exist with the stated size.
+
+    Returns the combined report (the writers' issues, then the readers' issues and round-trip
+    differences, each prefixed with the format) and the paths written, in order. Raises
+    :class:`ExportError` when no format (or labelme) is asked for and :class:`WriteError` when the
+    folder cannot be written; a format written before the failure stays complete.
+    """
+    chosen = _formats(formats)
+    out_dir = Path(out_dir)
+    if check_images is None:
+        check_images = dataset.image_root is not None
+    report = Report()
+    written: list[Path] = []
+    total = 2 * len(chosen)
+    annotated = sum(r.annotation is not None for r in dataset.images)
+    if not annotated:
+        report.warning("no image in the export has an annotation; the outputs hold no segments")
+    _make_folder(out_dir)
+    for step, fmt in enumerate(chosen):
+        layout = LAYOUTS[fmt]
+        if progress is not None:
+            progress(2 * step, total, f"Writing {layout.label}…")
+        staging = _staging_folder(out_dir)
+        try:
+            save_report = save_dataset(
+                dataset,
+                fmt,
+                staging / layout.main,
+                mask_format=mask_format,
+                category_id_base=category_id_base,
+            )
+            report.extend(_prefixed(save_report, layout.label))
+            if not (staging / layout.main).exists():
+                report.error(f"{layout.label}: nothing was written")
+                continue
+            for name in layout.paths:
+                if (staging / name).exists():
+                    _move_into_place(staging / name, out_dir / name)
+                    written.append(out_dir / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if progress is not None:
+            progress(2 * step + 1, total, f"Checking {layout.label}…")
+        report.extend(
+            _prefixed(
+                validate_export(dataset, out_dir / layout.main, fmt, category_id_base, check_images, save_report),
+                layout.label,
+            )
+        )
+    report.info(
+        f"{annotated} annotated image(s) of {len(dataset.images)} exported as "
+        + ", ".join(LAYOUTS[f].label for f in chosen)
+    )
+    if progress is not None:
+        progress(total, total, "Done")
+    return report, written
+
+
+def validate_export(
+    dataset: Dataset,
+    path: str | os.PathLike,
+    fmt: DatasetFormat | str,
+    category_id_base: int | None = 1,
+    check_images: bool = False,
+    save_report: Report | None = None,
+) -> Report:
+    """Load an exported ``path`` back and compare it with ``dataset``, the source it was written from.
+
+    The reader's report comes first; then each image whose read-back pixels differ from the source is
+    an error, or a warning when ``save_report`` (the writer's report) already named a problem with that
+    image, since then the difference is expected and explained there.
+    """
+    fmt = DatasetFormat(fmt)
+    report = Report()
+    try:
+        loaded, load_report = load_dataset(path, fmt, image_root=dataset.image_root, check_images=check_images)
+    except SegviewError as exc:
+        report.error(f"the written output cannot be read back: {exc}")
+        return report
+    report.extend(load_report)
+    explained = {i.image for i in (save_report.issues if save_report else []) if i.severity is not Severity.INFO}
+    mapping = _category_mapping(dataset.categories, category_id_base)
+    key = _semantic_key if fmt is DatasetFormat.SEMANTIC_PNG else (lambda r: r.file_name)
+    back = {_loaded_key(r.file_name, fmt): r for r in loaded.images}
+    for record in dataset.images:
+        if record.annotation is None:
+            continue
+        other = back.get(key(record))
+        problem = (
+            "is missing from the written output"
+            if other is None
+            else _difference(record.annotation, other.annotation, fmt, dataset.categories, mapping)
+        )
+        if problem:
+            severity = Severity.WARNING if record.file_name in explained else Severity.ERROR
+            report.add(severity, f"read back, the image {problem}", record.file_name)
+    return report
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _formats(formats: Iterable[DatasetFormat | str]) -> list[DatasetFormat]:
+    chosen: list[DatasetFormat] = []
+    for value in formats:
+        try:
+            fmt = DatasetFormat(value)
+        except ValueError:
+            raise ExportError(
+                f"{value!r} is not an export format: use coco, coco-panoptic or semantic-png."
+            ) from None
+        if fmt not in LAYOUTS:
+            raise ExportError(f"{fmt.value} is an import format only: use coco, coco-panoptic or semantic-png.")
+        if fmt not in chosen:
+            chosen.append(fmt)
+    if not chosen:
+        raise ExportError("Choose at least one export format (coco, coco-panoptic or semantic-png).")
+    return chosen
+
+
+def _make_folder(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WriteError(f"{out_dir} is a file, not a folder: choose a folder to export into.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(
+            f"Cannot create the export folder {out_dir}: {exc.strerror or exc}. Choose a folder you can write to."
+        ) from exc
+
+
+def _staging_folder(out_dir: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=".segview-export-", dir=out_dir))
+    except OSError as exc:
+        raise WriteError(
+            f"Cannot write into {out_dir}: {exc.strerror or exc}. Choose a folder you can write to."
+        ) from exc
+
+
+def _move_into_place(source: Path, target: Path) -> None:
+    """Replace ``target`` (file or folder) by ``source``; a folder is swapped with two renames."""
+    try:
+        if target.is_dir() and not target.is_symlink():
+            old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+            os.replace(target, old)
+            os.replace(source, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(source, target)
+    except OSError as exc:
+        raise WriteError(
+            f"Could not move the new {target.name} into {target.parent}: {exc.strerror or exc}. "
+            "Check the folder's permissions and try again."
+        ) from exc
+
+
+def _prefixed(report: Report, label: str) -> Report:
+    return Report([Issue(i.severity, f"{label}: {i.message}", i.image, i.item) for i in report.issues])
+
+
+def _category_mapping(categories: CategorySet, base: int | None) -> dict[int, int]:
+    if base is None:
+        return {c.id: c.id for c in categories}
+    return categories.renumbered(base)[1]
+
+
+def _semantic_key(record: ImageRecord) -> str:
+    return png_name(record)[: -len(".png")]
+
+
+def _loaded_key(file_name: str, fmt: DatasetFormat) -> str:
+    if fmt is DatasetFormat.SEMANTIC_PNG:
+        return PurePosixPath(file_name).with_suffix("").as_posix()
+    return file_name
+
+
+def _class_map(annotation: Annotation, lut_of: Callable[[int], int]) -> np.ndarray:
+    lut = np.zeros(max(annotation.segments, default=0) + 1, dtype=np.int64)
+    for sid, segment in annotation.segments.items():
+        lut[sid] = lut_of(segment.category_id)
+    ids = annotation.segment_map
+    return lut[np.where(ids < lut.size, ids, 0)]
+
+
+def _difference(
+    source: Annotation,
+    loaded: Annotation | None,
+    fmt: DatasetFormat,
+    categories: CategorySet,
+    mapping: dict[int, int],
+) -> str | None:
+    """What differs between a source annotation and its read-back (None: nothing)."""
+    if loaded is None:
+        loaded = Annotation(source.height, source.width)
+    if loaded.segment_map.shape != source.segment_map.shape:
+        return f"is {loaded.width}×{loaded.height} instead of {source.width}×{source.height}"
+    things_only = fmt is DatasetFormat.COCO
+
+    def expected_class(category_id: int) -> int:
+        if things_only and not categories.is_thing(category_id):
+            return 0
+        return mapping.get(category_id, 0)
+
+    expected = _class_map(source, expected_class)
+    actual = _class_map(loaded, lambda c: c)
+    differing = int(np.count_nonzero(expected != actual))
+    if differing:
+        return f"has {differing} pixel(s) of another class than the annotation"
+    if fmt is DatasetFormat.SEMANTIC_PNG:
+        return None
+    kept = np.zeros(max(source.segments, default=0) + 1, dtype=bool)
+    for sid, segment in source.segments.items():
+        kept[sid] = expected_class(segment.category_id) != 0
+    ids = source.segment_map
+    src_ids = np.where((ids < kept.size) & kept[np.minimum(ids, kept.size - 1)], ids, 0).astype(np.int64)
+    expected_count = len(np.unique(src_ids[src_ids > 0]))
+    loaded_count = len(np.unique(loaded.segment_map[loaded.segment_map > 0]))
+    if expected_count != loaded_count:
+        return f"has {loaded_count} segment(s) where the annotation has {expected_count}"
+    pairs = np.unique(src_ids * (1 << 32) + loaded.segment_map.astype(np.int64))
+    if len(pairs) != len(np.unique(src_ids)) or len(np.unique(pairs & 0xFFFFFFFF)) != len(pairs):
+        return "has segments whose outlines differ from the annotation's"
+    return None

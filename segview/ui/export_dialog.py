@@ -1,0 +1,290 @@
+"""The export dialog: formats, scope, category id base, mask format and folder; the export (and the check
+of every written output) runs on a worker thread, and its report is shown in the dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segview.core.dataset import Dataset
+from segview.core.report import Report
+from segview.errors import SegviewError
+from segview.io.coco import MASK_FORMATS
+from segview.io.detect import DatasetFormat
+from segview.io.export import LAYOUTS, export_dataset
+
+DatasetFor = Callable[[str, list[int]], Dataset]
+SCOPE_LABELS = {"all": "All images", "corrected": "Corrected only", "selected": "Selected images"}
+
+
+@dataclass
+class ExportResult:
+    """What an export did: its report and the paths written."""
+
+    report: Report
+    paths: list[Path] = field(default_factory=list)
+
+
+class _ExportWorker(QObject):
+    """Runs ``export_dataset`` on the worker thread; results come back as signals."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(object)  # ExportResult
+    failed = Signal(str)
+
+    def __init__(self, dataset: Dataset, out_dir: Path, formats: list[DatasetFormat], options: dict) -> None:
+        super().__init__()
+        self._args = (dataset, out_dir, formats)
+        self._options = options
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            report, paths = export_dataset(*self._args, progress=self.progress.emit, **self._options)
+        except SegviewError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug must reach the person, not kill the thread silently
+            self.failed.emit(f"The export failed unexpectedly: {type(exc).__name__}: {exc}")
+        else:
+            self.finished.emit(ExportResult(report, paths))
+
+
+class ExportDialog(QDialog):
+    """Export the images of a scope; ``dataset_for(scope, selected)`` builds the Dataset to write
+    (scope: "all", "corrected" or "selected"; ``selected``: image indices)."""
+
+    export_finished = Signal(object)  # ExportResult
+    export_failed = Signal(str)
+
+    def __init__(
+        self,
+        dataset_for: DatasetFor,
+        selected: Sequence[int] = (),
+        folder: str | Path = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setMinimumWidth(520)
+        self._dataset_for = dataset_for
+        self._selected = list(selected)
+        self._thread: QThread | None = None
+        self._worker: _ExportWorker | None = None
+        self.result_: ExportResult | None = None
+
+        self.format_boxes: dict[DatasetFormat, QCheckBox] = {}
+        formats = QVBoxLayout()
+        for fmt, layout in LAYOUTS.items():
+            box = QCheckBox(f"{layout.label}  ({layout.main})")
+            box.setObjectName(f"export-format:{fmt.value}")
+            box.setChecked(True)
+            box.toggled.connect(self._update_enabled)
+            formats.addWidget(box)
+            self.format_boxes[fmt] = box
+
+        self.scope_buttons: dict[str, QRadioButton] = {}
+        self._scope_group = QButtonGroup(self)
+        scopes = QHBoxLayout()
+        for scope, label in SCOPE_LABELS.items():
+            button = QRadioButton(label)
+            button.setObjectName(f"export-scope:{scope}")
+            self._scope_group.addButton(button)
+            scopes.addWidget(button)
+            self.scope_buttons[scope] = button
+        self.scope_buttons["all"].setChecked(True)
+        self.scope_buttons["selected"].setEnabled(bool(self._selected))
+        self.scope_buttons["selected"].setText(f"Selected images ({len(self._selected)})")
+
+        self.id_base = QSpinBox()
+        self.id_base.setObjectName("export-id-base")
+        self.id_base.setRange(0, 1_000_000)
+        self.id_base.setValue(1)
+        self.id_base.setToolTip("Category ids are renumbered contiguously from this id in the class order")
+        self.mask_format = QComboBox()
+        self.mask_format.setObjectName("export-mask-format")
+        for value in MASK_FORMATS:
+            text = {"auto": "Auto (polygons, RLE for holes)", "polygon": "Polygons", "rle": "RLE"}.get(value, value)
+            self.mask_format.addItem(text, value)
+        self.folder = QLineEdit(str(folder))
+        self.folder.setObjectName("export-folder")
+        self.folder.setPlaceholderText("Output folder")
+        self.folder.textChanged.connect(self._update_enabled)
+        browse = QPushButton("Browse…")
+        browse.setObjectName("export-browse")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("export-progress")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.status = QLabel("")
+        self.status.setObjectName("export-status")
+        self.status.setWordWrap(True)
+        self.report_view = QPlainTextEdit()
+        self.report_view.setObjectName("export-report")
+        self.report_view.setReadOnly(True)
+        self.report_view.setPlaceholderText("The report of the export and of its check appears here.")
+        self.export_button = QPushButton("Export")
+        self.export_button.setObjectName("export-run")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start_export)
+        self.close_button = QPushButton("Close")
+        self.close_button.setObjectName("export-close")
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.close_button)
+
+        form = QFormLayout()
+        form.addRow("Formats", formats)
+        form.addRow("Images", scopes)
+        form.addRow("First category id", self.id_base)
+        form.addRow("COCO masks", self.mask_format)
+        form.addRow("Folder", folder_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.report_view, 1)
+        layout.addLayout(buttons)
+        self._update_enabled()
+
+    # --- state ------------------------------------------------------------------------------------------
+
+    def formats(self) -> list[DatasetFormat]:
+        return [fmt for fmt, box in self.format_boxes.items() if box.isChecked()]
+
+    def scope(self) -> str:
+        return next(s for s, b in self.scope_buttons.items() if b.isChecked())
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def _update_enabled(self) -> None:
+        ready = bool(self.formats()) and bool(self.folder.text().strip()) and not self.is_running()
+        self.export_button.setEnabled(ready)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    # --- running ------------------------------------------------------------------------------------------
+
+    def start_export(self) -> bool:
+        """Build the scope's dataset here (GUI thread) and export it on a worker thread."""
+        if self.is_running():
+            return False
+        formats, folder = self.formats(), self.folder.text().strip()
+        if not formats or not folder:
+            self._fail("Choose at least one format and an output folder.")
+            return False
+        try:
+            dataset = self._dataset_for(self.scope(), list(self._selected))
+        except SegviewError as exc:
+            self._fail(str(exc))
+            return False
+        options = {"mask_format": self.mask_format.currentData(), "category_id_base": self.id_base.value()}
+        self.result_ = None
+        self.report_view.clear()
+        self._say(f"Exporting {len(dataset.images)} image(s) to {folder}…")
+        self.progress.setRange(0, 2 * len(formats))
+        self.progress.setValue(0)
+        self._thread = QThread(self)
+        self._worker = _ExportWorker(dataset, Path(folder).expanduser(), formats, options)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progress.connect(self._progressed)
+        self._worker.finished.connect(self._finished)
+        self._worker.failed.connect(self._failed)
+        self._set_running(True)
+        self._thread.start()
+        return True
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (*self.format_boxes.values(), *self.scope_buttons.values(), self.id_base, self.mask_format,
+                       self.folder, self.close_button):
+            widget.setEnabled(not running)
+        if not running:
+            self.scope_buttons["selected"].setEnabled(bool(self._selected))
+        self._update_enabled()
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._worker.deleteLater()
+            self._thread.deleteLater()
+        self._thread = self._worker = None
+        self._set_running(False)
+
+    def _progressed(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self._say(message)
+
+    def _finished(self, result: ExportResult) -> None:
+        self._stop_thread()
+        self.result_ = result
+        report = result.report
+        lines = ["Written:", *(f"  {p}" for p in result.paths), "", report.format()]
+        self.report_view.setPlainText("\n".join(lines))
+        verdict = "Export done and checked" if report.ok else "Export done, but the check found errors"
+        self._say(f"{verdict}: {report.summary()}.", error=not report.ok)
+        self.export_finished.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self._stop_thread()
+        self.progress.setValue(0)
+        self._fail(message)
+
+    def _fail(self, message: str) -> None:
+        self._say(message, error=True)
+        self.report_view.setPlainText(message)
+        self.export_failed.emit(message)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c0392b;" if error else "")
+
+    # --- closing while running ---------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        if self.is_running():
+            self._say("The export is still running; the dialog closes once it has finished.")
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.is_running():
+            event.ignore()
+            self._say("The export is still running; the dialog closes once it has finished.")
+            return
+        super().closeEvent(event)

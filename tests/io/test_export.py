@@ -1,0 +1,127 @@
+"""export_dataset: every format written into one folder, replaced as a whole, and checked by reading back."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools.coco import COCO
+
+from segview.core.views import semantic_view
+from segview.errors import WriteError
+from segview.io.detect import DatasetFormat, load_dataset
+from segview.io.export import EXPORT_FORMATS, ExportError, export_dataset, output_path, validate_export
+from tests.factories import make_dataset
+
+ALL = [f.value for f in EXPORT_FORMATS]
+
+
+def _thing_masks(dataset, base=1):
+    """image id → {mask bytes: exported category id} of every thing segment with pixels."""
+    _, mapping = dataset.categories.renumbered(base)
+    out = {}
+    for record in dataset.images:
+        ann = record.annotation
+        out[record.id] = {
+            (ann.segment_map == sid).tobytes(): mapping[seg.category_id]
+            for sid, seg in ann.segments.items()
+            if dataset.categories.is_thing(seg.category_id) and (ann.segment_map == sid).any()
+        }
+    return out
+
+
+def test_exports_all_formats_that_read_back_identically(tmp_path):
+    dataset = make_dataset(tmp_path / "images", n_images=3, seed=3)
+    steps = []
+    report, paths = export_dataset(
+        dataset, tmp_path / "out", ALL, progress=lambda d, t, m: steps.append((d, t, m))
+    )
+    assert report.ok, report.format()
+    out = tmp_path / "out"
+    assert paths == [out / "instances.json", out / "panoptic", out / "panoptic.json", out / "semantic"]
+    assert steps[0] == (0, 6, "Writing COCO instances…") and steps[-1] == (6, 6, "Done")
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+    coco = COCO(str(out / "instances.json"))
+    expected = _thing_masks(dataset)
+    for record in dataset.images:
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=[record.id]))
+        got = {coco.annToMask(a).astype(bool).tobytes(): a["category_id"] for a in anns}
+        assert got == expected[record.id]
+
+    panoptic, _ = load_dataset(out / "panoptic.json", DatasetFormat.COCO_PANOPTIC, image_root=tmp_path / "images")
+    semantic, _ = load_dataset(out / "semantic", DatasetFormat.SEMANTIC_PNG)
+    for source, pan, sem in zip(dataset.images, panoptic.images, semantic.images, strict=True):
+        ann = source.annotation
+        present = sorted(int(v) for v in np.unique(ann.segment_map) if v)
+        relabel = np.zeros(ann.segment_map.max() + 1, dtype=np.int64)
+        relabel[present] = np.arange(1, len(present) + 1)
+        assert np.array_equal(pan.annotation.segment_map, relabel[ann.segment_map])
+        assert [pan.annotation.segments[relabel[s]].category_id for s in present] == [
+            ann.segments[s].category_id for s in present
+        ]
+        assert np.array_equal(semantic_view(sem.annotation), semantic_view(ann))
+
+
+def test_category_id_base_renumbers_every_format(tmp_path):
+    dataset = make_dataset(None, n_images=1)
+    report, _ = export_dataset(dataset, tmp_path, ALL, category_id_base=10)
+    assert report.ok, report.format()
+    doc = json.loads((tmp_path / "instances.json").read_text())
+    assert [c["id"] for c in doc["categories"]] == [10, 11, 12, 13, 14]
+    labels = np.asarray(Image.open(tmp_path / "semantic" / "img_000.png"))
+    assert set(np.unique(labels)) <= {0, 10, 11, 12, 13, 14}
+
+
+def test_a_new_export_replaces_the_folders_of_the_old_one(tmp_path):
+    export_dataset(make_dataset(None, n_images=3), tmp_path, ALL)
+    smaller = make_dataset(None, n_images=1, seed=5)
+    report, _ = export_dataset(smaller, tmp_path, ALL)
+    assert report.ok, report.format()
+    assert sorted(p.name for p in (tmp_path / "semantic").glob("*.png")) == ["img_000.png"]
+    assert sorted(p.name for p in (tmp_path / "panoptic").glob("*.png")) == ["img_000.png"]
+
+
+def test_polygons_fill_holes_with_warnings_not_errors(tmp_path):
+    dataset = make_dataset(None, n_images=4, seed=1)
+    report, _ = export_dataset(dataset, tmp_path, ["coco"], mask_format="polygon")
+    assert report.ok, report.format()
+    assert any("holes" in i.message for i in report.warnings)
+    assert any("read back" in i.message for i in report.warnings)  # expected: explained by the writer
+    assert all(i.message.startswith("COCO instances: ") for i in report.issues[:-1])
+
+
+def test_validation_finds_a_tampered_output(tmp_path):
+    dataset = make_dataset(None, n_images=2)
+    export_dataset(dataset, tmp_path, ["semantic-png"])
+    mask = tmp_path / "semantic" / "img_001.png"
+    labels = np.asarray(Image.open(mask)).copy()
+    labels[:5, :5] = 0
+    Image.fromarray(labels).save(mask)
+    report = validate_export(dataset, output_path(tmp_path, "semantic-png"), "semantic-png")
+    assert [(i.image, i.message) for i in report.errors] == [
+        ("img_001.png", "read back, the image has 25 pixel(s) of another class than the annotation")
+    ]
+    mask.unlink()
+    missing = validate_export(dataset, output_path(tmp_path, "semantic-png"), "semantic-png")
+    assert any("missing" in i.message and i.image == "img_001.png" for i in missing.errors)
+
+
+def test_unwritable_folder_and_bad_formats_raise_segview_errors(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    dataset = make_dataset(None, n_images=1)
+    with pytest.raises(WriteError, match="Choose a folder"):
+        export_dataset(dataset, blocker / "out", ALL)
+    with pytest.raises(WriteError, match="is a file"):
+        export_dataset(dataset, blocker, ALL)
+    with pytest.raises(ExportError, match="at least one"):
+        export_dataset(dataset, tmp_path / "out", [])
+    with pytest.raises(ExportError, match="import format only"):
+        export_dataset(dataset, tmp_path / "out", ["labelme"])
+
+
+def test_a_format_that_writes_nothing_is_an_error_not_a_path(tmp_path):
+    report, paths = export_dataset(make_dataset(None, n_images=1), tmp_path, ["semantic-png"], category_id_base=0)
+    assert paths == [] and not report.ok
+    assert any("nothing was written" in i.message for i in report.errors)

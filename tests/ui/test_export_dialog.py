@@ -1,0 +1,116 @@
+"""The export dialog driven as a user would: choose, click Export, wait for the worker, read the result."""
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+from PySide6.QtCore import Qt
+
+from segview.core.dataset import Dataset
+from segview.io.detect import DatasetFormat, load_dataset
+from segview.ui.export_dialog import ExportDialog
+from tests.factories import make_dataset
+
+
+@pytest.fixture
+def source(tmp_path):
+    return make_dataset(tmp_path / "images", n_images=3, seed=7)
+
+
+def _dialog(qtbot, source, folder, selected=()):
+    calls = []
+
+    def dataset_for(scope, chosen):
+        calls.append((scope, chosen))
+        if scope == "selected":
+            return Dataset(source.categories, [source.images[i] for i in chosen], source.image_root)
+        return source
+
+    dialog = ExportDialog(dataset_for, selected=selected, folder=folder)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog, calls
+
+
+def _export(qtbot, dialog):
+    with qtbot.waitSignal(dialog.export_finished, timeout=60000) as blocker:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert not dialog.is_running()
+    return blocker.args[0]
+
+
+def test_export_writes_every_format_and_reads_back_pixel_exact(qtbot, tmp_path, source):
+    out = tmp_path / "export"
+    dialog, calls = _dialog(qtbot, source, out)
+    result = _export(qtbot, dialog)
+    assert calls == [("all", [])]
+    assert result.report.ok, result.report.format()
+    assert {p.name for p in result.paths} == {"instances.json", "panoptic.json", "panoptic", "semantic"}
+    assert dialog.progress.value() == dialog.progress.maximum() == 6
+    text = dialog.report_view.toPlainText()
+    assert str(out / "instances.json") in text and "0 error(s)" in text
+    assert "Export done and checked" in dialog.status.text()
+
+    coco = COCO(str(out / "instances.json"))
+    mapping = source.categories.renumbered(1)[1]
+    for record in source.images:
+        ann = record.annotation
+        things = {
+            sid for sid, s in ann.segments.items() if source.categories.is_thing(s.category_id) and ann.mask(sid).any()
+        }
+        exported = coco.loadAnns(coco.getAnnIds(imgIds=[record.id]))
+        assert len(exported) == len(things)
+        for item in exported:
+            mask = coco.annToMask(item).astype(bool)
+            sid = int(np.bincount(ann.segment_map[mask]).argmax())
+            assert np.array_equal(mask, ann.mask(sid)), (record.file_name, sid)
+            assert item["category_id"] == mapping[ann.segments[sid].category_id]
+
+    panoptic, report = load_dataset(out / "panoptic.json", DatasetFormat.COCO_PANOPTIC, image_root=source.image_root)
+    assert report.ok
+    for record, back in zip(source.images, panoptic.images, strict=True):
+        ann, got = record.annotation, back.annotation
+        present = sorted(int(v) for v in np.unique(ann.segment_map) if v)
+        relabel = np.zeros(int(ann.segment_map.max()) + 1, dtype=np.int64)
+        relabel[present] = np.arange(1, len(present) + 1)  # panoptic ids are renumbered 1..N on load
+        assert np.array_equal(got.segment_map, relabel[ann.segment_map])
+        assert all(got.segments[relabel[s]].category_id == ann.segments[s].category_id for s in present)
+
+
+def test_options_reach_the_export(qtbot, tmp_path, source):
+    out = tmp_path / "only-selected"
+    dialog, calls = _dialog(qtbot, source, out, selected=[1])
+    dialog.format_boxes[DatasetFormat.COCO_PANOPTIC].setChecked(False)
+    dialog.format_boxes[DatasetFormat.SEMANTIC_PNG].setChecked(False)
+    dialog.scope_buttons["selected"].setChecked(True)
+    dialog.id_base.setValue(20)
+    dialog.mask_format.setCurrentIndex(dialog.mask_format.findData("rle"))
+    result = _export(qtbot, dialog)
+    assert calls == [("selected", [1])]
+    assert [p.name for p in result.paths] == ["instances.json"]
+    coco = COCO(str(out / "instances.json"))
+    assert [img["file_name"] for img in coco.dataset["images"]] == ["img_001.png"]
+    assert min(c["id"] for c in coco.dataset["categories"]) == 20
+    assert all(isinstance(a["segmentation"], dict) for a in coco.dataset["annotations"])
+
+
+def test_export_button_needs_a_format_and_a_folder(qtbot, tmp_path, source):
+    dialog, _ = _dialog(qtbot, source, "")
+    assert not dialog.export_button.isEnabled()
+    dialog.folder.setText(str(tmp_path))
+    assert dialog.export_button.isEnabled()
+    for box in dialog.format_boxes.values():
+        box.setChecked(False)
+    assert not dialog.export_button.isEnabled()
+    assert not dialog.scope_buttons["selected"].isEnabled()
+
+
+def test_unwritable_folder_shows_an_error_in_the_dialog(qtbot, tmp_path, source):
+    blocker_file = tmp_path / "a-file"
+    blocker_file.write_text("not a folder")
+    dialog, _ = _dialog(qtbot, source, blocker_file / "export")
+    with qtbot.waitSignal(dialog.export_failed, timeout=60000) as blocker:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert "Choose a folder you can write to" in blocker.args[0]
+    assert "Choose a folder you can write to" in dialog.status.text()
+    assert dialog.report_view.toPlainText() == blocker.args[0]
+    assert not dialog.is_running() and dialog.export_button.isEnabled() and dialog.isVisible()
