@@ -86,11 +86,18 @@ class MainWindow(QMainWindow):
         from segview.ui.browser import ImageBrowser
 
         self.browser = ImageBrowser()
+        from segview.ui.classes_panel import ClassesPanel
+
+        self.classes_panel = ClassesPanel(
+            in_use=self._category_in_use, model_categories=lambda: self.workspace.model_categories
+        )
+        self.export_dialog = None
         self._docks = {
             "Images": self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             "Layers": self._dock("Layers", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             "Model": self._dock("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             "Legend": self._dock("Legend", self.legend, Qt.DockWidgetArea.RightDockWidgetArea),
+            "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.device_label = QLabel("No model loaded")
         self.device_label.setObjectName("status-device")
@@ -101,6 +108,7 @@ class MainWindow(QMainWindow):
         self.actions_ = self._make_actions()
         self._make_menus()
         self._connect()
+        self._install_classes_and_export()
         self._restore_settings()
 
     # --- construction ------------------------------------------------------------------------------
@@ -216,6 +224,7 @@ class MainWindow(QMainWindow):
     def _set_entries(self, entries: list[ImageEntry], categories: CategorySet) -> None:
         self.bridge.cancel_all()
         self.workspace = Workspace(entries, categories, params=self.model_panel.params())
+        self.classes_panel.set_categories(categories)
         self.current = None
         self.browser.set_images([e.path for e in entries], [e.status for e in entries])
         if entries:
@@ -457,6 +466,49 @@ class MainWindow(QMainWindow):
                 self.compare.set_image(self._image)
                 self._refresh_compare()
                 self.compare.fit()
+
+    # --- classes, export -----------------------------------------------------------------------------
+
+    def _install_classes_and_export(self) -> None:
+        """The Classes dock edits the workspace's categories; File → Export… (Ctrl+E) opens the export."""
+        self.classes_panel.categories_changed.connect(self._categories_edited)
+        self.export_action = self._action("&Export…", "Ctrl+E", self.open_export_dialog)
+        file_menu = self.menuBar().actions()[0].menu()
+        file_menu.insertAction(self.actions_.quit, self.export_action)
+        file_menu.insertSeparator(self.actions_.quit)
+
+    def _category_in_use(self, category_id: int) -> int:
+        from segview.core.category_edits import segment_counts
+
+        return segment_counts(e.annotation for e in self.workspace.entries)[category_id]
+
+    def _categories_edited(self, categories: CategorySet) -> None:
+        self.workspace.categories = categories
+        self.refresh_layers()
+
+    def open_export_dialog(self):
+        """Open the export dialog (window-modal, not blocking) over the workspace's images."""
+        from segview.core.export_scope import dataset_for_scope
+        from segview.ui.export_dialog import ExportDialog
+
+        previous = self.export_dialog
+        if previous is not None and previous.is_running():
+            previous.show()
+            previous.raise_()
+            return previous
+        if previous is not None:
+            previous.deleteLater()
+        selected = [self.current] if self.current is not None else []
+        dialog = ExportDialog(
+            lambda scope, chosen: dataset_for_scope(self.workspace, scope, chosen),
+            selected=selected,
+            folder=str(self.settings.value("export_folder", "")),
+            parent=self,
+        )
+        dialog.export_finished.connect(lambda _r: self.settings.setValue("export_folder", dialog.folder.text()))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
 
     # --- settings, help ------------------------------------------------------------------------------
 
