@@ -15,6 +15,9 @@ from segview.core.fusion import FusionParams, fuse
 from segview.core.prediction import Prediction
 from segview.core.segments import Annotation
 
+RejectKey = tuple[str, int]
+"""What a rejected fused segment was: ("thing", index into prediction.instances) or ("stuff", category)."""
+
 
 class ImageStatus(str, Enum):
     NONE = "no prediction"
@@ -31,6 +34,7 @@ class ImageEntry:
     fused: Annotation | None = None
     annotation: Annotation | None = None
     reference: Annotation | None = None  # the previous model's fused result, to compare models
+    rejected: set[RejectKey] = field(default_factory=set)  # fused segments the person rejected
 
     @property
     def name(self) -> str:
@@ -62,15 +66,31 @@ class Workspace:
         self.model_categories = categories
         entry = self.entries[index]
         entry.prediction = prediction
-        entry.fused = fuse(prediction, categories, self.params)
+        entry.fused = self._fuse(entry)
         return entry.fused
+
+    def reject(self, index: int, segment_id: int) -> None:
+        """Remove a segment from an image's fused result, and keep it out of every later re-fusion."""
+        entry = self.entries[index]
+        if entry.fused is None or entry.prediction is None or segment_id not in entry.fused.segments:
+            return
+        entry.rejected.add(reject_key(entry.prediction, entry.fused, segment_id))
+        entry.fused.remove(segment_id)
+
+    def _fuse(self, entry: ImageEntry) -> Annotation:
+        assert entry.prediction is not None
+        fused = fuse(entry.prediction, self.model_categories, self.params)
+        for sid in list(fused.segments):
+            if entry.rejected and reject_key(entry.prediction, fused, sid) in entry.rejected:
+                fused.remove(sid)
+        return fused
 
     def set_params(self, **changes: float) -> FusionParams:
         """Change fusion parameters (score_threshold, overlap_threshold, stuff_area_limit) and re-fuse."""
         self.params = replace(self.params, **changes)
         for entry in self.entries:
             if entry.prediction is not None:
-                entry.fused = fuse(entry.prediction, self.model_categories, self.params)
+                entry.fused = self._fuse(entry)
         return self.params
 
     def clear_predictions(self, keep_as_reference: str = "") -> None:
@@ -83,6 +103,7 @@ class Workspace:
                 entry.reference = entry.fused
             entry.prediction = None
             entry.fused = None
+            entry.rejected.clear()
 
     def neighbours(self, index: int, radius: int = 1) -> list[int]:
         """Indices next to ``index`` (nearest first), for prefetching."""
@@ -90,3 +111,13 @@ class Workspace:
         for step in range(1, radius + 1):
             out.extend(i for i in (index + step, index - step) if 0 <= i < len(self.entries))
         return out
+
+
+def reject_key(prediction: Prediction, fused: Annotation, segment_id: int) -> RejectKey:
+    """The stable identity of a fused segment: the detection it came from (same category and score), or
+    else its stuff class."""
+    segment = fused.segments[segment_id]
+    for index, inst in enumerate(prediction.instances):
+        if inst.category_id == segment.category_id and segment.score is not None and float(inst.score) == segment.score:
+            return ("thing", index)
+    return ("stuff", segment.category_id)

@@ -138,16 +138,44 @@ class LabelItem(_ArrayItem):
         self.hidden_ids = set(ids)
         self._changed(self._height, self._width)
 
+    def set_lut(self, lut: np.ndarray) -> None:
+        """A new lookup table over the same labels (the segment table changed)."""
+        self._lut = lut
+        self._changed(self._height, self._width)
+
+    def changed_region(self, top: int, left: int, height: int, width: int) -> None:
+        """The labels changed inside this box (they were edited in place): re-render only that part of
+        the cached rendering and repaint only that rectangle."""
+        pad = 1  # outlines of the neighbouring pixels may change too
+        key, pixels = self._cache_key, self._cache_pixels
+        if key is not None and pixels is not None and self._labels is not None:
+            cx0, cy0, cx1, cy1, stride, _version = key
+            rows, cols = pixels.shape[:2]
+            i0 = max(-(-(top - cy0) // stride) - pad, 0)
+            i1 = min(-(-(top + height - cy0) // stride) + pad, rows)
+            j0 = max(-(-(left - cx0) // stride) - pad, 0)
+            j1 = min(-(-(left + width - cx0) // stride) + pad, cols)
+            if i1 > i0 and j1 > j0:
+                # One more sample on each side gives the outline its context, then it is cut off.
+                a0, a1, b0, b1 = max(i0 - 1, 0), min(i1 + 1, rows), max(j0 - 1, 0), min(j1 + 1, cols)
+                sub = self._labels[cy0 + a0 * stride : cy0 + a1 * stride : stride,
+                                   cx0 + b0 * stride : cx0 + b1 * stride : stride]
+                rgba = render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
+                pixels[i0:i1, j0:j1] = rgba[i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
+        self.update(QRectF(left - pad, top - pad, width + 2 * pad, height + 2 * pad))
+
+    def _lut_shown(self) -> np.ndarray:
+        if not self.hidden_ids:
+            return self._lut
+        lut = self._lut.copy()
+        lut[[i for i in self.hidden_ids if i < len(lut)], 3] = 0
+        return lut
+
     def _render(self, x0, y0, x1, y1, stride):
         if self._labels is None:
             return None
-        lut = self._lut
-        if self.hidden_ids:
-            lut = lut.copy()
-            hidden = [i for i in self.hidden_ids if i < len(lut)]
-            lut[hidden, 3] = 0
         sub = self._labels[y0:y1:stride, x0:x1:stride]
-        return render_overlay(sub, lut, self._mode, self._fill_alpha)
+        return render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
 
 
 def _to_qimage(pixels: np.ndarray) -> QImage:

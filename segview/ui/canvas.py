@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from segview.core.render import OverlayMode
 from segview.ui.array_items import ImageItem, LabelItem
+from segview.ui.tool_overlay import ToolOverlay
+from segview.ui.tools import Mods, Tool
+
+TOOL_KEYS = {
+    Qt.Key.Key_Escape: "escape",
+    Qt.Key.Key_Return: "enter",
+    Qt.Key.Key_Enter: "enter",
+    Qt.Key.Key_Backspace: "backspace",
+}
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 1 / 64, 64.0
+
+
+def _digit(key: int) -> int:
+    """1–9 for the digit keys, else 0."""
+    value = int(key) - int(Qt.Key.Key_0)
+    return value if 1 <= value <= 9 else 0
 
 
 class ImageCanvas(QGraphicsView):
@@ -19,6 +34,7 @@ class ImageCanvas(QGraphicsView):
 
     hovered = Signal(int, int)  # image x, y; (-1, -1) outside the image
     view_changed = Signal()  # zoom or pan changed (compare views follow each other)
+    digit_pressed = Signal(int)  # 1–9 while an editing tool is active
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +52,11 @@ class ImageCanvas(QGraphicsView):
         self._fit_on_resize = True
         self.horizontalScrollBar().valueChanged.connect(self.view_changed)
         self.verticalScrollBar().valueChanged.connect(self.view_changed)
+        self.tool: Tool | None = None
+        self.tool_overlay = ToolOverlay()
+        self.scene().addItem(self.tool_overlay)
+        self._space = False
+        self._pan_from: QPointF | None = None
 
     # --- content -----------------------------------------------------------------------------------
 
@@ -45,6 +66,7 @@ class ImageCanvas(QGraphicsView):
         self.image_item.set_image(rgb)
         if rgb is not None:
             self.scene().setSceneRect(self.image_item.boundingRect())
+            self.tool_overlay.set_bounds(self.image_item.boundingRect())
         if size_changed:
             self.fit()
 
@@ -116,18 +138,105 @@ class ImageCanvas(QGraphicsView):
 
     # --- events ------------------------------------------------------------------------------------
 
+    def set_tool(self, tool: Tool | None) -> None:
+        """Forward left-button and key events to ``tool`` (None or a panning tool: left-drag pans)."""
+        if self.tool is not None and self.tool is not tool:
+            self.tool.cancel()
+        self.tool = tool
+        editing = tool is not None and not tool.pans
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if editing else QGraphicsView.DragMode.ScrollHandDrag)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if editing else Qt.CursorShape.OpenHandCursor)
+        self.show_tool_preview()
+
+    def show_tool_preview(self) -> None:
+        self.tool_overlay.set_shapes([] if self.tool is None else self.tool.preview())
+
+    def _editing(self) -> bool:
+        return self.tool is not None and not self.tool.pans
+
+    def _image_point(self, event: QMouseEvent) -> tuple[float, float, Mods]:
+        point = self.mapToScene(event.position().toPoint())
+        mods = event.modifiers()
+        return point.x(), point.y(), Mods(
+            shift=bool(mods & Qt.KeyboardModifier.ShiftModifier),
+            ctrl=bool(mods & Qt.KeyboardModifier.ControlModifier),
+            alt=bool(mods & Qt.KeyboardModifier.AltModifier),
+        )
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.zoom_by(ZOOM_STEP**steps)
         event.accept()
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self._pan_from = event.position()
+            event.accept()
+        elif button == Qt.MouseButton.LeftButton and self._editing():
+            self.setFocus()
+            self.tool.press(*self._image_point(event))
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+        elif self._editing():
+            pressed = bool(event.buttons() & Qt.MouseButton.LeftButton)
+            x, y, mods = self._image_point(event)
+            self.tool.move(x, y, mods, pressed)
         super().mouseMoveEvent(event)
         point = self.mapToScene(event.position().toPoint())
         h, w = self.image_shape()
         x, y = int(np.floor(point.x())), int(np.floor(point.y()))
         self.hovered.emit(x, y) if 0 <= x < w and 0 <= y < h else self.hovered.emit(-1, -1)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            event.accept()
+        elif event.button() == Qt.MouseButton.LeftButton and self._editing():
+            self.tool.release(*self._image_point(event))
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.LeftButton and self._editing():
+            self.tool.double_click(*self._image_point(event))
+            event.accept()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # Keys the active tool wants (Escape, Enter, digits) win over the window's shortcuts.
+        if event.type() == QEvent.Type.ShortcutOverride and self._editing():
+            key = event.key()
+            if (key in TOOL_KEYS and self.tool.busy()) or (_digit(key) and not event.modifiers()):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        key = event.key()
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+        elif self._editing() and _digit(key) and not event.modifiers():
+            self.digit_pressed.emit(_digit(key))
+        elif not (self.tool is not None and key in TOOL_KEYS and self.tool.key(TOOL_KEYS[key])):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+        super().keyReleaseEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

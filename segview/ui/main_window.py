@@ -30,6 +30,7 @@ from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.worker import Priority
 from segview.ui.canvas import ImageCanvas
+from segview.ui.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.legend import LegendPanel
 from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
@@ -99,6 +100,10 @@ class MainWindow(QMainWindow):
             "Legend": self._dock("Legend", self.legend, Qt.DockWidgetArea.RightDockWidgetArea),
             "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea),
         }
+        self.editor = Editor(self)
+        self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)
         self.device_label = QLabel("No model loaded")
         self.device_label.setObjectName("status-device")
         self.statusBar().addPermanentWidget(self.device_label)
@@ -157,6 +162,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
+        self.editor.fill_menu(self.menuBar().addMenu("&Edit"))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addActions([a.fit, a.actual_size, a.zoom_in, a.zoom_out])
         view_menu.addSeparator()
@@ -189,6 +195,7 @@ class MainWindow(QMainWindow):
         self.model_panel.run_all.connect(self._run_all)
         self.model_panel.cancel.connect(self._cancel_batch)
         self.canvas.hovered.connect(self._hovered)
+        self.editor.status_changed.connect(lambda i: self.browser.set_status(i, self.workspace.entries[i].status))
         self.bridge.prediction_ready.connect(self._prediction_ready)
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
@@ -226,6 +233,7 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(entries, categories, params=self.model_panel.params())
         self.classes_panel.set_categories(categories)
         self.current = None
+        self.editor.clear()
         self.browser.set_images([e.path for e in entries], [e.status for e in entries])
         if entries:
             self.browser.select(0)
@@ -261,6 +269,7 @@ class MainWindow(QMainWindow):
         if self.compare is not None:
             self.compare.set_image(self._image)
         self.refresh_layers()
+        self.editor.set_image(index, entry, self._image)
         if entry.prediction is None:
             self.bridge.request(entry.path, Priority.VISIBLE)
         for neighbour in self.workspace.neighbours(index):
@@ -286,6 +295,8 @@ class MainWindow(QMainWindow):
         self._refresh_legend()
         self._refresh_compare()
         self._apply_layer_styles()
+        if entry is not None and entry is self.editor.entry:
+            self.editor.layers_refreshed()
 
     def _apply_layer_styles(self) -> None:
         mode = self.layers_panel.overlay_mode()

@@ -1,0 +1,369 @@
+"""The editor: tools, selection, accept/reject of predictions and segment operations for the image on
+screen, with one undo history per image. Tool logic lives in ``segview.ui.tools``; this wires it to
+the window (actions, tool bar, docks) and to the fast redraw of ``segview.ui.edit_redraw``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar, QUndoView
+
+from segview.core import edits
+from segview.core.categories import CategorySet
+from segview.core.history import Edit, EditHistory
+from segview.core.segments import VOID, Annotation
+from segview.core.workspace import ImageEntry
+from segview.ui.edit_redraw import AnnotationRedraw
+from segview.ui.tools import TOOL_TYPES, Tool
+from segview.ui.tools_panel import MAX_BRUSH, ToolsPanel
+from segview.ui.undo import UndoStacks
+
+if TYPE_CHECKING:
+    from segview.ui.main_window import MainWindow
+
+BRUSH_STEP = 1.25
+
+
+class EditActions(NamedTuple):
+    undo: QAction
+    redo: QAction
+    accept_all: QAction
+    delete: QAction
+    merge: QAction
+    split: QAction
+    crowd: QAction
+    relabel: QAction
+    select_none: QAction
+    brush_smaller: QAction
+    brush_larger: QAction
+
+
+class Editor(QObject):
+    """Edits the current image's annotation; implements the ``ToolContext`` the tools talk to."""
+
+    status_changed = Signal(int)  # an image's status changed (it got an annotation)
+    history_created = Signal(object, object)  # image path, EditHistory
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.canvas = window.canvas
+        self.panel = ToolsPanel()
+        self.stacks = UndoStacks(window, on_new=self._new_history)
+        self.history_view = QUndoView(self.stacks.group)
+        self.history_view.setObjectName("history-view")
+        self.history_view.setEmptyLabel("Opened")
+        self.redraw = AnnotationRedraw(self.canvas)
+        self.index: int | None = None
+        self.entry: ImageEntry | None = None
+        self.image: np.ndarray | None = None
+        self.category_id = 0
+        self.brush_radius = float(self.panel.brush.value())
+        self.selection: list[int] = []
+        self.tools: dict[str, Tool] = {t.name: t(self) for t in TOOL_TYPES}
+        self.toolbar = QToolBar("Tools")
+        self.toolbar.setObjectName("toolbar-tools")
+        self.tool_actions = self._make_tool_actions()
+        self.actions_ = self._make_actions()
+        self.panel.category_changed.connect(self._category_picked)
+        self.panel.radius_changed.connect(self._radius_changed)
+        self.canvas.digit_pressed.connect(self._digit)
+        self.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.canvas.customContextMenuRequested.connect(self._context_menu)
+        self.set_tool("hand")
+        self._update_actions()
+
+    # --- construction ------------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def _make_tool_actions(self) -> dict[str, QAction]:
+        group = QActionGroup(self)
+        actions = {}
+        for name, tool in self.tools.items():
+            action = self._action(tool.label, tool.shortcut, lambda _c=False, n=name: self.set_tool(n))
+            action.setCheckable(True)
+            action.setObjectName(f"tool-{name}")
+            group.addAction(action)
+            self.toolbar.addAction(action)
+            actions[name] = action
+        return actions
+
+    def _make_actions(self) -> EditActions:
+        undo = self.stacks.group.createUndoAction(self.window, "&Undo")
+        undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        redo = self.stacks.group.createRedoAction(self.window, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action in (undo, redo):
+            self.window.addAction(action)
+        return EditActions(
+            undo=undo,
+            redo=redo,
+            accept_all=self._action("&Accept All Predictions", "Ctrl+Return", self.accept_all),
+            delete=self._action("&Delete Selected", [QKeySequence.StandardKey.Delete, "Backspace"], self.delete_selected),
+            merge=self._action("&Merge Selected", "M", self.merge_selected),
+            split=self._action("&Split Selected into Parts", "Shift+X", self.split_selected),
+            crowd=self._action("Toggle &Crowd", "Shift+C", self.toggle_crowd),
+            relabel=self._action("&Relabel Selected to Current Class", "L", self.relabel_selected),
+            select_none=self._action("Select &None", "Ctrl+Shift+A", lambda: self.select([])),
+            brush_smaller=self._action("Smaller Brush", "[", lambda: self._resize_brush(1 / BRUSH_STEP)),
+            brush_larger=self._action("Larger Brush", "]", lambda: self._resize_brush(BRUSH_STEP)),
+        )
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """The Edit menu: undo/redo, accepting predictions, segment operations, tools."""
+        a = self.actions_
+        menu.addActions([a.undo, a.redo])
+        menu.addSeparator()
+        menu.addAction(a.accept_all)
+        menu.addSeparator()
+        menu.addActions([a.delete, a.merge, a.split, a.crowd, a.relabel, a.select_none])
+        menu.addSeparator()
+        tools = menu.addMenu("&Tools")
+        tools.addActions(list(self.tool_actions.values()))
+        tools.addSeparator()
+        tools.addActions([a.brush_smaller, a.brush_larger])
+
+    # --- the image on screen --------------------------------------------------------------------------
+
+    def set_image(self, index: int, entry: ImageEntry, image: np.ndarray) -> None:
+        """Edit another image (its history, if any, is kept from before)."""
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.index, self.entry, self.image = index, entry, image
+        self.selection = []
+        if entry.annotation is not None and self.stacks.get(entry.path) is not None:
+            self.stacks.history(entry.path, entry.annotation)  # a replaced annotation gets a new history
+        self.stacks.activate(entry.path)
+        self.layers_refreshed()
+
+    def layers_refreshed(self) -> None:
+        """The window recomputed every layer (new image, result or categories)."""
+        categories = self.categories()
+        self.panel.set_categories(categories)
+        self.category_id = self.panel.category_id()
+        self.redraw.attach(self.entry, self.window.workspace.categories)
+        self.select([s for s in self.selection if self.entry and self.entry.annotation
+                     and s in self.entry.annotation.segments])
+
+    def clear(self) -> None:
+        """Another folder was opened: forget every history."""
+        self.stacks.clear()
+        self.index = self.entry = self.image = None
+        self.selection = []
+        self.redraw.attach(None, CategorySet())
+        self._update_actions()
+
+    def categories(self) -> CategorySet:
+        workspace = self.window.workspace
+        return workspace.categories if len(workspace.categories) else workspace.model_categories
+
+    # --- ToolContext ------------------------------------------------------------------------------------
+
+    @property
+    def add_hole(self) -> bool:
+        return self.panel.add_hole.isChecked()
+
+    def annotation(self) -> Annotation | None:
+        return None if self.entry is None else self.entry.annotation
+
+    def fused(self) -> Annotation | None:
+        return None if self.entry is None else self.entry.fused
+
+    def history(self) -> EditHistory | None:
+        """The current image's history; its annotation is created (empty) on the first edit."""
+        entry = self.entry
+        if entry is None or self.image is None:
+            return None
+        if entry.annotation is None:
+            workspace = self.window.workspace
+            if not len(workspace.categories) and len(workspace.model_categories):
+                workspace.categories = CategorySet(list(workspace.model_categories))
+            entry.annotation = Annotation(*self.image.shape[:2])
+            history = self.stacks.history(entry.path, entry.annotation)
+            self.window.refresh_layers()
+            self.status_changed.emit(self.index)
+        else:
+            history = self.stacks.history(entry.path, entry.annotation)
+        self.stacks.activate(entry.path)
+        return history
+
+    def select(self, ids: list[int]) -> None:
+        """Make these annotation segments the selection."""
+        self.selection = list(dict.fromkeys(ids))
+        self.redraw.set_selection(self.selection)
+        annotation = self.annotation()
+        if not self.selection or annotation is None:
+            self.panel.set_selection("Nothing selected")
+        else:
+            names = []
+            for sid in self.selection[:5]:
+                category = self.categories().get(annotation.segments[sid].category_id) if sid in annotation.segments else None
+                names.append(f"#{sid} {category.name if category else ''}")
+            self.panel.set_selection("Selected: " + ", ".join(names) + (" …" if len(self.selection) > 5 else ""))
+        self._update_actions()
+
+    def accept(self, ids: list[int] | None) -> None:
+        """Copy fused segments (all with None) into the annotation, as one undo step."""
+        fused = self.fused()
+        if fused is None or not fused.segments:
+            self.window.statusBar().showMessage("No prediction to accept on this image", 5000)
+            return
+        history = self.history()
+        if history is None:
+            return
+        new_ids, atom = edits.accept(history.annotation, fused, ids)
+        history.apply(atom, "Accept all predictions" if ids is None else f"Accept segment {ids[0]}")
+        if ids is not None:
+            self.select(new_ids)
+
+    def reject(self, segment_id: int) -> None:
+        """Remove a segment from the fused prediction (it stays rejected when fusion reruns)."""
+        if self.index is None:
+            return
+        self.window.workspace.reject(self.index, segment_id)
+        self.window.refresh_layers()
+        self.window.statusBar().showMessage(f"Rejected predicted segment #{segment_id}", 5000)
+
+    def preview_changed(self) -> None:
+        self.canvas.show_tool_preview()
+
+    # --- actions ---------------------------------------------------------------------------------------
+
+    def set_tool(self, name: str) -> None:
+        tool = self.tools[name]
+        self.canvas.set_tool(tool)
+        self.tool_actions[name].setChecked(True)
+        self.panel.tool_label.setText(tool.label)
+
+    def accept_all(self) -> None:
+        self.accept(None)
+
+    def _selected(self) -> tuple[EditHistory, list[int]] | None:
+        annotation = self.annotation()
+        ids = [sid for sid in self.selection if annotation is not None and sid in annotation.segments]
+        history = self.history() if ids else None
+        return None if history is None else (history, ids)
+
+    def delete_selected(self) -> None:
+        found = self._selected()
+        if found:
+            history, ids = found
+            history.apply(edits.delete(history.annotation, ids), f"Delete {_count(ids)}")
+            self.select([])
+
+    def merge_selected(self) -> None:
+        found = self._selected()
+        if found and len(found[1]) > 1:
+            history, ids = found
+            history.apply(edits.merge(history.annotation, ids), f"Merge {_count(ids)}")
+            self.select(ids[:1])
+
+    def split_selected(self) -> None:
+        found = self._selected()
+        if not found:
+            return
+        history, ids = found
+        history.begin(f"Split {_count(ids)}")
+        parts: list[int] = []
+        for sid in ids:
+            part_ids, atom = edits.split(history.annotation, sid)
+            history.apply(atom)
+            parts.extend(part_ids)
+        history.commit()
+        self.select(parts)
+
+    def toggle_crowd(self) -> None:
+        found = self._selected()
+        if found:
+            history, ids = found
+            crowd = not all(history.annotation.segments[sid].iscrowd for sid in ids)
+            history.apply(edits.set_crowd(history.annotation, ids, crowd), "Crowd" if crowd else "Not crowd")
+
+    def relabel_selected(self, category_id: int | None = None) -> None:
+        found = self._selected()
+        category_id = self.category_id if category_id is None else category_id
+        if found and category_id:
+            history, ids = found
+            category = self.categories().get(category_id)
+            name = category.name if category else str(category_id)
+            history.apply(edits.relabel(history.annotation, ids, category_id), f"Relabel {_count(ids)} as {name}")
+            self.select(ids)
+
+    # --- reactions ---------------------------------------------------------------------------------------
+
+    def _new_history(self, key: object, history: EditHistory) -> None:
+        history.change_listeners.append(lambda box, k=key: self._changed(k, box))
+        history.step_listeners.append(lambda kind, edit, k=key: self._stepped(k, kind, edit))
+        self.history_created.emit(key, history)
+
+    def _changed(self, key: object, box) -> None:
+        if self.entry is not None and key == self.entry.path:
+            self.redraw.changed(box)
+
+    def _stepped(self, key: object, kind: str, edit: Edit) -> None:
+        if self.entry is None or key != self.entry.path:
+            return
+        annotation = self.annotation()
+        if kind != "do" and annotation is not None:
+            self.select([sid for sid in self.selection if sid in annotation.segments])
+        self.window._refresh_legend()
+
+    def _update_actions(self) -> None:
+        a, n = self.actions_, len(self.selection)
+        for action in (a.delete, a.split, a.crowd, a.relabel):
+            action.setEnabled(n > 0)
+        a.merge.setEnabled(n > 1)
+
+    def _category_picked(self, category_id: int) -> None:
+        self.category_id = category_id
+
+    def _radius_changed(self, radius: float) -> None:
+        self.brush_radius = radius
+        self.preview_changed()
+
+    def _resize_brush(self, factor: float) -> None:
+        value = self.panel.brush.value()
+        new = round(value * factor)
+        new = new if new != value else value + (1 if factor > 1 else -1)
+        self.panel.brush.setValue(int(min(max(new, 1), MAX_BRUSH)))
+
+    def _digit(self, number: int) -> None:
+        ids = self.panel.category_ids()
+        if number > len(ids):
+            return
+        self.panel.set_category(ids[number - 1])
+        if self.canvas.tool is self.tools["select"] and self.selection:
+            self.relabel_selected(ids[number - 1])
+
+    def _context_menu(self, pos: QPoint) -> None:
+        point = self.canvas.mapToScene(pos)
+        x, y = int(np.floor(point.x())), int(np.floor(point.y()))
+        menu = QMenu(self.canvas)
+        fused = self.fused()
+        if fused is not None and 0 <= x < fused.width and 0 <= y < fused.height:
+            sid = int(fused.segment_map[y, x])
+            if sid != VOID:
+                menu.addAction(f"Accept predicted segment #{sid}", lambda: self.accept([sid]))
+                menu.addAction(f"Reject predicted segment #{sid}", lambda: self.reject(sid))
+        menu.addAction(self.actions_.accept_all)
+        if self.selection:
+            menu.addSeparator()
+            menu.addActions([self.actions_.delete, self.actions_.merge, self.actions_.split,
+                             self.actions_.crowd, self.actions_.relabel])
+        menu.exec(self.canvas.viewport().mapToGlobal(pos))
+
+
+def _count(ids: list[int]) -> str:
+    return f"segment {ids[0]}" if len(ids) == 1 else f"{len(ids)} segments"

@@ -1,0 +1,86 @@
+"""Qt's undo framework over core's EditHistory: one history and one QUndoStack per image, the active
+image's stack in a QUndoGroup (for the Edit menu and the history panel).
+
+The commands only wrap history steps: the edit is already applied when its step is committed, so a
+command's first ``redo`` (from ``push``) does nothing; later ones call ``EditHistory.redo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import QWidget
+
+from segview.core.history import Edit, EditHistory
+from segview.core.segments import Annotation
+
+
+class HistoryStep(QUndoCommand):
+    """One committed EditHistory step."""
+
+    def __init__(self, history: EditHistory, edit: Edit) -> None:
+        super().__init__(edit.name)
+        self.history = history
+        self.edit = edit
+        self._applied = True
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False  # pushed: already applied
+            return
+        self.history.redo()
+
+    def undo(self) -> None:
+        if self.history.in_step:
+            self.history.abort()
+        self.history.undo()
+
+
+class UndoStacks:
+    """The history and undo stack of each image (kept while switching images), keyed by image path."""
+
+    def __init__(self, parent: QWidget, on_new: Callable[[object, EditHistory], None] | None = None) -> None:
+        self.group = QUndoGroup(parent)
+        self.on_new = on_new  # told of each new history (to listen to it, to journal it)
+        self._parent = parent
+        self._histories: dict[object, EditHistory] = {}
+        self._stacks: dict[object, QUndoStack] = {}
+
+    def history(self, key: object, annotation: Annotation) -> EditHistory:
+        """The history of an image's annotation, created on first use (with its stack)."""
+        history = self._histories.get(key)
+        if history is None or history.annotation is not annotation:
+            history = EditHistory(annotation)
+            stack = QUndoStack(self._parent)
+            self.group.addStack(stack)
+            old = self._stacks.pop(key, None)
+            if old is not None:
+                self.group.removeStack(old)
+            history.step_listeners.append(lambda kind, edit, h=history, s=stack: _push(h, s, kind, edit))
+            self._histories[key], self._stacks[key] = history, stack
+            if self.on_new is not None:
+                self.on_new(key, history)
+        return history
+
+    def get(self, key: object) -> EditHistory | None:
+        return self._histories.get(key)
+
+    def stack(self, key: object) -> QUndoStack | None:
+        return self._stacks.get(key)
+
+    def activate(self, key: object | None) -> None:
+        """Make an image's stack the active one (None: no stack)."""
+        self.group.setActiveStack(self._stacks.get(key) if key is not None else None)
+
+    def clear(self) -> None:
+        """Forget every history (another folder was opened)."""
+        for stack in self._stacks.values():
+            self.group.removeStack(stack)
+        self._histories.clear()
+        self._stacks.clear()
+
+
+def _push(history: EditHistory, stack: QUndoStack, kind: str, edit: Edit) -> None:
+    if kind == "do":
+        stack.push(HistoryStep(history, edit))

@@ -1,0 +1,289 @@
+"""The editor driven with real mouse and keyboard events on the canvas: tools, accept, undo/redo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from segview.core.categories import Category, CategorySet
+from segview.core.edits import brush_mask
+from segview.core.layers import LayerSource, LayerView, layer_name
+from segview.core.masks import CroppedMask
+from segview.core.prediction import InstancePrediction, Prediction
+from segview.core.segments import Source
+from segview.core.workspace import ImageStatus
+
+CATEGORIES = CategorySet([Category(1, "disc", True), Category(2, "block", True), Category(3, "ground", False)])
+ANN_PANOPTIC = layer_name(LayerSource.ANNOTATION, LayerView.PANOPTIC)
+ANN_SEMANTIC = layer_name(LayerSource.ANNOTATION, LayerView.SEMANTIC)
+NONE = Qt.KeyboardModifier.NoModifier
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture
+def editor_window(window, scenes):
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.refresh_layers()
+    return window
+
+
+def _pos(canvas, x: float, y: float) -> QPoint:
+    return canvas.mapFromScene(QPointF(x, y))
+
+
+def _scene(canvas, pos: QPoint) -> tuple[float, float]:
+    p = canvas.mapToScene(pos)
+    return p.x(), p.y()
+
+
+def _click(qtbot, canvas, x, y, mods=NONE):
+    qtbot.mouseClick(canvas.viewport(), LEFT, mods, _pos(canvas, x, y))
+
+
+def _drag(qtbot, canvas, points, mods=NONE):
+    """Press at the first point, move through the others, release at the last; returns the scene points."""
+    positions = [_pos(canvas, x, y) for x, y in points]
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, mods, positions[0])
+    for p in positions[1:]:
+        qtbot.mouseMove(viewport, p)
+    qtbot.mouseRelease(viewport, LEFT, mods, positions[-1])
+    return [_scene(canvas, p) for p in positions]
+
+
+def _with_prediction(window):
+    """Give the current image a synthetic prediction: two discs and a block."""
+    h, w = window._image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    instances = []
+    for cat, score, mask in (
+        (1, 0.9, (xx - 30) ** 2 + (yy - 30) ** 2 < 12**2),
+        (1, 0.8, (xx - 90) ** 2 + (yy - 60) ** 2 < 10**2),
+        (2, 0.7, (xx > 50) & (xx < 70) & (yy > 10) & (yy < 30)),
+    ):
+        instances.append(InstancePrediction(cat, score, CroppedMask.from_full(mask)))
+    window.workspace.set_prediction(window.current, Prediction(h, w, instances), CATEGORIES)
+    window.refresh_layers()
+    return window.current_entry()
+
+
+def test_polygon_with_hole_drawn_with_clicks(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    window.editor.tool_actions["polygon"].trigger()
+    for x, y in ((10, 10), (70, 10), (70, 70), (10, 70)):
+        _click(qtbot, canvas, x, y)
+    qtbot.mouseDClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 10, 70))
+    annotation = window.current_entry().annotation
+    assert annotation is not None and len(annotation.segments) == 1
+    (sid,) = annotation.segments
+    assert window.editor.selection == [sid]
+    for x, y in ((25, 25), (60, 60), (40, 40)):
+        assert annotation.segment_map[y, x] == sid
+    # Ctrl on the first vertex: the polygon cuts a hole in the selected segment; Enter closes it.
+    for i, (x, y) in enumerate(((30, 30), (50, 30), (50, 50), (30, 50))):
+        _click(qtbot, canvas, x, y, Qt.KeyboardModifier.ControlModifier if i == 0 else NONE)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    assert annotation.segment_map[40, 40] == 0  # the hole
+    assert annotation.segment_map[20, 20] == sid and annotation.segment_map[60, 60] == sid
+    assert list(annotation.segments) == [sid]
+    assert window.current_entry().status is ImageStatus.CORRECTED
+
+
+def test_brush_stroke_adds_exactly_the_brushed_pixels_and_undo_redo(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    window.editor.tool_actions["brush"].trigger()
+    window.editor.panel.brush.setValue(4)
+    window.editor.history()  # an empty annotation to compare against
+    annotation = window.current_entry().annotation
+    before = annotation.segment_map.copy()
+    points = _drag(qtbot, canvas, [(20, 20), (30, 25), (45, 40), (60, 42)])
+    expected = brush_mask(points, 4, annotation.height, annotation.width).to_full(annotation.height, annotation.width)
+    assert np.array_equal(annotation.segment_map != 0, expected)
+    assert len(annotation.segments) == 1
+    after = annotation.segment_map.copy()
+    stack = window.editor.stacks.group.activeStack()
+    assert stack.count() == 1  # one stroke, one step
+    # The panoptic layer shares the map and the semantic layer was updated in place.
+    assert canvas.layer(ANN_PANOPTIC).labels is annotation.segment_map
+    assert np.array_equal(canvas.layer(ANN_SEMANTIC).labels != 0, expected)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(annotation.segment_map, before)
+    assert not canvas.layer(ANN_SEMANTIC).labels.any()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert np.array_equal(annotation.segment_map, after)
+    window.editor.actions_.undo.trigger()
+    qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(annotation.segment_map, after)
+
+
+def test_escape_aborts_a_stroke_and_brush_size_keys(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    window.editor.tool_actions["brush"].trigger()
+    window.editor.panel.brush.setValue(10)
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
+    assert window.editor.brush_radius > 10
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+    assert window.editor.brush_radius < 10
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, NONE, _pos(canvas, 30, 30))
+    qtbot.mouseMove(viewport, _pos(canvas, 50, 40))
+    annotation = window.current_entry().annotation
+    assert annotation.segment_map.any()
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(viewport, LEFT, NONE, _pos(canvas, 50, 40))
+    assert not annotation.segment_map.any()
+    assert window.editor.stacks.group.activeStack().count() == 0
+
+
+def test_eraser_and_fill(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    editor.tool_actions["fill"].trigger()
+    _click(qtbot, canvas, 5, 5)  # fills the whole (void) image with a new segment
+    annotation = window.current_entry().annotation
+    (sid,) = annotation.segments
+    assert (annotation.segment_map == sid).all()
+    editor.tool_actions["eraser"].trigger()
+    editor.panel.brush.setValue(6)
+    points = _drag(qtbot, canvas, [(-3, 50), (131, 50)])
+    erased = brush_mask(points, 6, annotation.height, annotation.width).to_full(annotation.height, annotation.width)
+    assert np.array_equal(annotation.segment_map == 0, erased)
+    # Fill the upper part (cut off by the erased band) with class 2: its own new segment.
+    editor.select([])
+    qtbot.keyClick(canvas, Qt.Key.Key_2)
+    assert editor.category_id == 2
+    editor.tool_actions["fill"].trigger()
+    _click(qtbot, canvas, 60, 5)
+    assert len(annotation.segments) == 2
+    new = max(annotation.segments)
+    assert annotation.segments[new].category_id == 2
+    assert annotation.segment_map[5, 60] == new and annotation.segment_map[90, 60] == sid
+
+
+def test_accept_all_then_delete_merge_split_relabel_with_undo(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    entry = _with_prediction(window)
+    assert entry.annotation is None
+    empty = np.zeros(window._image.shape[:2], np.uint16)
+    editor.actions_.accept_all.trigger()
+    annotation = entry.annotation
+    assert np.array_equal(annotation.segment_map, entry.fused.segment_map)
+    assert all(s.source is Source.MODEL for s in annotation.segments.values())
+    assert window.browser  # the browser got the CORRECTED status
+    assert entry.status is ImageStatus.CORRECTED
+    accepted = annotation.segment_map.copy()
+    disc_a, disc_b, block = sorted(annotation.segments)
+
+    editor.tool_actions["select"].trigger()
+    _click(qtbot, canvas, 30, 30)
+    assert editor.selection == [disc_a]
+    _click(qtbot, canvas, 90, 60, Qt.KeyboardModifier.ShiftModifier)
+    assert editor.selection == [disc_a, disc_b]
+    qtbot.keyClick(canvas, Qt.Key.Key_M)  # merge
+    assert disc_b not in annotation.segments and annotation.segment_map[60, 90] == disc_a
+    merged = annotation.segment_map.copy()
+    editor.actions_.split.trigger()
+    assert set(editor.selection) >= {disc_a} and len(editor.selection) == 2
+    assert annotation.segment_map[60, 90] not in (0, disc_a)
+    qtbot.keyClick(canvas, Qt.Key.Key_3)  # digit with the select tool: relabel the selection
+    assert all(annotation.segments[s].category_id == 3 for s in editor.selection)
+    assert all(annotation.segments[s].source is Source.PERSON for s in editor.selection)
+    _click(qtbot, canvas, 60, 20)
+    assert editor.selection == [block]
+    editor.actions_.crowd.trigger()
+    assert annotation.segments[block].iscrowd
+    qtbot.keyClick(canvas, Qt.Key.Key_Delete)
+    assert block not in annotation.segments and annotation.segment_map[20, 60] == 0
+
+    stack = editor.stacks.group.activeStack()
+    names = [stack.text(i) for i in range(stack.count())]
+    assert names[0] == "Accept all predictions" and len(names) == 6
+    view = editor.history_view
+    assert view.model().rowCount() == 7  # "Opened" + six steps
+    for _ in range(5):
+        editor.actions_.undo.trigger()
+    assert np.array_equal(annotation.segment_map, accepted)
+    assert all(s.source is Source.MODEL and not s.iscrowd for s in annotation.segments.values())
+    editor.actions_.redo.trigger()
+    assert np.array_equal(annotation.segment_map, merged)
+    stack.setIndex(0)
+    assert np.array_equal(annotation.segment_map, empty)
+    stack.setIndex(6)
+    assert block not in annotation.segments
+
+
+def test_accept_and_reject_one_segment(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    entry = _with_prediction(window)
+    editor.tool_actions["accept"].trigger()
+    fused_disc = int(entry.fused.segment_map[30, 30])
+    _click(qtbot, canvas, 30, 30)
+    annotation = entry.annotation
+    assert len(annotation.segments) == 1
+    (sid,) = annotation.segments
+    assert np.array_equal(annotation.segment_map == sid, entry.fused.segment_map == fused_disc)
+    _click(qtbot, canvas, 90, 60, Qt.KeyboardModifier.ShiftModifier)  # reject the other disc
+    assert entry.fused.segment_map[60, 90] == 0 and len(entry.fused.segments) == 2
+    window.model_panel.threshold.setValue(10)  # re-fusion keeps it rejected
+    assert entry.fused.segment_map[60, 90] == 0 and entry.fused.segment_map[20, 60] != 0
+
+
+def test_switching_images_keeps_each_history(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    editor.tool_actions["fill"].trigger()
+    _click(qtbot, canvas, 5, 5)
+    first = window.current_entry()
+    window.actions_.next_image.trigger()
+    assert window.current == 1 and editor.stacks.group.activeStack() is None
+    _click(qtbot, canvas, 5, 5)
+    _click(qtbot, canvas, 5, 5)  # same id again: nothing changes, no step
+    assert editor.stacks.group.activeStack().count() == 1
+    window.actions_.previous_image.trigger()
+    assert editor.stacks.group.activeStack().count() == 1
+    editor.actions_.undo.trigger()
+    assert not first.annotation.segment_map.any()
+    assert window.workspace.entries[1].annotation.segment_map.any()
+
+
+def test_grabcut_box_finds_a_clear_object(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    h, w = window._image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    obj = (xx - 64) ** 2 / 22**2 + (yy - 48) ** 2 / 16**2 < 1
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(60, 10, (h, w, 3)), 0, 255).astype(np.uint8)
+    image[obj] = np.clip(rng.normal((220, 60, 40), 10, (int(obj.sum()), 3)), 0, 255).astype(np.uint8)
+    window._image = image
+    canvas.set_image(image)
+    window.editor.image = image
+    window.editor.tool_actions["grabcut"].trigger()
+    _drag(qtbot, canvas, [(36, 26), (60, 50), (93, 71)])
+    annotation = window.current_entry().annotation
+    (sid,) = annotation.segments
+    found = annotation.segment_map == sid
+    iou = (found & obj).sum() / (found | obj).sum()
+    assert iou > 0.8
+
+
+def test_pan_with_space_drag_and_wheel_zoom_still_work(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    window.editor.tool_actions["brush"].trigger()
+    canvas.zoom_by(4)
+    scale = canvas.scale_factor()
+    h0 = canvas.horizontalScrollBar().value()
+    canvas.setFocus()
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, LEFT, NONE, QPoint(400, 300))
+    qtbot.mouseMove(viewport, QPoint(300, 300))
+    qtbot.mouseRelease(viewport, LEFT, NONE, QPoint(300, 300))
+    qtbot.keyRelease(canvas, Qt.Key.Key_Space)
+    assert canvas.horizontalScrollBar().value() > h0
+    assert window.current_entry().annotation is None  # nothing was painted
+    assert canvas.scale_factor() == scale
