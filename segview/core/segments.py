@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-from scipy import ndimage
-
-from segview.core.masks import CroppedMask
+from segview.core.masks import CroppedMask, label_bounding_slices
 
 VOID = 0
 
@@ -112,8 +110,8 @@ class Annotation:
 
     def bounding_slices(self) -> dict[int, tuple[slice, slice]]:
         """Row/column slices of every segment present in the map (one pass over the map)."""
-        found = ndimage.find_objects(self.segment_map)
-        return {i + 1: s for i, s in enumerate(found) if s is not None and (i + 1) in self.segments}
+        found = label_bounding_slices(self.segment_map)
+        return {sid: s for sid, s in found.items() if sid in self.segments}
 
     def crops(self) -> dict[int, CroppedMask]:
         """Bbox-cropped masks of every segment that has pixels, keyed by id."""

@@ -162,14 +162,34 @@ class _Reader:
         return value
 
 
+_VOID_NAMES = {"void", "background", "__background__", "unlabeled", "unlabelled", "ignore"}
+
+
+def _zero_based(items: list) -> bool:
+    """True for a 0-based file (``category_id_base=0``, as Detectron2-style tools write): ids 0..n-1 with
+    a real class at 0. Such a file is read with every id shifted up by one, since 0 means void here; a
+    class called void or background at id 0 is skipped instead."""
+    ids = [i.get("id") for i in items if isinstance(i, dict)]
+    if not ids or any(type(v) is not int for v in ids) or sorted(ids) != list(range(len(ids))):
+        return False
+    first = next(i for i in items if i.get("id") == 0)
+    return str(first.get("name", "")).strip().lower() not in _VOID_NAMES
+
+
 def _read_categories(reader: _Reader, items: list, report: Report) -> tuple[CategorySet, dict[int, int]]:
     """The categories, and ids to read as another id (a repeated name merges into its first category)."""
     categories = CategorySet()
     aliases: dict[int, int] = {}
+    shift = int(_zero_based(items))
+    if shift:
+        report.info("category ids start at 0: every category id is read as id + 1 (0 means void in segview)")
     for index, item in enumerate(items):
         where = f"categories[{index}]"
         obj = reader.record(item, where)
-        category_id = reader.integer(obj, "id", where, -_MAX_CATEGORY_ID, _MAX_CATEGORY_ID)
+        read_id = reader.integer(obj, "id", where, -_MAX_CATEGORY_ID, _MAX_CATEGORY_ID)
+        category_id = read_id + shift
+        if shift:
+            aliases[read_id] = category_id
         name = reader.text(obj, "name", where)
         supercategory = reader.text(obj, "supercategory", where, default="")
         isthing = obj.get("isthing", True)
@@ -199,7 +219,7 @@ def _read_categories(reader: _Reader, items: list, report: Report) -> tuple[Cate
             report.warning(
                 f"category name {name!r} is used twice; its annotations go to category {first.id}", item=label
             )
-            aliases[category_id] = first.id
+            aliases[read_id] = first.id
             continue
         categories.add(Category(category_id, name, bool(isthing), color, supercategory))
     return categories, aliases

@@ -16,7 +16,8 @@ segment partition and each segment's class, semantic PNG the class of every pixe
 could not carry over, everything the reader complains about and every difference is an issue of the
 returned Report, prefixed with the format's name.
 
-The GUI's export dialog and the command line share :func:`export_dataset`.
+The GUI's export dialog and the command line share :func:`check_before_export` (what an export would
+drop or get wrong, before anything is written) and :func:`export_dataset`.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def validate_export(
     report.extend(load_report)
     explained = {i.image for i in (save_report.issues if save_report else []) if i.severity is not Severity.INFO}
     mapping = _category_mapping(dataset.categories, category_id_base)
+    if fmt is DatasetFormat.COCO and category_id_base == 0:  # the COCO reader shifts 0-based ids by one
+        mapping = {c: v + 1 for c, v in mapping.items()}
     key = _semantic_key if fmt is DatasetFormat.SEMANTIC_PNG else (lambda r: r.file_name)
     back = {_loaded_key(r.file_name, fmt): r for r in loaded.images}
     for record in dataset.images:
@@ -184,6 +187,43 @@ def validate_export(
             severity = Severity.WARNING if record.file_name in explained else Severity.ERROR
             report.add(severity, f"read back, the image {problem}", record.file_name)
     return report
+
+
+def check_before_export(dataset: Dataset, *, check_images: bool = True) -> Report:
+    """Everything an export would drop or get wrong, before anything is written."""
+    report = Report()
+    if not len(dataset.categories):
+        report.error("there are no categories; define them before exporting")
+    annotated = [r for r in dataset.images if r.annotation is not None]
+    if not annotated:
+        report.warning("no image has an annotation; the export lists the images only")
+    for record in dataset.images:
+        path = dataset.image_path(record)
+        if check_images and path is not None and not path.is_file():
+            report.warning("the image file is missing; its annotation is exported anyway", record.file_name)
+        if record.annotation is not None:
+            _validate_annotation(dataset, record, report)
+    return report
+
+
+def _validate_annotation(dataset: Dataset, record, report: Report) -> None:
+    """Size, stray ids, unknown categories, empty segments and crowd stuff of one annotation."""
+    annotation, name = record.annotation, record.file_name
+    if (annotation.height, annotation.width) != (record.height, record.width):
+        report.error(f"the annotation is {annotation.width}×{annotation.height} but the image is "
+                     f"{record.width}×{record.height}", name)
+    stray = annotation.unknown_ids()
+    if stray:
+        report.error(f"pixels hold id(s) {sorted(stray)[:10]} that no segment describes", name)
+    areas = annotation.areas()
+    for sid, segment in sorted(annotation.segments.items()):
+        item = f"segment {sid}"
+        if segment.category_id not in dataset.categories:
+            report.error(f"its category id {segment.category_id} is not a category of the project", name, item)
+        elif segment.iscrowd and not dataset.categories.is_thing(segment.category_id):
+            report.warning("a crowd region of a stuff category (crowd is meant for things)", name, item)
+        if areas.get(sid, 0) == 0:
+            report.warning("it has no pixels and is not exported", name, item)
 
 
 # --- helpers --------------------------------------------------------------------------------------------

@@ -677,3 +677,18 @@ def test_corrupt_rle_strings_are_refused_not_decoded(text: str) -> None:
             {"size": [1, int(runs.sum())], "counts": runs.tolist()}, 1, int(runs.sum())
         )
         assert rle_counts_from_string(uncompressed["counts"].decode()).tolist() == runs.tolist()
+
+
+def test_zero_based_category_ids_are_read_shifted_by_one(tmp_path: Path) -> None:
+    dataset = make_dataset(None, n_images=2)
+    save_coco(dataset, tmp_path / "zero.json", category_id_base=0)
+    loaded, report = load_coco(tmp_path / "zero.json", check_images=False)
+    assert [c.name for c in loaded.categories] == [c.name for c in dataset.categories]
+    assert loaded.categories.ids == [1, 2, 3, 4, 5]
+    assert _issues(report, Severity.INFO, "category ids start at 0")
+    for source, back in zip(dataset.images, loaded.images, strict=True):
+        things = {sid for sid, s in source.annotation.segments.items() if dataset.categories.is_thing(s.category_id)}
+        assert sorted(s.category_id for s in back.annotation.segments.values()) == sorted(
+            source.annotation.segments[sid].category_id for sid in things
+            if (source.annotation.segment_map == sid).any()
+        )
