@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
+
 from segview.core.masks import CroppedMask, label_bounding_slices
 
 VOID = 0
