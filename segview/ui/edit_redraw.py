@@ -7,6 +7,9 @@ recomputed, in place. Lookup tables are rebuilt only when the segment table chan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from segview.core import views
@@ -34,6 +37,7 @@ class AnnotationRedraw:
         self._table: dict = {}
         self._category_lut = np.zeros(1, np.uint32)
         self._things = np.zeros(1, bool)
+        self._pending: list | None = None
         self.selection_item = LabelItem()
         self.selection_item.setZValue(SELECTION_Z)
         self.selection_item.set_style(OverlayMode.OUTLINE)
@@ -52,8 +56,22 @@ class AnnotationRedraw:
         self.selection = list(ids)
         self._set_selection_labels()
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Redraw once, for the union of the dirty boxes, after many atoms (an undo or redo of a stroke)."""
+        self._pending = []
+        try:
+            yield
+        finally:
+            boxes, self._pending = self._pending, None
+            if boxes:
+                self.changed(None if any(b is None for b in boxes) else _union(boxes))
+
     def changed(self, box: tuple[int, int, int, int] | None) -> None:
         """An atom was applied, undone or redone; ``box`` is its dirty (top, left, height, width)."""
+        if self._pending is not None:
+            self._pending.append(box)
+            return
         annotation = None if self.entry is None else self.entry.annotation
         if annotation is None:
             return
@@ -74,8 +92,10 @@ class AnnotationRedraw:
         if instance.labels is not None and instance.labels.shape == annotation.segment_map.shape:
             instance.labels[rows, cols] = np.where(self._things[ids], ids, VOID)
         if table_changed:
-            panoptic.set_lut(views.segment_lut(annotation, self.categories))
-            instance.set_lut(views.segment_lut(annotation, self.categories, True))
+            # An atom with pixels only adds or removes ids whose pixels lie inside its box (paint, delete,
+            # merge, split, accept), so the new colours are needed there only.
+            panoptic.set_lut(views.segment_lut(annotation, self.categories), repaint_all=False)
+            instance.set_lut(views.segment_lut(annotation, self.categories, True), repaint_all=False)
         for item in (semantic, instance, panoptic, self.selection_item):
             item.changed_region(top, left, height, width)
 
@@ -108,3 +128,9 @@ class AnnotationRedraw:
             return
         lut = lut_from_colors(dict.fromkeys(self.selection, SELECTION_RGB))
         self.selection_item.set_labels(annotation.segment_map, lut)
+
+
+def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    top, left = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    bottom, right = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return top, left, bottom - top, right - left

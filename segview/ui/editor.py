@@ -53,11 +53,11 @@ class Editor(QObject):
         self.window = window
         self.canvas = window.canvas
         self.panel = ToolsPanel()
-        self.stacks = UndoStacks(window, on_new=self._new_history)
+        self.redraw = AnnotationRedraw(self.canvas)
+        self.stacks = UndoStacks(window, on_new=self._new_history, batch=self.redraw.batch)
         self.history_view = QUndoView(self.stacks.group)
         self.history_view.setObjectName("history-view")
         self.history_view.setEmptyLabel("Opened")
-        self.redraw = AnnotationRedraw(self.canvas)
         self.index: int | None = None
         self.entry: ImageEntry | None = None
         self.image: np.ndarray | None = None

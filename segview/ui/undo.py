@@ -8,6 +8,7 @@ command's first ``redo`` (from ``push``) does nothing; later ones call ``EditHis
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import QWidget
@@ -19,29 +20,35 @@ from segview.core.segments import Annotation
 class HistoryStep(QUndoCommand):
     """One committed EditHistory step."""
 
-    def __init__(self, history: EditHistory, edit: Edit) -> None:
+    def __init__(self, history: EditHistory, edit: Edit, batch: Callable[[], AbstractContextManager] = nullcontext
+                 ) -> None:
         super().__init__(edit.name)
         self.history = history
         self.edit = edit
+        self.batch = batch  # groups the redraw of the step's atoms
         self._applied = True
 
     def redo(self) -> None:
         if self._applied:
             self._applied = False  # pushed: already applied
             return
-        self.history.redo()
+        with self.batch():
+            self.history.redo()
 
     def undo(self) -> None:
-        if self.history.in_step:
-            self.history.abort()
-        self.history.undo()
+        with self.batch():
+            if self.history.in_step:
+                self.history.abort()
+            self.history.undo()
 
 
 class UndoStacks:
     """The history and undo stack of each image (kept while switching images), keyed by image path."""
 
-    def __init__(self, parent: QWidget, on_new: Callable[[object, EditHistory], None] | None = None) -> None:
+    def __init__(self, parent: QWidget, on_new: Callable[[object, EditHistory], None] | None = None,
+                 batch: Callable[[], AbstractContextManager] = nullcontext) -> None:
         self.group = QUndoGroup(parent)
+        self.batch = batch
         self.on_new = on_new  # told of each new history (to listen to it, to journal it)
         self._parent = parent
         self._histories: dict[object, EditHistory] = {}
@@ -57,7 +64,7 @@ class UndoStacks:
             old = self._stacks.pop(key, None)
             if old is not None:
                 self.group.removeStack(old)
-            history.step_listeners.append(lambda kind, edit, h=history, s=stack: _push(h, s, kind, edit))
+            history.step_listeners.append(lambda kind, edit, h=history, s=stack: self._push(h, s, kind, edit))
             self._histories[key], self._stacks[key] = history, stack
             if self.on_new is not None:
                 self.on_new(key, history)
@@ -73,6 +80,10 @@ class UndoStacks:
         """Make an image's stack the active one (None: no stack)."""
         self.group.setActiveStack(self._stacks.get(key) if key is not None else None)
 
+    def _push(self, history: EditHistory, stack: QUndoStack, kind: str, edit: Edit) -> None:
+        if kind == "do":
+            stack.push(HistoryStep(history, edit, self.batch))
+
     def clear(self) -> None:
         """Forget every history (another folder was opened)."""
         for stack in self._stacks.values():
@@ -80,7 +91,3 @@ class UndoStacks:
         self._histories.clear()
         self._stacks.clear()
 
-
-def _push(history: EditHistory, stack: QUndoStack, kind: str, edit: Edit) -> None:
-    if kind == "do":
-        stack.push(HistoryStep(history, edit))
