@@ -34,6 +34,7 @@ from segview.ui.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.legend import LegendPanel
 from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
+from segview.ui.project_link import ProjectLink
 from segview.ui.theme import apply_theme
 
 LAYER_Z = {LayerView.SEMANTIC: 1.0, LayerView.INSTANCE: 2.0, LayerView.PANOPTIC: 3.0}
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
             "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.editor = Editor(self)
+        self.project_link = ProjectLink()
         self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)
@@ -196,6 +198,8 @@ class MainWindow(QMainWindow):
         self.model_panel.cancel.connect(self._cancel_batch)
         self.canvas.hovered.connect(self._hovered)
         self.editor.status_changed.connect(lambda i: self.browser.set_status(i, self.workspace.entries[i].status))
+        self.editor.history_created.connect(
+            lambda path, history: self.project_link.attach(path, history, self.workspace.categories))
         self.bridge.prediction_ready.connect(self._prediction_ready)
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
@@ -211,9 +215,15 @@ class MainWindow(QMainWindow):
                 from segview.inference.batch import collect_images
 
                 _root, files = collect_images([path])
-                self._set_entries([ImageEntry(f) for f in files], CategorySet())
+                entries = [ImageEntry(f) for f in files]
+                categories, message = self.project_link.open(path, entries)
+                self._set_entries(entries, categories)
+                if message:
+                    self.statusBar().showMessage(message, 15000)
             else:
                 from segview.io.detect import load_dataset
+
+                self.project_link.close()
 
                 dataset, report = load_dataset(path)
                 entries = [
@@ -554,6 +564,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.bridge.shutdown()
+        self.project_link.close()
         super().closeEvent(event)
 
     def _show_shortcuts(self) -> None:

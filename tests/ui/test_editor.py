@@ -287,3 +287,30 @@ def test_pan_with_space_drag_and_wheel_zoom_still_work(qtbot, editor_window):
     assert canvas.horizontalScrollBar().value() > h0
     assert window.current_entry().annotation is None  # nothing was painted
     assert canvas.scale_factor() == scale
+
+
+def test_edits_are_journaled_in_the_folder_project_and_recovered(qtbot, editor_window, scenes):
+    window, canvas = editor_window, editor_window.canvas
+    assert window.project_link.project is not None
+    window.editor.tool_actions["polygon"].trigger()
+    for x, y in ((10, 10), (60, 10), (60, 60)):
+        _click(qtbot, canvas, x, y)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    window.editor.select([])  # else the brush extends the selected segment of the same class
+    window.editor.tool_actions["brush"].trigger()
+    _drag(qtbot, canvas, [(80, 70), (100, 80)])
+    edited = window.current_entry().annotation.copy()
+    assert len(edited.segments) == 2
+    # A crash: the project is dropped without a clean shutdown; reopening the folder recovers every step.
+    window.project_link.project._abandon()
+    window.project_link.project = None
+    window.open_path(scenes)
+    entry = window.current_entry()
+    assert entry.annotation is not None and entry.annotation.equals(edited)
+    assert entry.status is ImageStatus.CORRECTED
+    assert "recovered" in window.statusBar().currentMessage()
+    assert [c.id for c in window.workspace.categories] == [1, 2, 3]
+    window.editor.actions_.undo.trigger()  # nothing to undo in a fresh session
+    window.editor.tool_actions["fill"].trigger()
+    _click(qtbot, canvas, 120, 5)
+    assert window.project_link.project.journal_length(entry.path.name) >= 1

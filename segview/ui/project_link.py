@@ -1,0 +1,57 @@
+"""The window's link to a folder's project store: annotations load from it, every edit is journaled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segview.core.categories import CategorySet
+from segview.core.history import EditHistory
+from segview.core.workspace import ImageEntry
+from segview.io.project import Project
+
+
+class ProjectLink:
+    """The open project (at most one) of the folder shown in the window."""
+
+    def __init__(self) -> None:
+        self.project: Project | None = None
+
+    def open(self, folder: Path, entries: list[ImageEntry]) -> tuple[CategorySet, str]:
+        """Open or create the folder's project and load each image's stored annotation into ``entries``.
+        Returns the project's categories and a status-bar message (crash recovery), possibly empty.
+        Raises ProjectLockedError when another segview has the project open."""
+        self.close()
+        project = Project.open(folder)
+        self.project = project
+        for entry in entries:
+            name = self.name_of(entry.path)
+            if name is not None:
+                entry.annotation = project.load_annotation(name)
+        message = ""
+        if project.recovered:
+            message = (f"{folder.name}: the last session did not close cleanly; "
+                       f"{project.recovered_edits} journaled edit(s) were recovered.")
+        return project.categories(), message
+
+    def name_of(self, path: Path) -> str | None:
+        """The project's name of an image (its path relative to the folder), or None when outside it."""
+        if self.project is None:
+            return None
+        try:
+            return Path(path).resolve().relative_to(self.project.folder).as_posix()
+        except ValueError:
+            return None
+
+    def attach(self, path: Path, history: EditHistory, categories: CategorySet) -> None:
+        """Journal every step of an image's history (and store the categories the first time)."""
+        name = self.name_of(path)
+        if name is None or name not in self.project.image_names():
+            return
+        if len(categories) and not len(self.project.categories()):
+            self.project.set_categories(categories)
+        self.project.attach(name, history)
+
+    def close(self) -> None:
+        if self.project is not None:
+            self.project.close()
+            self.project = None
