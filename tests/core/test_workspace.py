@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 
 from segview.core.categories import Category, CategorySet
+from segview.core.fusion import FusionParams
 from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.workspace import ImageEntry, ImageStatus, Workspace
@@ -43,3 +44,20 @@ def test_neighbours_nearest_first():
     assert ws.neighbours(0, 2) == [1, 2]
     assert ws.neighbours(2, 1) == [3, 1]
     assert ws.index_of(Path("3.png")) == 3
+
+
+def test_rejected_segments_stay_rejected_through_refusion():
+    ws = Workspace([ImageEntry(Path("a.png"))], params=FusionParams(stuff_area_limit=1))
+    fused = ws.set_prediction(0, _prediction(), CATS)
+    ball = int(fused.segment_map[1, 1])
+    ws.reject(0, ball)
+    assert ws.entries[0].fused.segment_map[1, 1] == 0
+    ws.set_params(score_threshold=0.3)  # the second ball appears; the rejected one stays out
+    fused = ws.entries[0].fused
+    assert fused.segment_map[1, 1] == 0 and fused.segment_map[6, 6] != 0
+    ws.reject(0, int(fused.segment_map[9, 0]))  # stuff: rejected by class
+    ws.set_params(score_threshold=0.5)
+    assert ws.entries[0].fused.segment_map[9, 0] == 0
+    ws.clear_predictions()
+    assert not ws.entries[0].rejected
+
