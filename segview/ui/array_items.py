@@ -74,7 +74,7 @@ class _ArrayItem(QGraphicsItem):
             pixels = self._render(x0, y0, x1, y1, stride)
             if pixels is None:
                 return
-            self._cache_pixels = _display_pixels(pixels)  # the QImage borrows this memory
+            self._cache_pixels = np.ascontiguousarray(pixels)  # the QImage borrows this memory
             self._cache_image = _to_qimage(self._cache_pixels)
             self._cache_key = key
         image = self._cache_image
@@ -163,7 +163,7 @@ class LabelItem(_ArrayItem):
                 sub = self._labels[cy0 + a0 * stride : cy0 + a1 * stride : stride,
                                    cx0 + b0 * stride : cx0 + b1 * stride : stride]
                 rgba = render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
-                pixels[i0:i1, j0:j1] = _display_pixels(rgba[i0 - a0 : i1 - a0, j0 - b0 : j1 - b0])
+                pixels[i0:i1, j0:j1] = rgba[i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
         self.update(QRectF(left - pad, top - pad, width + 2 * pad, height + 2 * pad))
 
     def _lut_shown(self) -> np.ndarray:
@@ -180,24 +180,10 @@ class LabelItem(_ArrayItem):
         return render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
 
 
-def _display_pixels(pixels: np.ndarray) -> np.ndarray:
-    """RGB or RGBA uint8 as the raster engine's native layout (premultiplied BGRA, or BGRX for RGB), so
-    drawing needs no per-paint format conversion (RGBA8888 drew 2–3× slower)."""
-    h, w = pixels.shape[:2]
-    out = np.empty((h, w, 4), np.uint8)
-    out[..., 0], out[..., 1], out[..., 2] = pixels[..., 2], pixels[..., 1], pixels[..., 0]
-    if pixels.shape[2] == 4:
-        alpha = pixels[..., 3]
-        out[..., 3] = alpha
-        if not (alpha == 255).all():
-            scaled = out[..., :3].astype(np.uint16) * alpha[..., None]
-            out[..., :3] = ((scaled + 127) // 255).astype(np.uint8)
-    else:
-        out[..., 3] = 255
-    return out
-
-
 def _to_qimage(pixels: np.ndarray) -> QImage:
-    """A QImage over a C-contiguous BGRA array's memory (the caller keeps the array alive)."""
+    """A QImage over a C-contiguous array's memory (the caller keeps the array alive). RGBA8888 / RGB888
+    are kept on purpose: Qt draws the 32-bit native formats filtered at some zooms (labels must stay
+    exact), though they would draw faster."""
     h, w = pixels.shape[:2]
-    return QImage(pixels.data, w, h, pixels.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
+    fmt = QImage.Format.Format_RGBA8888 if pixels.shape[2] == 4 else QImage.Format.Format_RGB888
+    return QImage(pixels.data, w, h, pixels.strides[0], fmt)

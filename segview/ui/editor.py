@@ -21,6 +21,7 @@ from segview.ui.edit_redraw import AnnotationRedraw
 from segview.ui.tools import TOOL_TYPES, Tool
 from segview.ui.tools_panel import MAX_BRUSH, ToolsPanel
 from segview.ui.undo import UndoStacks
+from segview.ui.vertex_tool import VertexTool
 
 if TYPE_CHECKING:
     from segview.ui.main_window import MainWindow
@@ -64,7 +65,7 @@ class Editor(QObject):
         self.category_id = 0
         self.brush_radius = float(self.panel.brush.value())
         self.selection: list[int] = []
-        self.tools: dict[str, Tool] = {t.name: t(self) for t in TOOL_TYPES}
+        self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, VertexTool)}
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("toolbar-tools")
         self.tool_actions = self._make_tool_actions()
@@ -175,6 +176,11 @@ class Editor(QObject):
     def add_hole(self) -> bool:
         return self.panel.add_hole.isChecked()
 
+    @property
+    def pixel_size(self) -> float:
+        """Image pixels per screen pixel at the current zoom."""
+        return 1.0 / max(self.canvas.scale_factor(), 1e-6)
+
     def annotation(self) -> Annotation | None:
         return None if self.entry is None else self.entry.annotation
 
@@ -213,6 +219,12 @@ class Editor(QObject):
                 names.append(f"#{sid} {category.name if category else ''}")
             self.panel.set_selection("Selected: " + ", ".join(names) + (" …" if len(self.selection) > 5 else ""))
         self._update_actions()
+        self._reload_outline()
+
+    def _reload_outline(self) -> None:
+        tool = self.tools["vertices"]
+        if self.canvas.tool is tool and not tool.busy():
+            tool.load(self.selection[0] if self.selection else None)
 
     def accept(self, ids: list[int] | None) -> None:
         """Copy fused segments (all with None) into the annotation, as one undo step."""
@@ -246,6 +258,7 @@ class Editor(QObject):
         self.canvas.set_tool(tool)
         self.tool_actions[name].setChecked(True)
         self.panel.tool_label.setText(tool.label)
+        self._reload_outline()
 
     def accept_all(self) -> None:
         self.accept(None)
@@ -317,7 +330,7 @@ class Editor(QObject):
             return
         annotation = self.annotation()
         if kind != "do" and annotation is not None:
-            self.select([sid for sid in self.selection if sid in annotation.segments])
+            self.select([sid for sid in self.selection if sid in annotation.segments])  # reloads outlines
         self.window._refresh_legend()
 
     def _update_actions(self) -> None:

@@ -314,3 +314,36 @@ def test_edits_are_journaled_in_the_folder_project_and_recovered(qtbot, editor_w
     window.editor.tool_actions["fill"].trigger()
     _click(qtbot, canvas, 120, 5)
     assert window.project_link.project.journal_length(entry.path.name) >= 1
+
+
+def test_dragging_inserting_and_deleting_outline_vertices(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    editor.tool_actions["polygon"].trigger()
+    for x, y in ((20, 20), (60, 20), (60, 60), (20, 60)):
+        _click(qtbot, canvas, x, y)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    annotation = window.current_entry().annotation
+    (sid,) = annotation.segments
+    square = annotation.segment_map.copy()
+    editor.tool_actions["vertices"].trigger()
+    tool = editor.tools["vertices"]
+    assert tool.segment_id == sid and len(tool.rings) == 1 and len(tool.rings[0]) == 4
+    corner = min(tool.rings[0], key=lambda p: (p[0] - 60) ** 2 + (p[1] - 60) ** 2)
+    _drag(qtbot, canvas, [corner, (70, 70), (85, 85)])
+    assert annotation.segment_map[75, 75] == sid and annotation.segment_map[25, 25] == sid
+    assert annotation.segment_map[25, 75] == 0
+    dragged = annotation.segment_map.copy()
+    # Double-click the top edge to insert a vertex, then drag it up: a bump appears.
+    qtbot.mouseDClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 40, tool.rings[0][0][1]))
+    assert len(tool.rings[0]) == 5
+    _drag(qtbot, canvas, [(40, tool.rings[0][0][1]), (40, 10), (40, 5)])
+    assert annotation.segment_map[12, 40] == sid
+    # Alt-click deletes that vertex again: the bump goes.
+    _click(qtbot, canvas, 40, 5, Qt.KeyboardModifier.AltModifier)
+    assert len(tool.rings[0]) == 4 and annotation.segment_map[12, 40] == 0
+    assert np.array_equal(annotation.segment_map, dragged)
+    for _ in range(3):
+        editor.actions_.undo.trigger()
+    assert np.array_equal(annotation.segment_map, square)
+    assert len(tool.rings[0]) == 4
