@@ -196,6 +196,7 @@ class Editor(QObject):
             workspace = self.window.workspace
             if not len(workspace.categories) and len(workspace.model_categories):
                 workspace.categories = CategorySet(list(workspace.model_categories))
+                self.window.classes_panel.set_categories(workspace.categories)
             entry.annotation = Annotation(*self.image.shape[:2])
             history = self.stacks.history(entry.path, entry.annotation)
             self.window.refresh_layers()

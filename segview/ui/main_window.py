@@ -505,6 +505,7 @@ class MainWindow(QMainWindow):
 
     def _categories_edited(self, categories: CategorySet) -> None:
         self.workspace.categories = categories
+        self.project_link.save_categories(categories)
         self.refresh_layers()
 
     def open_export_dialog(self):

@@ -51,6 +51,11 @@ class ProjectLink:
             self.project.set_categories(categories)
         self.project.attach(name, history)
 
+    def save_categories(self, categories: CategorySet) -> None:
+        """Store edited categories (a no-op without a project)."""
+        if self.project is not None:
+            self.project.set_categories(categories)
+
     def close(self) -> None:
         if self.project is not None:
             self.project.close()

@@ -347,3 +347,18 @@ def test_dragging_inserting_and_deleting_outline_vertices(qtbot, editor_window):
         editor.actions_.undo.trigger()
     assert np.array_equal(annotation.segment_map, square)
     assert len(tool.rings[0]) == 4
+
+
+def test_class_edits_are_stored_in_the_project(qtbot, editor_window, scenes):
+    window = editor_window
+    panel = window.classes_panel
+    panel.set_categories(window.workspace.categories)
+    with qtbot.waitSignal(panel.categories_changed):
+        assert panel.add_category("puddle", isthing=False) is not None
+    with qtbot.waitSignal(panel.categories_changed):
+        assert panel.rename(1, "ball")
+    window.project_link.close()
+    window.open_path(scenes)
+    names = [c.name for c in window.workspace.categories]
+    assert "puddle" in names and "ball" in names and "disc" not in names
+    assert [c.name for c in window.classes_panel.categories] == names
