@@ -41,8 +41,11 @@ def _faded(lut: np.ndarray, fill_alpha: int) -> np.ndarray:
 
 
 def _packed(lut: np.ndarray) -> np.ndarray:
-    """The (n, 4) uint8 table as n uint32 values, one per colour."""
-    return np.ascontiguousarray(lut, dtype=np.uint8).view(np.uint32).ravel()
+    """The (n, 4) uint8 table as n + 1 uint32 values, one per colour, plus a transparent last entry that
+    labels beyond the table's end read (``np.take(..., mode="clip")``), so no pass for the maximum."""
+    table = np.zeros((len(lut) + 1, 4), np.uint8)
+    table[: len(lut)] = lut
+    return table.view(np.uint32).ravel()
 
 
 def _as_rgba(packed_pixels: np.ndarray) -> np.ndarray:
@@ -60,15 +63,16 @@ def render_overlay(
 
     ``fill_alpha`` scales the fill's alpha (outlines stay opaque), so 'both' shows a light fill with
     crisp borders. Labels beyond the table's end are drawn transparent. Colours are looked up as one
-    uint32 per pixel (several times faster than indexing the (n, 4) table byte by byte).
+    uint32 per pixel (several times faster than indexing the (n, 4) table byte by byte), on a contiguous
+    copy of strided input (a zoomed-out view samples every k-th label).
     """
     mode = OverlayMode(mode)
-    if labels.size and int(labels.max()) >= len(lut):
-        lut = np.concatenate([lut, np.zeros((int(labels.max()) + 1 - len(lut), 4), np.uint8)])
+    labels = np.ascontiguousarray(labels)
     if mode is OverlayMode.FILL:
-        return _as_rgba(np.take(_packed(lut if fill_alpha == 255 else _faded(lut, fill_alpha)), labels))
+        table = _packed(lut if fill_alpha == 255 else _faded(lut, fill_alpha))
+        return _as_rgba(np.take(table, labels, mode="clip"))
     edge = boundaries(labels, outline_width)
-    full = np.take(_packed(lut), labels)
+    full = np.take(_packed(lut), labels, mode="clip")
     if mode is OverlayMode.OUTLINE:
         return _as_rgba(np.where(edge, full, np.uint32(0)))
-    return _as_rgba(np.where(edge, full, np.take(_packed(_faded(lut, fill_alpha)), labels)))
+    return _as_rgba(np.where(edge, full, np.take(_packed(_faded(lut, fill_alpha)), labels, mode="clip")))
