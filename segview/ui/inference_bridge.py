@@ -32,6 +32,7 @@ class InferenceBridge(QObject):
         self.model_name: str | None = None
         self._loaded = None  # owned by the worker thread
         self._cancel_download = threading.Event()
+        self._offered: set[str] = set()  # models whose download was offered since they were chosen
         self._worker = InferenceWorker(self._handle, self._on_result, self._on_error)
 
     @property
@@ -41,6 +42,7 @@ class InferenceBridge(QObject):
     def set_model(self, name: str) -> int:
         """Switch models: every queued or running request becomes stale. Returns the new generation."""
         self.model_name = name
+        self._offered.discard(name)  # choosing a model again may offer its download again
         return self._worker.new_generation()
 
     def request(self, path: Path, priority: Priority = Priority.VISIBLE) -> None:
@@ -92,7 +94,8 @@ class InferenceBridge(QObject):
             try:
                 self._loaded = load_model(name, device=device)
             except WeightsError as exc:
-                if "not downloaded yet" in str(exc):
+                if "not downloaded yet" in str(exc) and name not in self._offered:
+                    self._offered.add(name)  # once, not once per queued image
                     self.needs_download.emit(name, str(exc))
                 raise
             self.model_loaded.emit(name, str(self._loaded.device))
