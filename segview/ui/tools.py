@@ -319,7 +319,7 @@ class BrushTool(Tool):
     """Paint with a round brush: one stroke (press … release) is one undo step, Escape aborts it. Paints
     the selected segment when it has the current class, else a new segment of the current class."""
 
-    name, label, shortcut = "brush", "Brush", "P"
+    name, label, shortcut = "brush", "Brush", "D"
     step_name = "Brush"
 
     def __init__(self, ctx: ToolContext) -> None:

@@ -129,3 +129,12 @@ def test_opening_a_coco_dataset_shows_the_annotation(qtbot, window, tmp_path):
     assert labels is not None and labels.any()
     assert window.layers_panel.is_visible(ANN_PANOPTIC)
     assert json.loads((tmp_path / "ds" / "instances.json").read_text())["annotations"]
+
+
+def test_no_two_actions_share_a_shortcut(window):
+    from collections import Counter
+
+    from PySide6.QtGui import QAction
+
+    keys = Counter(s.toString() for a in window.findChildren(QAction) for s in a.shortcuts() if not s.isEmpty())
+    assert not [k for k, n in keys.items() if n > 1]  # Qt fires neither action of an ambiguous shortcut
