@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QUndoView
 
 from segview.core import edits
@@ -17,11 +17,14 @@ from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.segments import VOID, Annotation
 from segview.core.workspace import ImageEntry
+from segview.ui.app import RESOURCES
 from segview.ui.edit_redraw import AnnotationRedraw
 from segview.ui.tools import TOOL_TYPES, Tool
 from segview.ui.tools_panel import MAX_BRUSH, ToolsPanel
 from segview.ui.undo import UndoStacks
 from segview.ui.vertex_tool import VertexTool
+
+TOOL_ICONS = RESOURCES / "icons" / "tools"
 
 if TYPE_CHECKING:
     from segview.ui.main_window import MainWindow
@@ -96,6 +99,8 @@ class Editor(QObject):
             action = self._action(tool.label, tool.shortcut, lambda _c=False, n=name: self.set_tool(n))
             action.setCheckable(True)
             action.setObjectName(f"tool-{name}")
+            action.setIcon(QIcon(str(TOOL_ICONS / f"{name}.svg")))
+            action.setToolTip(f"{tool.label} ({tool.shortcut})")
             group.addAction(action)
             self.toolbar.addAction(action)
             actions[name] = action

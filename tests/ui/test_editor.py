@@ -362,3 +362,9 @@ def test_class_edits_are_stored_in_the_project(qtbot, editor_window, scenes):
     names = [c.name for c in window.workspace.categories]
     assert "puddle" in names and "ball" in names and "disc" not in names
     assert [c.name for c in window.classes_panel.categories] == names
+
+
+def test_every_tool_has_an_icon(editor_window):
+    for name, action in editor_window.editor.tool_actions.items():
+        assert not action.icon().isNull(), name
+        assert not action.icon().pixmap(24, 24).toImage().isNull(), name
