@@ -410,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def _model_loaded(self, name: str, device: str) -> None:
         self.device_label.setText(f"{name} on {device}")
+        self.model_panel.device.setText(f"device: {device}")
 
     def _params_changed(self, params) -> None:
         self.workspace.set_params(
@@ -557,9 +558,18 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 900)
         state = self.settings.value("windowState")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if not (isinstance(state, QByteArray) and self.restoreState(state)):
+            self._default_layout()
         self._fill_recent()
+
+    def _default_layout(self) -> None:
+        """First run: the canvas gets the room; panels used together share a tabbed dock."""
+        docks = self._docks
+        self.tabifyDockWidget(docks["Tools"], docks["History"])
+        self.tabifyDockWidget(docks["Legend"], docks["Classes"])
+        docks["Tools"].raise_()
+        docks["Legend"].raise_()
+        self.resizeDocks([docks["Images"], docks["Layers"]], [270, 320], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.setValue("geometry", self.saveGeometry())

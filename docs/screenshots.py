@@ -1,0 +1,104 @@
+"""Take the README's screenshots of the real window under an X server (run it through xvfb-run):
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots.py [--model demo_panoptic]
+
+Opens the bundled demo images with the model, waits for the background inference, and saves, from the X
+screen itself (QScreen.grabWindow), i.e. what a user sees: docs/main-window.png (overlays),
+docs/compare-view.png (the 2×2 grid with the semantic-vs-panoptic diff) and docs/editing.png (a
+correction in progress: predictions accepted, a brush stroke, the history panel). The project it
+creates in the demo folder is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="demo_panoptic")
+    parser.add_argument("--out", type=Path, default=DOCS)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from segview.ui.app import DEMO_IMAGES, available_models
+    from segview.ui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, device="cpu")
+    window.resize(1500, 920)
+    window.show()
+    window.model_panel.set_models(available_models(), args.model)
+    window.open_path(DEMO_IMAGES)
+    window.set_model(args.model)
+
+    def wait(condition, seconds: float = 120.0) -> None:
+        loop, timer = QEventLoop(), QTimer()
+        timer.timeout.connect(lambda: loop.quit() if condition() else None)
+        timer.start(50)
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+        timer.stop()
+
+    wait(lambda: all(window.workspace.entries[i].prediction is not None for i in range(2)))
+    window.browser.select(1)
+    wait(lambda: False, 1.0)
+
+    def shoot(name: str) -> None:
+        app.processEvents()
+        pixmap = window.screen().grabWindow(window.winId())
+        path = args.out / name
+        pixmap.save(str(path))
+        print(f"wrote {path} ({pixmap.width()}×{pixmap.height()})")
+
+    shoot("main-window.png")
+    window.actions_.compare.trigger()
+    panel = window.compare
+    panel.diff.setCurrentIndex(panel.diff.findData("semantic-panoptic"))
+    wait(lambda: False, 1.0)
+    shoot("compare-view.png")
+    window.actions_.compare.trigger()
+    edit(window)
+    wait(lambda: False, 1.0)
+    shoot("editing.png")
+    window.close()
+    shutil.rmtree(DEMO_IMAGES / ".segview", ignore_errors=True)
+    return 0
+
+
+def edit(window) -> None:
+    """Accept the model's result, then paint a correction with the brush, as a user would."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    editor, canvas = window.editor, window.canvas
+    editor.actions_.accept_all.trigger()
+    window._docks["History"].raise_()
+    editor.tool_actions["brush"].trigger()
+    editor.select([])
+    things = [c.id for c in window.workspace.categories if c.isthing]
+    if things:
+        editor.panel.set_category(things[0])
+    h, w = window._image.shape[:2]
+    points = [QPointF(w * (0.15 + 0.02 * i), h * (0.75 - 0.012 * i * i)) for i in range(12)]
+    positions = [canvas.mapFromScene(p) for p in points]
+    viewport = canvas.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[0])
+    for p in positions[1:]:
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[-1])
+    QTest.mouseMove(viewport, positions[-1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
