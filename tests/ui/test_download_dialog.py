@@ -115,7 +115,8 @@ def test_a_bad_download_is_reported_and_nothing_is_kept(qtbot, download_window, 
     with qtbot.waitSignal(window.bridge.download_finished, timeout=60000) as finished:
         window.set_model("bad_hash")
     assert finished.args[1] is False
-    assert warnings and "sha256" in warnings[0].lower()
+    qtbot.waitUntil(lambda: bool(warnings))  # the window's own slot is a separate queued call
+    assert "sha256" in warnings[0].lower()
     assert not list((tmp_path / "cache").rglob("*.pt"))
 
 
