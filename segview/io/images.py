@@ -122,10 +122,27 @@ def read_image_size(source: ImageSource, *, name: str | None = None) -> tuple[in
 
 def read_image(source: ImageSource, *, name: str | None = None) -> np.ndarray:
     """Decode an image (a path or encoded bytes) to an (h, w, 3) uint8 RGB array, EXIF orientation applied."""
+    return _decode(source, name, lambda image: image.load())
+
+
+def read_thumbnail(source: ImageSource, max_side: int, *, name: str | None = None) -> np.ndarray:
+    """Decode a small version of an image, at most ``max_side`` pixels on its longer side, as (h, w, 3)
+    uint8 RGB with EXIF orientation applied. JPEGs decode at a reduced scale (Pillow's draft mode), so a
+    huge photo costs a fraction of a full read."""
+
+    def shrink(image: Image.Image) -> None:
+        image.draft("RGB", (max_side, max_side))
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+
+    return _decode(source, name, shrink)
+
+
+def _decode(source: ImageSource, name: str | None, load) -> np.ndarray:
+    """Open, ``load(image)`` in place (decoding all of it, or a reduced version), rotate, convert to RGB."""
     with _opened(source, name) as (image, label):
         orientation = _orientation(image, label)
         try:
-            image.load()
+            load(image)
         except MemoryError as exc:
             raise ImageReadError(
                 f"Not enough memory to decode {label} ({image.width}×{image.height}). Downscale it first."
@@ -140,27 +157,6 @@ def read_image(source: ImageSource, *, name: str | None = None) -> np.ndarray:
             raise ImageReadError(
                 f"{label} has pixel mode {image.mode}, which segview cannot show ({exc}). Convert it to RGB."
             ) from exc
-
-
-def read_thumbnail(source: ImageSource, max_side: int, *, name: str | None = None) -> np.ndarray:
-    """Decode a small version of an image, at most ``max_side`` pixels on its longer side, as (h, w, 3)
-    uint8 RGB with EXIF orientation applied. JPEGs decode at a reduced scale (Pillow's draft mode), so a
-    huge photo costs a fraction of a full read."""
-    with _opened(source, name) as (image, label):
-        orientation = _orientation(image, label)
-        try:
-            image.draft("RGB", (max_side, max_side))
-            image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        except MemoryError as exc:
-            raise ImageReadError(f"Not enough memory to decode {label}. Downscale it first.") from exc
-        except (*_DECODE_ERRORS, Image.DecompressionBombError) as exc:
-            raise ImageReadError(f"{label} is truncated or corrupt ({exc}). Replace the file.") from exc
-        if orientation != 1:
-            image = image.transpose(_TRANSPOSE[orientation])
-        try:
-            return to_rgb8(image)
-        except ValueError as exc:
-            raise ImageReadError(f"{label} has pixel mode {image.mode}, which segview cannot show.") from exc
 
 
 def to_rgb8(image: Image.Image) -> np.ndarray:
