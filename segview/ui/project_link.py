@@ -23,13 +23,19 @@ class ProjectLink:
         self.close()
         project = Project.open(folder)
         self.project = project
+        known = set(project.image_names())  # an unreadable file is listed in scan_report, not stored
         for entry in entries:
             name = self.name_of(entry.path)
-            if name is not None:
+            if name is not None and name in known:
                 entry.annotation = project.load_annotation(name)
         message = ""
+        skipped = project.scan_report.warnings
+        if skipped:
+            first = skipped[0]
+            message = (f"{len(skipped)} file(s) could not be read and cannot be annotated: "
+                       f"{first.image + ': ' if first.image else ''}{first.message}")
         if project.recovered:
-            message = (f"{folder.name}: the last session did not close cleanly; "
+            message += (" " if message else "") + (f"{folder.name}: the last session did not close cleanly; "
                        f"{project.recovered_edits} journaled edit(s) were recovered.")
         return project.categories(), message
 

@@ -1,0 +1,22 @@
+"""Regressions found while using segview as a new user (bad input, odd images, second windows)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+
+def _no_boxes(monkeypatch):
+    shown = []
+    for kind in ("warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda _p, title, text, *a, **k: shown.append((title, text))))
+    return shown
+
+
+def test_folder_with_a_corrupt_image_opens_and_says_which_file(qtbot, window, scenes, monkeypatch):
+    (scenes / "zz_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    shown = _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    assert shown == []
+    assert len(window.workspace.entries) >= 3
+    assert window.current == 0
+    assert "zz_corrupt.png" in window.statusBar().currentMessage()
