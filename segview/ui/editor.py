@@ -163,6 +163,16 @@ class Editor(QObject):
         self.select([s for s in self.selection if self.entry and self.entry.annotation
                      and s in self.entry.annotation.segments])
 
+    def detach(self) -> None:
+        """No image to edit (the one chosen cannot be read); every history is kept."""
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.index = self.entry = self.image = None
+        self.selection = []
+        self.stacks.activate(None)
+        self.redraw.attach(None, CategorySet())
+        self._update_actions()
+
     def clear(self) -> None:
         """Another folder was opened: forget every history."""
         self.stacks.clear()

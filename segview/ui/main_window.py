@@ -271,8 +271,13 @@ class MainWindow(QMainWindow):
             self._image = read_image(entry.path)
         except SegviewError as exc:
             self._image = None
+            self.current = None  # nothing on screen to edit: edits must not reach the previous image
             self.statusBar().showMessage(str(exc), 10000)
             self.canvas.set_image(None)
+            self.editor.detach()
+            self.refresh_layers()
+            if self.compare is not None:
+                self.compare.set_image(None)
             return
         self.current = index
         self.canvas.set_image(self._image)

@@ -31,9 +31,7 @@ class ProjectLink:
         message = ""
         skipped = project.scan_report.warnings
         if skipped:
-            first = skipped[0]
-            message = (f"{len(skipped)} file(s) could not be read and cannot be annotated: "
-                       f"{first.image + ': ' if first.image else ''}{first.message}")
+            message = f"{len(skipped)} unreadable file(s) {skipped[0].message}"
         if project.recovered:
             message += (" " if message else "") + (f"{folder.name}: the last session did not close cleanly; "
                        f"{project.recovered_edits} journaled edit(s) were recovered.")

@@ -20,3 +20,22 @@ def test_folder_with_a_corrupt_image_opens_and_says_which_file(qtbot, window, sc
     assert len(window.workspace.entries) >= 3
     assert window.current == 0
     assert "zz_corrupt.png" in window.statusBar().currentMessage()
+
+
+def test_edits_do_not_reach_the_previous_image_when_an_unreadable_one_is_chosen(qtbot, window, scenes, monkeypatch):
+    from tests.ui.test_main_window import _predict
+
+    (scenes / "zz_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    good = window.current_entry()
+    assert good.fused is not None and good.fused.segments
+    window.browser.select(len(window.workspace.entries) - 1)  # the corrupt file
+    assert window.current is None and window.editor.entry is None
+    assert "zz_corrupt.png" in window.statusBar().currentMessage()
+    window.editor.actions_.accept_all.trigger()
+    assert good.annotation is None
+    window.browser.select(0)  # back to a readable image: editing works again
+    window.editor.actions_.accept_all.trigger()
+    assert good.annotation is not None and good.annotation.segments
