@@ -22,6 +22,7 @@ class InferenceBridge(QObject):
     prediction_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet
     failed = Signal(object, str)  # path (None for the model itself), message
     model_loaded = Signal(str, str)  # card name, device description
+    model_failed = Signal(str, str)  # card name, why it cannot be loaded (once per choice of the model)
     needs_download = Signal(str, str)  # card name, message
     download_progress = Signal(int, int)  # bytes done, total (0 when unknown)
     download_finished = Signal(str, bool, str)  # card name, ok, message
@@ -33,6 +34,7 @@ class InferenceBridge(QObject):
         self._loaded = None  # owned by the worker thread
         self._cancel_download = threading.Event()
         self._offered: set[str] = set()  # models whose download was offered since they were chosen
+        self._load_error: tuple[str, BaseException] | None = None  # the chosen model failed to load
         self._worker = InferenceWorker(self._handle, self._on_result, self._on_error)
 
     @property
@@ -43,6 +45,7 @@ class InferenceBridge(QObject):
         """Switch models: every queued or running request becomes stale. Returns the new generation."""
         self.model_name = name
         self._offered.discard(name)  # choosing a model again may offer its download again
+        self._load_error = None  # choosing a model again tries to load it again
         return self._worker.new_generation()
 
     def request(self, path: Path, priority: Priority = Priority.VISIBLE) -> None:
@@ -90,13 +93,19 @@ class InferenceBridge(QObject):
             from segview.inference.pipeline import load_model
             from segview.inference.weights import WeightsError
 
+            failed = self._load_error
+            if failed is not None and failed[0] == name:
+                raise failed[1]  # not loaded again for every queued image
             self._loaded = None
             try:
                 self._loaded = load_model(name, device=device)
-            except WeightsError as exc:
-                if "not downloaded yet" in str(exc) and name not in self._offered:
+            except Exception as exc:
+                if isinstance(exc, WeightsError) and "not downloaded yet" in str(exc) and name not in self._offered:
                     self._offered.add(name)  # once, not once per queued image
                     self.needs_download.emit(name, str(exc))
+                self._load_error = (name, exc)
+                message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
+                self.model_failed.emit(name, message)
                 raise
             self.model_loaded.emit(name, str(self._loaded.device))
         return self._loaded

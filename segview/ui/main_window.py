@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._batch_total = 0
         self._batch_done = 0
         self._box_items: list = []
+        self._model_error: str | None = None  # why the chosen model failed to load
 
         self.canvas = ImageCanvas()
         self.canvas.setObjectName("canvas")
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self.bridge.prediction_ready.connect(self._prediction_ready)
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
+        self.bridge.model_failed.connect(self._model_failed)
         self.bridge.needs_download.connect(self._offer_download)
 
     # --- opening ------------------------------------------------------------------------------------
@@ -379,6 +381,7 @@ class MainWindow(QMainWindow):
         """Use another model: old results are kept as the reference for model-vs-model diffs."""
         previous = self.bridge.model_name
         self.bridge.set_model(name)
+        self._model_error = None
         self.settings.setValue("model", name)
         self.workspace.clear_predictions(keep_as_reference=previous or "")
         self._batch_total = self._batch_done = 0
@@ -407,11 +410,20 @@ class MainWindow(QMainWindow):
             self.refresh_layers()
 
     def _prediction_failed(self, path, message: str) -> None:
-        name = Path(path).name if path is not None else "model"
-        self.statusBar().showMessage(f"{name}: {message}", 15000)
+        if message != self._model_error:  # the model's own failure is already in the status bar
+            name = Path(path).name if path is not None else "model"
+            self.statusBar().showMessage(f"{name}: {message}", 15000)
         if self._batch_total:
             self._batch_done += 1
             self.model_panel.set_batch(self._batch_done, self._batch_total)
+
+    def _model_failed(self, name: str, message: str) -> None:
+        if name != self.bridge.model_name:
+            return
+        self._model_error = message
+        self.device_label.setText(f"{name}: failed to load")
+        self.model_panel.device.setText("device: failed to load")
+        self.statusBar().showMessage(f"Model {name} cannot be used: {message} Choose another model.")
 
     def _model_loaded(self, name: str, device: str) -> None:
         self.device_label.setText(f"{name} on {device}")

@@ -39,3 +39,29 @@ def test_edits_do_not_reach_the_previous_image_when_an_unreadable_one_is_chosen(
     window.browser.select(0)  # back to a readable image: editing works again
     window.editor.actions_.accept_all.trigger()
     assert good.annotation is not None and good.annotation.segments
+
+
+def test_model_with_a_checkpoint_of_another_architecture_says_so_once(qtbot, window, scenes):
+    import torch
+
+    from segview.inference.cards import register_checkpoint
+    from tests.ui.test_main_window import _predict
+
+    checkpoint = scenes.parent / "wrong.pt"
+    torch.save({"model": {"foo.weight": torch.zeros(3, 3)},
+                "categories": [{"id": 1, "name": "ball", "isthing": True}]}, checkpoint)
+    card = register_checkpoint("review_wrong_arch", checkpoint, "tiny_inst")
+    try:
+        window.open_path(scenes)
+        failures = []
+        window.bridge.failed.connect(lambda path, message: failures.append(path))
+        with qtbot.waitSignal(window.bridge.model_failed, timeout=30000):
+            window.set_model("review_wrong_arch")
+        qtbot.waitUntil(lambda: len(failures) >= 2, timeout=30000)  # the image and its neighbour
+        assert "failed to load" in window.device_label.text()
+        message = window.statusBar().currentMessage()
+        assert message.startswith("Model review_wrong_arch cannot be used") and "does not fit" in message
+        _predict(qtbot, window)  # another model works afterwards
+        assert "tiny_inst on CPU" in window.device_label.text()
+    finally:
+        card.path.unlink()
