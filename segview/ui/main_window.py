@@ -233,7 +233,8 @@ class MainWindow(QMainWindow):
                 ]
                 self._set_entries(entries, dataset.categories)
                 if report.issues:
-                    self.statusBar().showMessage(f"{path.name}: {report.summary()}", 10000)
+                    first = (report.errors or report.issues)[0]  # say what is wrong, not only how much
+                    self.statusBar().showMessage(f"{path.name}: {report.summary()}; {first}", 30000)
         except SegviewError as exc:
             QMessageBox.warning(self, "Cannot open", str(exc))
             return

@@ -65,3 +65,22 @@ def test_model_with_a_checkpoint_of_another_architecture_says_so_once(qtbot, win
         assert "tiny_inst on CPU" in window.device_label.text()
     finally:
         card.path.unlink()
+
+
+def test_labelme_folder_with_a_broken_json_names_the_file(qtbot, window, scenes, monkeypatch):
+    import json
+    import shutil
+
+    folder = scenes.parent / "labelme"
+    folder.mkdir()
+    for name in ("scene_0.png", "scene_1.png"):
+        shutil.copy(scenes / name, folder / name)
+    (folder / "scene_0.json").write_text("{\"shapes\": [")
+    (folder / "scene_1.json").write_text(json.dumps({
+        "version": "5.0", "imagePath": "scene_1.png", "imageHeight": 96, "imageWidth": 128,
+        "shapes": [{"label": "ball", "points": [[1, 1], [20, 1], [20, 20]], "shape_type": "polygon"}]}))
+    shown = _no_boxes(monkeypatch)
+    window.open_path(folder)
+    assert shown == []
+    assert len(window.workspace.entries) == 1
+    assert "scene_0.json" in window.statusBar().currentMessage()
