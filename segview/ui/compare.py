@@ -85,8 +85,8 @@ class CompareView(QWidget):
         labels = None if mask is None else mask.astype(np.uint8)
         for canvas in self.canvases:
             canvas.set_layer(DIFF_LAYER, labels, DIFF_LUT)
-        self.caption.setText("" if mask is None else disagreement_caption(description, mask))
-        self.caption.setVisible(mask is not None)
+        self.caption.setText(description if mask is None else disagreement_caption(description, mask))
+        self.caption.setVisible(bool(self.caption.text()))  # also "…: not available for this image"
 
     def fit(self) -> None:
         """Show the whole image in every pane."""

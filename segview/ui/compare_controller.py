@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from segview.core.diff import disagreement, disagreement_summary
+from segview.core.diff import disagreement
 from segview.core.layers import LayerSource, LayerView, layer_data
 from segview.core.views import semantic_view
 from segview.core.workspace import ImageEntry, Workspace
@@ -88,5 +88,4 @@ def fill_compare(panel: ComparePanel, entry: ImageEntry, workspace: Workspace) -
     if mask is None:
         panel.view.set_diff(None, "" if kind == "none" else f"{DIFFS[kind]}: not available for this image")
     else:
-        _pixels, fraction = disagreement_summary(mask)
-        panel.view.set_diff(mask, f"{DIFFS[kind]}: {100 * fraction:.1f} % of pixels disagree")
+        panel.view.set_diff(mask, DIFFS[kind])  # the view adds how much disagrees

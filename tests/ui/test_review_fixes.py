@@ -84,3 +84,18 @@ def test_labelme_folder_with_a_broken_json_names_the_file(qtbot, window, scenes,
     assert shown == []
     assert len(window.workspace.entries) == 1
     assert "scene_0.json" in window.statusBar().currentMessage()
+
+
+def test_compare_caption_says_it_once_and_says_when_a_diff_is_not_available(qtbot, window, scenes):
+    from tests.ui.test_main_window import _predict
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    window.actions_.compare.trigger()
+    panel = window.compare
+    panel.diff.setCurrentIndex(panel.diff.findData("prediction-annotation"))
+    caption = panel.view.caption
+    assert not caption.isHidden() and caption.text() == "Prediction vs annotation: not available for this image"
+    window.editor.actions_.accept_all.trigger()
+    text = caption.text()
+    assert text.startswith("Prediction vs annotation: ") and text.count("pixels disagree") == 1
