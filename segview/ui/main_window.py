@@ -455,6 +455,9 @@ class MainWindow(QMainWindow):
         self._batch_total = self._batch_done = 0
         self.model_panel.set_batch(0, 0)
         self.statusBar().showMessage("Batch cancelled", 5000)
+        entry = self.current_entry()
+        if entry is not None and entry.prediction is None:  # the image on screen still gets its result
+            self.bridge.request(entry.path, Priority.VISIBLE)
 
     def _offer_download(self, name: str, message: str) -> None:
         answer = QMessageBox.question(

@@ -99,3 +99,12 @@ def test_compare_caption_says_it_once_and_says_when_a_diff_is_not_available(qtbo
     window.editor.actions_.accept_all.trigger()
     text = caption.text()
     assert text.startswith("Prediction vs annotation: ") and text.count("pixels disagree") == 1
+
+
+def test_cancelling_a_batch_still_predicts_the_image_on_screen(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.set_model("tiny_sem")
+    window.actions_.run_all.trigger()
+    window.actions_.cancel.trigger()  # before anything finished: the visible request was dropped too
+    assert window.statusBar().currentMessage() == "Batch cancelled"
+    qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
