@@ -121,9 +121,20 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_import(args: argparse.Namespace) -> int:
-    from segview.inference.cards import register_checkpoint
+    from segview.inference.cards import register_checkpoint, user_models_dir
+    from segview.inference.pipeline import load_model
 
+    target = user_models_dir() / f"{args.name}.toml"
+    previous = target.read_bytes() if target.is_file() else None  # an overwritten card comes back on failure
     card = register_checkpoint(args.name, args.checkpoint, args.base, overwrite=args.overwrite)
+    try:
+        load_model(card, device="cpu")  # a checkpoint of another architecture is refused now, not in segview
+    except SegviewError as exc:
+        if previous is None:
+            card.path.unlink(missing_ok=True)
+        else:
+            card.path.write_bytes(previous)
+        raise SegviewError(f"Model {args.name!r} not registered: {exc}") from None
     print(f"Registered model {card.name!r} ({card.task}) in {card.path}")
     return 0
 
