@@ -312,6 +312,10 @@ class Editor(QObject):
             parts.extend(part_ids)
         history.commit()
         self.select(parts)
+        if len(parts) == len(ids):  # say why nothing happened
+            self.window.statusBar().showMessage(
+                f"Nothing to split: {'the selected segment is' if len(ids) == 1 else 'each selected segment is'} "
+                "one connected piece", 5000)
 
     def toggle_crowd(self) -> None:
         found = self._selected()

@@ -108,3 +108,27 @@ def test_cancelling_a_batch_still_predicts_the_image_on_screen(qtbot, window, sc
     window.actions_.cancel.trigger()  # before anything finished: the visible request was dropped too
     assert window.statusBar().currentMessage() == "Batch cancelled"
     qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
+
+
+
+def test_splitting_a_single_piece_says_there_is_nothing_to_split(qtbot, window, scenes):
+    from PySide6.QtCore import QPointF, Qt
+
+    from tests.ui.test_main_window import _predict
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    editor, canvas = window.editor, window.canvas
+    editor.tool_actions["brush"].trigger()
+    editor.select([])
+    assert editor.panel.set_category(next(c for c in window.workspace.model_categories if c.isthing).id)
+    start, end = (canvas.mapFromScene(QPointF(*p)) for p in ((20.0, 20.0), (50.0, 30.0)))
+    no = Qt.KeyboardModifier.NoModifier
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, no, start)
+    qtbot.mouseMove(canvas.viewport(), end)
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, no, end)
+    (sid,) = window.current_entry().annotation.segments
+    editor.select([sid])
+    editor.actions_.split.trigger()
+    assert list(window.current_entry().annotation.segments) == [sid]
+    assert window.statusBar().currentMessage().startswith("Nothing to split")
