@@ -132,3 +132,10 @@ def test_splitting_a_single_piece_says_there_is_nothing_to_split(qtbot, window, 
     editor.actions_.split.trigger()
     assert list(window.current_entry().annotation.segments) == [sid]
     assert window.statusBar().currentMessage().startswith("Nothing to split")
+
+
+def test_export_dialog_says_how_many_images_all_holds(qtbot, window, scenes):
+    window.open_path(scenes)  # no model: no image has a result yet
+    dialog = window.open_export_dialog()
+    assert dialog.scope_buttons["all"].text() == "All images with results (0 of 3)"
+    dialog.close()
