@@ -411,7 +411,9 @@ class MainWindow(QMainWindow):
             self.refresh_layers()
 
     def _prediction_failed(self, path, message: str) -> None:
-        if message != self._model_error:  # the model's own failure is already in the status bar
+        entry = self.current_entry()
+        prefetch = path is not None and not self._batch_total and (entry is None or entry.path != path)
+        if message != self._model_error and not prefetch:  # a neighbour's failure shows when it is visited
             name = Path(path).name if path is not None else "model"
             self.statusBar().showMessage(f"{name}: {message}", 15000)
         if self._batch_total:

@@ -139,3 +139,16 @@ def test_export_dialog_says_how_many_images_all_holds(qtbot, window, scenes):
     dialog = window.open_export_dialog()
     assert dialog.scope_buttons["all"].text() == "All images with results (0 of 3)"
     dialog.close()
+
+
+def test_a_neighbour_that_fails_to_predict_does_not_take_over_the_status_bar(qtbot, window, scenes, monkeypatch):
+    from tests.ui.test_main_window import _predict
+
+    (scenes / "zz_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    window.statusBar().showMessage("hello")
+    with qtbot.waitSignal(window.bridge.failed, timeout=30000):
+        window.browser.select(len(window.workspace.entries) - 2)  # the corrupt file is its neighbour
+    assert window.statusBar().currentMessage() == "hello"
