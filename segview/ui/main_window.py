@@ -225,9 +225,8 @@ class MainWindow(QMainWindow):
             else:
                 from segview.io.detect import load_dataset
 
-                self.project_link.close()
-
                 dataset, report = load_dataset(path)
+                self.project_link.close()  # only once the dataset loaded: a bad file keeps the folder open
                 entries = [
                     ImageEntry(dataset.image_path(r), annotation=r.annotation) for r in dataset.images
                 ]

@@ -152,3 +152,20 @@ def test_a_neighbour_that_fails_to_predict_does_not_take_over_the_status_bar(qtb
     with qtbot.waitSignal(window.bridge.failed, timeout=30000):
         window.browser.select(len(window.workspace.entries) - 2)  # the corrupt file is its neighbour
     assert window.statusBar().currentMessage() == "hello"
+
+
+def test_a_malformed_dataset_does_not_close_the_open_folder_project(qtbot, window, scenes, monkeypatch):
+    from tests.ui.test_main_window import _predict
+
+    shown = _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    broken = scenes.parent / "broken.json"
+    broken.write_text('{"images": [')
+    window.open_path(broken)
+    assert shown and shown[0][0] == "Cannot open"
+    project = window.project_link.project
+    assert project is not None  # edits made after the failed open are still journaled
+    window.editor.actions_.accept_all.trigger()
+    name = window.current_entry().path.name
+    assert name in project.corrected_names() or project.load_annotation(name) is not None
