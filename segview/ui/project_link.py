@@ -20,8 +20,10 @@ class ProjectLink:
         """Open or create the folder's project and load each image's stored annotation into ``entries``.
         Returns the project's categories and a status-bar message (crash recovery), possibly empty.
         Raises ProjectLockedError when another segview has the project open."""
+        if self.project is not None and self.project.folder == Path(folder).resolve():
+            self.close()  # reopening the same folder: our own lock must go first
+        project = Project.open(folder)  # a locked or broken folder leaves the open project untouched
         self.close()
-        project = Project.open(folder)
         self.project = project
         known = set(project.image_names())  # an unreadable file is listed in scan_report, not stored
         for entry in entries:

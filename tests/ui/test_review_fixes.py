@@ -169,3 +169,19 @@ def test_a_malformed_dataset_does_not_close_the_open_folder_project(qtbot, windo
     window.editor.actions_.accept_all.trigger()
     name = window.current_entry().path.name
     assert name in project.corrected_names() or project.load_annotation(name) is not None
+
+
+def test_a_locked_folder_does_not_close_the_open_project(qtbot, window, scenes, monkeypatch, tmp_path):
+    from segview.io.project import Project
+
+    shown = _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.png").write_bytes((scenes / "scene_0.png").read_bytes())
+    with Project.open(other):  # another segview has it
+        window.open_path(other)
+    assert shown and "another segview" in shown[0][1]
+    assert window.project_link.project is not None and window.project_link.project.folder == scenes.resolve()
+    window.open_path(scenes)  # reopening the same folder still works
+    assert window.project_link.project.folder == scenes.resolve()
