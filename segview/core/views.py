@@ -28,6 +28,21 @@ def semantic_view(annotation: Annotation) -> np.ndarray:
     return lut.astype(dtype)[_clip_ids(annotation.segment_map, lut.size)]
 
 
+def class_shares(annotation: Annotation, max_samples: int = 1_000_000) -> dict[int, float]:
+    """Fraction of the image's pixels per category id (void left out), counted on at most about
+    ``max_samples`` pixels: a regular grid of the segment map, so the legend of a 24-megapixel image
+    updates in milliseconds (the shares of regions larger than a grid cell are exact to a few 0.01 %)."""
+    ids = annotation.segment_map
+    step = max(1, int(np.ceil(np.sqrt(ids.size / max_samples))))
+    sample = ids[::step, ::step]
+    counts = np.bincount(_clip_ids(sample, max(annotation.segments, default=0) + 1).ravel())
+    shares: dict[int, float] = {}
+    for sid, segment in annotation.segments.items():
+        if sid < len(counts) and counts[sid]:
+            shares[segment.category_id] = shares.get(segment.category_id, 0.0) + counts[sid] / sample.size
+    return shares
+
+
 @dataclass(frozen=True)
 class InstanceMask:
     """One thing segment as an instance: its id, description and bbox-cropped mask."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
@@ -40,10 +39,8 @@ class LegendPanel(QWidget):
     def hidden(self) -> set[int]:
         return set(self._hidden)
 
-    def set_categories(self, categories: CategorySet, semantic: np.ndarray | None) -> None:
-        """Fill the table; ``semantic`` (category per pixel) gives each class's pixel share."""
-        counts = np.bincount(semantic.ravel(), minlength=categories.max_id + 1) if semantic is not None else None
-        total = semantic.size if semantic is not None else 0
+    def set_categories(self, categories: CategorySet, shares: dict[int, float] | None) -> None:
+        """Fill the table; ``shares`` (category id → fraction of the pixels) fills the pixel column."""
         self.table.blockSignals(True)
         self.table.setRowCount(len(categories))
         self._ids = []
@@ -53,7 +50,7 @@ class LegendPanel(QWidget):
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             name.setCheckState(Qt.CheckState.Unchecked if category.id in self._hidden else Qt.CheckState.Checked)
             kind = QTableWidgetItem("thing" if category.isthing else "stuff")
-            share = "" if counts is None or category.id >= len(counts) else f"{100.0 * counts[category.id] / total:.1f} %"
+            share = "" if shares is None else f"{100.0 * shares.get(category.id, 0.0):.1f} %"
             pixels = QTableWidgetItem(share)
             pixels.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for column, item in enumerate((name, kind, pixels)):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from segview.core.categories import CategorySet
 from segview.core.layers import LayerSource, LayerView, describe_pixel, instance_map, layer_data, layer_name
-from segview.core.views import semantic_view
+from segview.core.views import class_shares
 from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.worker import Priority
@@ -362,11 +362,11 @@ class MainWindow(QMainWindow):
     def _refresh_legend(self) -> None:
         entry = self.current_entry()
         categories = self.workspace.categories if len(self.workspace.categories) else self.workspace.model_categories
-        semantic = None
+        shares = None
         if entry is not None:
             source = entry.annotation if entry.annotation is not None else entry.fused
-            semantic = semantic_view(source) if source is not None else None
-        self.legend.set_categories(categories, semantic)
+            shares = class_shares(source) if source is not None else None
+        self.legend.set_categories(categories, shares)
 
     def _refresh_compare(self) -> None:
         if self.compare is None or self.current is None:

@@ -91,3 +91,15 @@ def test_render_tolerates_short_lut():
     lut = np.array([[0, 0, 0, 0], [10, 20, 30, 255]], np.uint8)
     out = render_overlay(labels, lut)
     assert out[0, 2, 3] == 0 and out[0, 1, 3] == 255
+
+
+def test_class_shares_exact_when_small_and_close_when_sampled():
+    from segview.core.views import class_shares
+
+    ann = Annotation(100, 200)
+    ann.add(np.ones((100, 200), bool) & (np.arange(200) < 50)[None], Segment(4))
+    ann.add(np.ones((100, 200), bool) & (np.arange(200) >= 150)[None], Segment(4))
+    ann.add(np.ones((100, 200), bool) & (np.arange(100) < 10)[:, None] & (np.arange(200) >= 50)[None], Segment(1))
+    assert class_shares(ann) == {4: 9500 / 20000, 1: 1500 / 20000}  # the thing covers part of a stuff band
+    sampled = class_shares(ann, max_samples=2000)
+    assert abs(sampled[4] - 0.475) < 0.02 and abs(sampled[1] - 0.075) < 0.02
