@@ -171,7 +171,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     print(
         f"Predicted {len(dataset.images)} image(s), skipped {len(report.errors)}; images root: {dataset.image_root}"
     )
-    return 0 if ok else 1
+    return 0 if ok and report.ok else 1  # 1 also when an image was skipped: scripts must be able to tell
 
 
 def _cmd_train_demo(args: argparse.Namespace) -> int:
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--overwrite", action="store_true")
     register.set_defaults(func=_cmd_models_import)
 
-    predict = sub.add_parser("predict", help="run a model over images and write the results")
+    predict = sub.add_parser("predict", help="run a model over images and write the results (exit 1 when an image was skipped)")
     predict.add_argument("paths", nargs="+", help="images or folders of images")
     predict.add_argument("--model", required=True, help="a model card name (see `segview models list`)")
     predict.add_argument("--out", required=True, type=Path, help="output folder")
