@@ -22,6 +22,7 @@ STATUS_COLOURS = {
     ImageStatus.CORRECTED: QColor(52, 168, 83),
 }
 ALL_STATUSES = "all"
+UNREADABLE = "unreadable"  # the file cannot be decoded (shown by the browser, not a workspace status)
 
 
 class _ThumbnailSignals(QObject):
@@ -77,6 +78,7 @@ class ImageBrowser(QWidget):
         self.status_filter.addItem("All", ALL_STATUSES)
         for status in ImageStatus:
             self.status_filter.addItem(status.value.capitalize(), status.value)
+        self.status_filter.addItem(UNREADABLE.capitalize(), UNREADABLE)
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_status(self.status_filter.currentData())
         )
@@ -126,11 +128,12 @@ class ImageBrowser(QWidget):
     def set_status(self, index: int, status: ImageStatus) -> None:
         """Show an image's new status (no prediction, predicted, corrected)."""
         item = self.model.item(index)
-        if item is not None:
+        if item is not None and item.data(STATUS_ROLE) != UNREADABLE:
             self._show_status(item, status)  # the proxy re-filters the changed row by itself
 
-    def status_of(self, index: int) -> ImageStatus:
-        return ImageStatus(self.model.item(index).data(STATUS_ROLE))
+    def status_of(self, index: int) -> str:
+        """The status shown for image ``index``: an ImageStatus value, or "unreadable"."""
+        return self.model.item(index).data(STATUS_ROLE)
 
     def thumbnail_loaded(self, index: int) -> bool:
         """True once image ``index``'s thumbnail (or its error mark) has replaced the placeholder."""
@@ -204,6 +207,9 @@ class ImageBrowser(QWidget):
             item.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_MessageBoxWarning))
             item.setToolTip(message)
             item.setData(False, THUMBNAIL_ROLE)
+            item.setData(UNREADABLE, STATUS_ROLE)
+            item.setText(f"{item.data(NAME_ROLE)}\n{UNREADABLE}")
+            item.setForeground(QColor(200, 60, 60))
 
     @staticmethod
     def _show_status(item: QStandardItem, status: ImageStatus) -> None:

@@ -35,6 +35,11 @@ def test_thumbnails_load_in_the_background_and_bad_files_are_marked(qtbot, tmp_p
     assert icon.width() == THUMBNAIL_SIDE
     assert icon.pixelColor(icon.width() // 2, icon.height() // 2).red() == 120  # the image's own grey
     assert "broken.jpg" in browser.model.item(4).toolTip()
+    assert browser.status_of(4) == "unreadable" and "unreadable" in browser.model.item(4).text()
+    browser.set_status(4, ImageStatus.PREDICTED)  # a later status does not hide that the file is broken
+    assert browser.status_of(4) == "unreadable"
+    browser.status_filter.setCurrentIndex(browser.status_filter.findData("unreadable"))
+    assert browser.visible_indices() == [4]
 
 
 def test_next_previous_and_current_changed(qtbot, tmp_path):
@@ -59,7 +64,7 @@ def test_filters_by_name_and_status(qtbot, tmp_path):
     browser.name_filter.setText("")
     browser.set_status(2, ImageStatus.PREDICTED)
     browser.set_status(3, ImageStatus.CORRECTED)
-    assert browser.status_of(2) is ImageStatus.PREDICTED
+    assert browser.status_of(2) == ImageStatus.PREDICTED.value
     assert "predicted" in browser.model.item(2).text()
     browser.status_filter.setCurrentIndex(browser.status_filter.findData(ImageStatus.CORRECTED.value))
     assert browser.visible_indices() == [3]
