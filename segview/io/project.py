@@ -47,7 +47,7 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -535,13 +535,23 @@ class Project:
 
     # --- journaling ----------------------------------------------------------------------------------------
 
-    def attach(self, image_name: str, history: EditHistory) -> None:
-        """Journal every step of ``history`` (do / undo / redo) as its own committed transaction."""
+    def attach(self, image_name: str, history: EditHistory,
+               on_error: Callable[[ProjectError], None] | None = None) -> None:
+        """Journal every step of ``history`` (do / undo / redo) as its own committed transaction.
+
+        A step that cannot be written (disk full, ...) raises ProjectError from the history's listener, or,
+        with ``on_error``, is handed to it instead, so the edit itself and the other listeners (an undo
+        stack) carry on; the next step writes a full snapshot, so nothing is lost once space is back."""
         image_id = self._image(image_name)[0]
         self.detach(image_name)
 
         def listener(kind: str, edit: Edit) -> None:
-            self._journal(image_name, image_id, kind, edit)
+            try:
+                self._journal(image_name, image_id, kind, edit)
+            except ProjectError as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
 
         history.step_listeners.append(listener)
         count = self._read("SELECT COUNT(*) FROM journal WHERE image_id = ?", (image_id,))[0][0]

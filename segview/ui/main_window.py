@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
             "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea),
         }
         self.editor = Editor(self)
-        self.project_link = ProjectLink()
+        self.project_link = ProjectLink(on_write_error=lambda text: self.statusBar().showMessage(text, 30000))
         self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)

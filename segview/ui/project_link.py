@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from segview.core.categories import CategorySet
@@ -13,8 +14,9 @@ from segview.io.project import Project
 class ProjectLink:
     """The open project (at most one) of the folder shown in the window."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_write_error: Callable[[str], None] | None = None) -> None:
         self.project: Project | None = None
+        self.on_write_error = on_write_error
 
     def open(self, folder: Path, entries: list[ImageEntry]) -> tuple[CategorySet, str]:
         """Open or create the folder's project and load each image's stored annotation into ``entries``.
@@ -55,7 +57,11 @@ class ProjectLink:
             return
         if len(categories) and not len(self.project.categories()):
             self.project.set_categories(categories)
-        self.project.attach(name, history)
+        self.project.attach(name, history, on_error=self._write_failed)
+
+    def _write_failed(self, exc: Exception) -> None:
+        if self.on_write_error is not None:
+            self.on_write_error(f"{exc} The edit is kept in this window and saved with the next edit that fits.")
 
     def save_categories(self, categories: CategorySet) -> None:
         """Store edited categories (a no-op without a project)."""

@@ -368,3 +368,25 @@ def test_every_tool_has_an_icon(editor_window):
     for name, action in editor_window.editor.tool_actions.items():
         assert not action.icon().isNull(), name
         assert not action.icon().pixmap(24, 24).toImage().isNull(), name
+
+
+def test_a_full_disk_is_reported_and_the_edit_stays_undoable(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    project = window.project_link.project
+    window.editor.tool_actions["brush"].trigger()
+    _drag(qtbot, canvas, [(20, 20), (40, 25)])  # the first step writes the first snapshot
+    project._read("VACUUM")
+    project._read(f"PRAGMA max_page_count = {project._read('PRAGMA page_count')[0][0]}")  # the disk is full
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    strokes = 0
+    while not any("disk is full" in m for m in messages) and strokes < 60:
+        y = 5 + (strokes * 7) % 85
+        _drag(qtbot, canvas, [(5, y), (60, y + 20), (120, y)])
+        strokes += 1
+    assert any("disk is full" in m for m in messages), messages
+    stack = window.editor.stacks.group.activeStack()
+    assert stack.count() == 1 + strokes and stack.canUndo()
+    project._read("PRAGMA max_page_count = 1073741823")  # space is back: the next edit saves everything
+    _drag(qtbot, canvas, [(60, 5), (70, 8)])
+    assert project.load_annotation(window.current_entry().path.name).equals(window.current_entry().annotation)
