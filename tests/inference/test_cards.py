@@ -32,6 +32,7 @@ BUNDLED = {
     "deeplabv3_mobilenet_v3_large", "fcn_resnet50", "fcn_resnet101", "lraspp_mobilenet_v3_large",
     "coco_panoptic_pair",
 }
+DEMO = {"demo_instance", "demo_semantic", "demo_panoptic"}  # trained by segview, weights in models/
 SHA = "ab" * 32
 
 
@@ -74,11 +75,11 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 def test_every_bundled_card_loads():
     found = {card.name: card for card in list_cards()}
-    assert set(found) == BUNDLED
+    assert set(found) == BUNDLED | DEMO
     for card in found.values():
         assert load_card(card.path) == card
         assert not card.user and card.title and card.licence and card.description.strip()
-    assert found["coco_panoptic_pair"].task == "panoptic"
+    assert found["coco_panoptic_pair"].task == "panoptic" and found["demo_panoptic"].task == "panoptic"
     assert {found[n].task for n in BUNDLED - {"coco_panoptic_pair"}} <= {"instance", "semantic"}
 
 
