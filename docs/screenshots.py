@@ -50,8 +50,10 @@ def main() -> int:
         loop.exec()
         timer.stop()
 
-    wait(lambda: all(window.workspace.entries[i].prediction is not None for i in range(2)))
-    window.browser.select(1)
+    wait(lambda: all(window.workspace.entries[i].prediction is not None for i in range(3)))
+    window.browser.select(2)
+    window.layer_actions["prediction.instance"].trigger()  # detections with boxes and scores over the panoptic
+    wait(lambda: window.current_entry().prediction is not None)
     wait(lambda: False, 1.0)
 
     def shoot(name: str) -> None:
@@ -68,6 +70,7 @@ def main() -> int:
     wait(lambda: False, 1.0)
     shoot("compare-view.png")
     window.actions_.compare.trigger()
+    window.layer_actions["prediction.instance"].trigger()
     edit(window)
     wait(lambda: False, 1.0)
     shoot("editing.png")
@@ -85,12 +88,13 @@ def edit(window) -> None:
     editor.actions_.accept_all.trigger()
     window._docks["History"].raise_()
     editor.tool_actions["brush"].trigger()
+    editor.panel.brush.setValue(14)
     editor.select([])
     things = [c.id for c in window.workspace.categories if c.isthing]
     if things:
         editor.panel.set_category(things[0])
     h, w = window._image.shape[:2]
-    points = [QPointF(w * (0.15 + 0.02 * i), h * (0.75 - 0.012 * i * i)) for i in range(12)]
+    points = [QPointF(w * (0.12 + 0.012 * i), h * (0.80 - 0.004 * i * i)) for i in range(10)]
     positions = [canvas.mapFromScene(p) for p in points]
     viewport = canvas.viewport()
     QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[0])

@@ -12,8 +12,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QGraphicsRectItem,
-    QGraphicsSimpleTextItem,
     QLabel,
     QMainWindow,
     QMenu,
@@ -338,26 +336,12 @@ class MainWindow(QMainWindow):
         entry = self.current_entry()
         if entry is None or entry.prediction is None:
             return
-        categories = self.workspace.model_categories
-        for inst in entry.prediction.instances_above(self.workspace.params.score_threshold):
-            color = categories.color_of(inst.category_id)
-            rect = QGraphicsRectItem(inst.mask.x, inst.mask.y, inst.mask.width, inst.mask.height)
-            from PySide6.QtGui import QColor, QPen
+        from segview.ui.boxes import detection_items
 
-            pen = QPen(QColor(*color), 0)
-            pen.setCosmetic(True)
-            pen.setWidth(2)
-            rect.setPen(pen)
-            rect.setZValue(10)
-            category = categories.get(inst.category_id)
-            label = QGraphicsSimpleTextItem(f"{category.name if category else inst.category_id} {inst.score:.2f}")
-            label.setBrush(QColor(*color))
-            label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-            label.setPos(inst.mask.x, inst.mask.y)
-            label.setZValue(11)
-            for item in (rect, label):
-                self.canvas.scene().addItem(item)
-                self._box_items.append(item)
+        self._box_items = detection_items(entry.prediction, self.workspace.model_categories,
+                                          self.workspace.params.score_threshold)
+        for item in self._box_items:
+            self.canvas.scene().addItem(item)
 
     def _refresh_legend(self) -> None:
         entry = self.current_entry()

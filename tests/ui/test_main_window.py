@@ -138,3 +138,28 @@ def test_no_two_actions_share_a_shortcut(window):
 
     keys = Counter(s.toString() for a in window.findChildren(QAction) for s in a.shortcuts() if not s.isEmpty())
     assert not [k for k, n in keys.items() if n > 1]  # Qt fires neither action of an ambiguous shortcut
+
+
+def test_instance_boxes_show_class_and_score_and_follow_the_toggles(qtbot, window, scenes):
+    from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsSimpleTextItem
+
+    window.open_path(scenes)
+    _predict(qtbot, window)
+    window.model_panel.threshold.setValue(0)
+    entry = window.current_entry()
+    shown = entry.prediction.instances_above(0.0)
+    boxes = [i for i in window._box_items if isinstance(i, QGraphicsRectItem) and i.childItems() == []]
+    tags = [i for i in window._box_items if i.childItems()]
+    assert len(boxes) == len(tags) == len(shown) > 0
+    texts = sorted(t.childItems()[0].text() for t in tags)
+    assert texts == sorted(f"{window.workspace.model_categories[i.category_id].name} {i.score:.2f}" for i in shown)
+    assert all(isinstance(t.childItems()[0], QGraphicsSimpleTextItem) for t in tags)
+    if not window.layers_panel.is_visible(PRED_INSTANCE):
+        window.layer_actions[PRED_INSTANCE].trigger()
+    window.layers_panel.boxes.setChecked(True)
+    assert all(i.isVisible() for i in window._box_items)
+    window.actions_.boxes.trigger()  # B hides them
+    assert not any(i.isVisible() for i in window._box_items)
+    window.actions_.boxes.trigger()
+    window.layer_actions[PRED_INSTANCE].trigger()  # hiding the instance layer hides its boxes too
+    assert not any(i.isVisible() for i in window._box_items)
