@@ -63,15 +63,16 @@ def render_overlay(
 
     ``fill_alpha`` scales the fill's alpha (outlines stay opaque), so 'both' shows a light fill with
     crisp borders. Labels beyond the table's end are drawn transparent. Colours are looked up as one
-    uint32 per pixel (several times faster than indexing the (n, 4) table byte by byte), on a contiguous
-    copy of strided input (a zoomed-out view samples every k-th label).
+    uint32 per pixel (several times faster than indexing the (n, 4) table byte by byte), through a
+    contiguous intp copy of the labels (a zoomed-out view passes every k-th label, a strided view).
     """
     mode = OverlayMode(mode)
-    labels = np.ascontiguousarray(labels)
     if mode is OverlayMode.FILL:
         table = _packed(lut if fill_alpha == 255 else _faded(lut, fill_alpha))
-        return _as_rgba(np.take(table, labels, mode="clip"))
+        return _as_rgba(np.take(table, labels.astype(np.intp), mode="clip"))
+    labels = np.ascontiguousarray(labels)  # outlines compare the compact dtype: fewer bytes than intp
     edge = boundaries(labels, outline_width)
+    labels = labels.astype(np.intp)  # np.take is several times faster with intp indices
     full = np.take(_packed(lut), labels, mode="clip")
     if mode is OverlayMode.OUTLINE:
         return _as_rgba(np.where(edge, full, np.uint32(0)))
