@@ -27,5 +27,9 @@ class ProjectError(SegviewError):
     """A project folder or its database cannot be opened, read or written."""
 
 
+class ProjectReadOnlyError(ProjectError):
+    """The project folder (or its database) cannot be written: a read-only install, a locked-down share."""
+
+
 class ProjectLockedError(ProjectError):
     """The project is already open in another segview window (or process)."""

@@ -61,7 +61,7 @@ from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.report import Report
 from segview.core.segments import Annotation, Segment, Source
-from segview.errors import ImageReadError, ProjectError, ProjectLockedError
+from segview.errors import ImageReadError, ProjectError, ProjectLockedError, ProjectReadOnlyError
 
 DB_DIR = ".segview"
 DB_NAME = "project.sqlite"
@@ -97,13 +97,18 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # --- errors ------------------------------------------------------------------------------------------------
 
 
-def _describe_db_error(exc: sqlite3.Error, path: Path) -> str:
-    """A message that says what went wrong with the database and what to do."""
+def _db_error(exc: sqlite3.Error, path: Path) -> ProjectError:
+    """An error whose message says what went wrong with the database and what to do."""
     text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return ProjectReadOnlyError(
+            f"The project {path} is read-only. Copy the folder somewhere you can write to and open the copy.")
+    return ProjectError(_describe_db_error(text, exc, path))
+
+
+def _describe_db_error(text: str, exc: sqlite3.Error, path: Path) -> str:
     if "full" in text:
         return f"The disk is full: could not write to the project {path}. Free some space; nothing committed was lost."
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return f"The project {path} is read-only. Copy the folder somewhere you can write to and open the copy."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return (
             f"{path} is damaged or is not a segview project database. Move the .segview folder away "
@@ -114,10 +119,15 @@ def _describe_db_error(exc: sqlite3.Error, path: Path) -> str:
     return f"Could not use the project database {path}: {exc}."
 
 
-def _describe_os_error(exc: OSError, path: Path) -> str:
-    """A message for a file-system failure while opening a project."""
+def _os_error(exc: OSError, path: Path) -> ProjectError:
+    """An error for a file-system failure while opening a project."""
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"The folder {path} is read-only. Copy it somewhere you can write to and open the copy."
+        return ProjectReadOnlyError(
+            f"The folder {path} is read-only. Copy it somewhere you can write to and open the copy.")
+    return ProjectError(_describe_os_error(exc, path))
+
+
+def _describe_os_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"The disk is full: could not create the project in {path}. Free some space and try again."
     return f"Could not open the project in {path}: {exc.strerror or exc}."
@@ -341,7 +351,7 @@ class Project:
             (folder / DB_DIR).mkdir(exist_ok=True)
             lock = _Lock(folder / DB_DIR / LOCK_NAME)
         except OSError as exc:
-            raise ProjectError(_describe_os_error(exc, folder)) from None
+            raise _os_error(exc, folder) from None
         try:
             db, recovered = _connect(db_path)
         except BaseException:
@@ -395,9 +405,9 @@ class Project:
         try:
             yield
         except sqlite3.Error as exc:
-            raise ProjectError(_describe_db_error(exc, self.db_path)) from None
+            raise _db_error(exc, self.db_path) from None
         except OSError as exc:
-            raise ProjectError(_describe_os_error(exc, self.folder)) from None
+            raise _os_error(exc, self.folder) from None
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -686,13 +696,13 @@ def _connect(db_path: Path) -> tuple[sqlite3.Connection, int | None]:
     try:
         db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=2.0)
     except sqlite3.Error as exc:
-        raise ProjectError(_describe_db_error(exc, db_path)) from None
+        raise _db_error(exc, db_path) from None
     try:
         _configure(db, db_path, fresh)
         return db, _mark_open(db)
     except sqlite3.Error as exc:
         db.close()
-        raise ProjectError(_describe_db_error(exc, db_path)) from None
+        raise _db_error(exc, db_path) from None
     except BaseException:
         db.close()
         raise

@@ -8,6 +8,7 @@ from pathlib import Path
 from segview.core.categories import CategorySet
 from segview.core.history import EditHistory
 from segview.core.workspace import ImageEntry
+from segview.errors import ProjectReadOnlyError
 from segview.io.project import Project
 
 
@@ -21,10 +22,15 @@ class ProjectLink:
     def open(self, folder: Path, entries: list[ImageEntry]) -> tuple[CategorySet, str]:
         """Open or create the folder's project and load each image's stored annotation into ``entries``.
         Returns the project's categories and a status-bar message (crash recovery), possibly empty.
-        Raises ProjectLockedError when another segview has the project open."""
+        Raises ProjectLockedError when another segview has the project open. A folder that cannot be
+        written (a read-only install of the demo images, a share) opens without a project, and says so."""
         if self.project is not None and self.project.folder == Path(folder).resolve():
             self.close()  # reopening the same folder: our own lock must go first
-        project = Project.open(folder)  # a locked or broken folder leaves the open project untouched
+        try:
+            project = Project.open(folder)  # a locked or broken folder leaves the open project untouched
+        except ProjectReadOnlyError as exc:
+            self.close()
+            return CategorySet(), f"{exc} Until then, edits are kept in this window only: export them to keep them."
         self.close()
         self.project = project
         known = set(project.image_names())  # an unreadable file is listed in scan_report, not stored

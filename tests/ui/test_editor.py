@@ -390,3 +390,21 @@ def test_a_full_disk_is_reported_and_the_edit_stays_undoable(qtbot, editor_windo
     project._read("PRAGMA max_page_count = 1073741823")  # space is back: the next edit saves everything
     _drag(qtbot, canvas, [(60, 5), (70, 8)])
     assert project.load_annotation(window.current_entry().path.name).equals(window.current_entry().annotation)
+
+
+def test_a_read_only_folder_opens_without_a_project_and_says_so(qtbot, window, scenes, monkeypatch):
+    from segview.errors import ProjectReadOnlyError
+    from segview.io.project import Project
+
+    def read_only(folder, **_kw):
+        raise ProjectReadOnlyError(f"The folder {folder} is read-only. Copy it somewhere you can write to.")
+
+    monkeypatch.setattr(Project, "open", read_only)
+    window.open_path(scenes)
+    assert len(window.workspace.entries) == 3 and window.project_link.project is None
+    assert "read-only" in window.statusBar().currentMessage()
+    assert "kept in this window only" in window.statusBar().currentMessage()
+    window.workspace.categories = CATEGORIES
+    window.editor.tool_actions["brush"].trigger()
+    _drag(qtbot, window.canvas, [(20, 20), (40, 25)])  # editing still works, in memory
+    assert window.current_entry().annotation is not None and window.current_entry().annotation.segments
