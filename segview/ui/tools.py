@@ -80,6 +80,14 @@ def _pixel(x: float, y: float) -> tuple[int, int]:
     return int(np.floor(x)), int(np.floor(y))
 
 
+def _segment_at(annotation: Annotation, x: float, y: float) -> int:
+    """The segment id under image point (x, y); void outside the image."""
+    px, py = _pixel(x, y)
+    if 0 <= px < annotation.width and 0 <= py < annotation.height:
+        return int(annotation.segment_map[py, px])
+    return VOID
+
+
 def _box(a: Point, b: Point) -> tuple[int, int, int, int]:
     """Integer (x, y, width, height) of the pixels covered by the drag from a to b."""
     x0, y0 = int(np.floor(min(a[0], b[0]))), int(np.floor(min(a[1], b[1])))
@@ -200,9 +208,7 @@ class SelectTool(_DragTool):
         annotation = self.ctx.annotation()
         if annotation is None:
             return
-        px, py = _pixel(x, y)
-        inside = 0 <= px < annotation.width and 0 <= py < annotation.height
-        sid = int(annotation.segment_map[py, px]) if inside else VOID
+        sid = _segment_at(annotation, x, y)
         selection = list(self.ctx.selection)
         if mods.shift:
             if sid in selection:
@@ -231,12 +237,7 @@ class AcceptTool(Tool):
 
     def press(self, x, y, mods):
         fused = self.ctx.fused()
-        if fused is None:
-            return
-        px, py = _pixel(x, y)
-        if not (0 <= px < fused.width and 0 <= py < fused.height):
-            return
-        sid = int(fused.segment_map[py, px])
+        sid = VOID if fused is None else _segment_at(fused, x, y)
         if sid == VOID:
             return
         if mods.shift or mods.alt:
