@@ -79,3 +79,23 @@ def test_download_of_missing_weights_fails_cleanly_offline(env, capsys, monkeypa
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     assert main(["models", "download", "lraspp_mobilenet_v3_large"]) == 2
     assert "segview: error:" in capsys.readouterr().err
+
+
+def test_predict_with_the_bundled_demo_model_finds_the_demo_objects(env, tmp_path, capsys):
+    """The out-of-the-box path: the committed demo weights on two bundled demo images, exports valid."""
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    images = [str(demo / "scene_02024.png"), str(demo / "scene_02026.png")]
+    out = tmp_path / "out"
+    assert main(["predict", *images, "--model", "demo_panoptic", "--out", str(out), "--device", "cpu"]) == 0
+    assert main(["validate", str(out / "instances.json"), "--images", str(demo)]) == 0
+    assert main(["validate", str(out / "panoptic.json"), "--images", str(demo)]) == 0
+    names = {c["id"]: c["name"] for c in json.loads((out / "instances.json").read_text())["categories"]}
+    found = {names[a["category_id"]] for a in json.loads((out / "instances.json").read_text())["annotations"]}
+    assert {"ball", "crate"} <= found  # both images show red balls and wooden crates
+    panoptic = json.loads((out / "panoptic.json").read_text())
+    stuff = {c["id"]: c["name"] for c in panoptic["categories"] if not c["isthing"]}
+    assert {"sky", "water"} <= {stuff[s["category_id"]] for a in panoptic["annotations"]
+                                for s in a["segments_info"] if s["category_id"] in stuff}
