@@ -67,6 +67,7 @@ class Editor(QObject):
         self.image: np.ndarray | None = None
         self.category_id = 0
         self.brush_radius = float(self.panel.brush.value())
+        self._auto_radius = self.panel.brush.value()  # the size chosen for the user, until they choose
         self.selection: list[int] = []
         self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, VertexTool)}
         self.toolbar = QToolBar("Tools")
@@ -149,10 +150,19 @@ class Editor(QObject):
             self.canvas.tool.cancel()
         self.index, self.entry, self.image = index, entry, image
         self.selection = []
+        self._fit_brush(image.shape[:2])
         if entry.annotation is not None and self.stacks.get(entry.path) is not None:
             self.stacks.history(entry.path, entry.annotation)  # a replaced annotation gets a new history
         self.stacks.activate(entry.path)
         self.layers_refreshed()
+
+    def _fit_brush(self, shape: tuple[int, int]) -> None:
+        """Scale the brush with the image (about 1.5 % of its longer side) until the user picks a size,
+        so that a stroke on a 6000-pixel photo is as visible as on a 640-pixel one."""
+        if self.panel.brush.value() != self._auto_radius:
+            return  # the user chose a size: keep it
+        self._auto_radius = int(min(max(round(max(shape) / 64), 4), MAX_BRUSH))
+        self.panel.brush.setValue(self._auto_radius)
 
     def layers_refreshed(self) -> None:
         """The window recomputed every layer (new image, result or categories)."""

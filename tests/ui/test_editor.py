@@ -408,3 +408,22 @@ def test_a_read_only_folder_opens_without_a_project_and_says_so(qtbot, window, s
     window.editor.tool_actions["brush"].trigger()
     _drag(qtbot, window.canvas, [(20, 20), (40, 25)])  # editing still works, in memory
     assert window.current_entry().annotation is not None and window.current_entry().annotation.segments
+
+
+def test_the_brush_scales_with_the_image_until_the_user_picks_a_size(qtbot, window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "sizes"
+    folder.mkdir()
+    Image.new("RGB", (640, 480)).save(folder / "a_small.png")
+    Image.new("RGB", (3200, 1800)).save(folder / "b_large.png")
+    window.open_path(folder)
+    spin = window.editor.panel.brush
+    assert spin.value() == 10  # 640 / 64
+    window.actions_.next_image.trigger()
+    assert spin.value() == 50 and window.editor.brush_radius == 50
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)  # the user's own choice is kept from now on
+    chosen = spin.value()
+    assert chosen < 50
+    window.actions_.previous_image.trigger()
+    assert spin.value() == chosen
