@@ -7,6 +7,7 @@ window ignores anything older.
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -107,6 +108,11 @@ class InferenceBridge(QObject):
                 message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
                 self.model_failed.emit(name, message)
                 raise
+            # torch, torchvision and the model are hundreds of thousands of long-lived objects: move
+            # them out of the collector's reach, or each full collection pauses every thread for
+            # ~0.1-0.3 s (the window included).
+            gc.collect()
+            gc.freeze()
             self.model_loaded.emit(name, str(self._loaded.device))
         return self._loaded
 
