@@ -11,18 +11,8 @@ import torch
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
+from tests.inference.tiny_models import SEMANTIC_CATEGORIES
 from tests.ui.test_main_window import _predict
-
-SEMANTIC = """
-[[categories]]
-id = 0
-name = "sky"
-isthing = false
-[[categories]]
-id = 1
-name = "grass"
-isthing = false
-"""
 
 
 @pytest.fixture
@@ -59,7 +49,7 @@ def _url_card(models, server, name: str, served: bytes, sha: str) -> None:
     (models / f"{name}.toml").write_text(
         f'name = "{name}"\ntitle = "{name}"\ntask = "semantic"\n'
         'builder = "torchvision.models.segmentation.lraspp_mobilenet_v3_large"\nlicence = "MIT"\n'
-        f'description = "test"\n{SEMANTIC}\n[builder_kwargs]\nnum_classes = 2\n'
+        f'description = "test"\n{SEMANTIC_CATEGORIES}\n[builder_kwargs]\nnum_classes = 3\n'
         f'[weights]\nurl = "{server.url}/{name}.pt"\nsha256 = "{sha}"\n[input]\nresize = 64\n'
     )
 
@@ -70,7 +60,7 @@ def download_window(qtbot, tmp_path, monkeypatch, weights_server):
 
     torch.manual_seed(0)
     path = tmp_path / "w.pt"
-    torch.save({"model": lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=2).state_dict()},
+    torch.save({"model": lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=3).state_dict()},
                path)
     data = path.read_bytes()
     models = tmp_path / "data" / "models"
