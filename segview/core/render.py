@@ -72,8 +72,8 @@ def render_overlay(
         return _as_rgba(np.take(table, labels.astype(np.intp), mode="clip"))
     labels = np.ascontiguousarray(labels)  # outlines compare the compact dtype: fewer bytes than intp
     edge = boundaries(labels, outline_width)
-    labels = labels.astype(np.intp)  # np.take is several times faster with intp indices
-    full = np.take(_packed(lut), labels, mode="clip")
-    if mode is OverlayMode.OUTLINE:
-        return _as_rgba(np.where(edge, full, np.uint32(0)))
-    return _as_rgba(np.where(edge, full, np.take(_packed(_faded(lut, fill_alpha)), labels, mode="clip")))
+    index = labels.astype(np.intp)  # np.take is several times faster with intp indices
+    inside = _packed(np.zeros_like(lut) if mode is OverlayMode.OUTLINE else _faded(lut, fill_alpha))
+    np.minimum(index, len(inside) - 1, out=index)  # beyond the table: its transparent last entry
+    np.add(index, len(inside), out=index, where=edge)  # outline pixels read the second half
+    return _as_rgba(np.take(np.concatenate([inside, _packed(lut)]), index))

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from segview.core import views
 from segview.core.render import OverlayMode, boundaries, render_overlay
@@ -103,3 +104,24 @@ def test_class_shares_exact_when_small_and_close_when_sampled():
     assert class_shares(ann) == {4: 9500 / 20000, 1: 1500 / 20000}  # the thing covers part of a stuff band
     sampled = class_shares(ann, max_samples=2000)
     assert abs(sampled[4] - 0.475) < 0.02 and abs(sampled[1] - 0.075) < 0.02
+
+
+@pytest.mark.parametrize("mode", ["fill", "outline", "both"])
+@pytest.mark.parametrize("fill_alpha", [255, 110])
+def test_render_overlay_equals_the_plain_table_lookup(mode, fill_alpha):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 320, (60, 80)).astype(np.uint16)  # some labels beyond the table's end
+    labels[:, :20], labels[:10] = 5, 0
+    lut = rng.integers(0, 256, (300, 4)).astype(np.uint8)
+    lut[0] = 0
+    table = np.zeros((320, 4), np.uint8)
+    table[:300] = lut
+    expected = table[labels]
+    edge = boundaries(labels)
+    if mode == "outline":
+        expected[~edge] = 0
+    elif fill_alpha != 255 or mode == "both":
+        faded = (expected[..., 3].astype(np.uint16) * fill_alpha // 255).astype(np.uint8)
+        expected[..., 3] = np.where(edge, expected[..., 3], faded) if mode == "both" else faded
+    strided = np.repeat(labels, 2, axis=1)[:, ::2]  # a zoomed-out view passes a strided array
+    assert np.array_equal(render_overlay(strided, lut, OverlayMode(mode), fill_alpha), expected)
