@@ -272,7 +272,7 @@ def _figure(value: float | None) -> str:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from segview.io.export import LAYOUTS, check_before_export, export_dataset
+    from segview.io.export import LAYOUTS, export_dataset
     from segview.io.project import Project
 
     try:
@@ -283,20 +283,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise SegviewError(f"--to takes one or more of {', '.join(EXPORT_FORMATS)}.")
     with Project.open(args.project, create=False) as project:
         dataset = project.dataset(args.scope)
-    report = check_before_export(dataset)
-    _print_report("Checking", report, args.max_issues)
-    if not report.ok:
+    report, paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
+                                   category_id_base=args.category_id_base)
+    _print_report("Checking, writing and reading back", report, args.max_issues)
+    if not paths:
         print("Nothing written: fix the errors above in segview, then export again.", file=sys.stderr)
         return 1
-    written_report, _paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
-                                            category_id_base=args.category_id_base)
-    _print_report("Writing and reading back", written_report, args.max_issues)
     for fmt in formats:
         print(f"Wrote {fmt.value} to {' + '.join(str(args.out / n) for n in LAYOUTS[fmt].paths)}")
     annotated = sum(1 for r in dataset.images if r.annotation is not None)
     print(f"Exported {len(dataset.images)} image(s) ({args.scope}), {annotated} annotated, "
           f"{len(dataset.categories)} categories.")
-    return 0 if written_report.ok else 1
+    return 0 if report.ok else 1
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:

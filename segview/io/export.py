@@ -90,8 +90,10 @@ def export_dataset(
     ``check_images`` (default: when the dataset has an ``image_root``) makes the check also require
     every image file to exist with the stated size.
 
-    Returns the combined report (the writers' issues, then the readers' issues and round-trip
-    differences, each prefixed with the format) and the paths written, in order. Raises
+    :func:`check_before_export` runs first: when it finds errors nothing is written and its report comes
+    back with no paths. Otherwise returns the combined report (the check's issues, the writers' issues,
+    then the readers' issues and round-trip differences, each prefixed with the format) and the paths
+    written, in order. Raises
     :class:`ExportError` when no format (or labelme) is asked for and :class:`WriteError` when the
     folder cannot be written; a format written before the failure stays complete.
     """
@@ -99,12 +101,12 @@ def export_dataset(
     out_dir = Path(out_dir)
     if check_images is None:
         check_images = dataset.image_root is not None
-    report = Report()
+    report = check_before_export(dataset, check_images=check_images)
     written: list[Path] = []
+    if not report.ok:
+        return report, written  # nothing is written while the check finds errors
     total = 2 * len(chosen)
     annotated = sum(r.annotation is not None for r in dataset.images)
-    if not annotated:
-        report.warning("no image in the export has an annotation; the outputs hold no segments")
     _make_folder(out_dir)
     for step, fmt in enumerate(chosen):
         layout = LAYOUTS[fmt]

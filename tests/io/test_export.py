@@ -125,3 +125,15 @@ def test_a_format_that_writes_nothing_is_an_error_not_a_path(tmp_path):
     report, paths = export_dataset(make_dataset(None, n_images=1), tmp_path, ["semantic-png"], category_id_base=0)
     assert paths == [] and not report.ok
     assert any("nothing was written" in i.message for i in report.errors)
+
+
+def test_nothing_is_written_when_the_check_before_export_finds_errors(tmp_path):
+    from segview.core.segments import Segment
+
+    dataset = make_dataset(tmp_path / "images", n_images=2)
+    record = dataset.images[0]
+    record.annotation.segments[max(record.annotation.segments)] = Segment(99)  # no such category
+    report, paths = export_dataset(dataset, tmp_path / "out", ["coco", "coco-panoptic"])
+    assert paths == [] and not report.ok
+    assert any("category id 99" in i.message for i in report.errors)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
