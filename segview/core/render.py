@@ -1,10 +1,23 @@
-"""Overlay rendering: a label map and an RGBA lookup table become an RGBA image (no Qt)."""
+"""Overlay rendering: a label map and an RGBA lookup table become packed colour pixels (no Qt).
+
+Colours are looked up as one uint32 per pixel in a table of packed colours, several times faster than
+indexing the (n, 4) table byte by byte. The table interleaves each label's fill and outline colour, so
+one lookup at ``2 * label + on_edge`` draws fill and outline, and ends with a transparent pair that labels
+beyond its end read. OpenCV does the neighbour comparisons (multi-threaded, SIMD); large renders run in
+horizontal bands on a few threads (numpy and OpenCV release the GIL), about 1.6× faster on two cores.
+"""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
+from functools import cache
 
+import cv2
 import numpy as np
+
+from segview.core.sampling import SampleGrid
 
 
 class OverlayMode(str, Enum):
@@ -13,67 +26,112 @@ class OverlayMode(str, Enum):
     BOTH = "both"
 
 
-def boundaries(labels: np.ndarray, width: int = 1) -> np.ndarray:
-    """Bool map of pixels whose label differs from a 4-neighbour's (inner boundary of each region)."""
-    edge = np.zeros(labels.shape, dtype=bool)
-    vertical = labels[1:, :] != labels[:-1, :]
-    horizontal = labels[:, 1:] != labels[:, :-1]
-    edge[1:, :] |= vertical
-    edge[:-1, :] |= vertical
+class PixelFormat(str, Enum):
+    """How a packed colour is laid out (the matching QImage formats)."""
+
+    RGBA8888 = "rgba8888"  # bytes R, G, B, A in memory, straight alpha
+    ARGB32_PREMULTIPLIED = "argb32_premultiplied"  # 0xAARRGGBB words, colour scaled by alpha
+
+
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+
+
+def _as_cv_labels(labels: np.ndarray) -> np.ndarray:
+    """Contiguous int32 labels for OpenCV (uint32 is reinterpreted: ids stay below 2**31)."""
+    if labels.dtype == np.uint32:
+        labels = labels.view(np.int32)
+    elif labels.dtype != np.int32:
+        labels = np.clip(labels, 0, np.iinfo(np.int32).max).astype(np.int32)
+    return np.ascontiguousarray(labels)
+
+
+def _edge_mask(labels: np.ndarray, width: int) -> np.ndarray:
+    """uint8 mask (255 = edge) of pixels within ``width`` - 1 steps of a pixel whose 4-neighbour has
+    another label; ``labels`` are contiguous int32."""
+    edge = np.zeros(labels.shape, np.uint8)
+    vertical = cv2.compare(labels[1:], labels[:-1], cv2.CMP_NE)
+    horizontal = cv2.compare(labels[:, 1:], labels[:, :-1], cv2.CMP_NE)
+    edge[1:] |= vertical
+    edge[:-1] |= vertical
     edge[:, 1:] |= horizontal
     edge[:, :-1] |= horizontal
-    edge &= labels != 0
-    for _ in range(width - 1):
-        grown = edge.copy()
-        grown[1:, :] |= edge[:-1, :]
-        grown[:-1, :] |= edge[1:, :]
-        grown[:, 1:] |= edge[:, :-1]
-        grown[:, :-1] |= edge[:, 1:]
-        edge = grown & (labels != 0)
+    if width > 1:
+        edge = cv2.dilate(edge, _CROSS, iterations=width - 1)
     return edge
 
 
-def _faded(lut: np.ndarray, fill_alpha: int) -> np.ndarray:
-    """The table with its alpha scaled by ``fill_alpha`` / 255."""
-    out = lut.copy()
-    out[:, 3] = (lut[:, 3].astype(np.uint16) * fill_alpha // 255).astype(np.uint8)
+def boundaries(labels: np.ndarray, width: int = 1) -> np.ndarray:
+    """Bool map of non-zero pixels whose label differs from a 4-neighbour's (inner boundary of each
+    region), grown ``width`` - 1 pixels inwards."""
+    labels = _as_cv_labels(labels)
+    return (_edge_mask(labels, width) != 0) & (labels != 0)
+
+
+def colour_table(lut: np.ndarray, mode: OverlayMode = OverlayMode.FILL, fill_alpha: int = 255,
+                 opacity: float = 1.0, pixel_format: PixelFormat = PixelFormat.RGBA8888) -> np.ndarray:
+    """The packed colours ``render_packed`` looks up for an (n, 4) RGBA ``lut``: for each label its fill
+    then its outline colour, and a transparent pair at the end. ``fill_alpha`` scales the fill's alpha
+    (outlines stay opaque); ``opacity`` scales every alpha. Label 0 (void) has no outline."""
+    mode = OverlayMode(mode)
+    rgba = np.zeros((len(lut) + 1, 2, 4), np.float64)
+    rgba[: len(lut), :] = lut[:, None]
+    if mode is OverlayMode.OUTLINE:
+        rgba[:, 0] = 0
+    else:
+        rgba[:, 0, 3] = rgba[:, 0, 3] * fill_alpha // 255
+    rgba[0, 1] = rgba[0, 0]
+    rgba[..., 3] = np.floor(rgba[..., 3] * opacity + 0.5)
+    if PixelFormat(pixel_format) is PixelFormat.RGBA8888:
+        return rgba.astype(np.uint8).view(np.uint32).reshape(-1)
+    alpha = rgba[..., 3:]
+    colour = np.floor(rgba[..., :3] * alpha / 255 + 0.5).astype(np.uint32)
+    words = (alpha[..., 0].astype(np.uint32) << 24) | (colour[..., 0] << 16) | (colour[..., 1] << 8) | colour[..., 2]
+    return words.reshape(-1)
+
+
+def render_packed(labels: np.ndarray, table: np.ndarray, mode: OverlayMode = OverlayMode.FILL,
+                  outline_width: int = 1) -> np.ndarray:
+    """(h, w) uint32 packed colours of ``labels`` (ids below 2**30) through a ``colour_table``: filled,
+    outlined or both. Labels beyond the table's end are transparent."""
+    labels = _as_cv_labels(labels)
+    if OverlayMode(mode) is OverlayMode.FILL:
+        return np.take(table[0::2], labels, mode="clip")
+    index = np.left_shift(labels, 1)
+    index |= _edge_mask(labels, outline_width) & 1
+    return np.take(table, index, mode="clip")
+
+
+_BAND_PIXELS = 1 << 18  # smaller renders are not worth a thread hop
+_BAND_WORKERS = min(4, os.cpu_count() or 1)
+
+
+@cache
+def _band_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(_BAND_WORKERS, thread_name_prefix="overlay-band")
+
+
+def render_sampled(labels: np.ndarray, grid: SampleGrid, table: np.ndarray,
+                   mode: OverlayMode = OverlayMode.FILL, outline_width: int = 1) -> np.ndarray:
+    """``render_packed(grid.sample(labels), ...)``, in horizontal bands on worker threads when large.
+    Each band renders ``outline_width`` more rows on either side, so its outlines match the whole's."""
+    rows, cols = grid.shape
+    bands = min(_BAND_WORKERS, rows * cols // _BAND_PIXELS, rows)
+    if bands <= 1:
+        return render_packed(grid.sample(labels), table, mode, outline_width)
+    reach = 0 if OverlayMode(mode) is OverlayMode.FILL else outline_width
+    out = np.empty((rows, cols), np.uint32)
+
+    def render_band(band: int) -> None:
+        i0, i1 = rows * band // bands, rows * (band + 1) // bands
+        lo, hi = max(i0 - reach, 0), min(i1 + reach, rows)
+        out[i0:i1] = render_packed(grid.row_band(lo, hi).sample(labels), table, mode, outline_width)[i0 - lo : i1 - lo]
+
+    list(_band_pool().map(render_band, range(bands)))
     return out
 
 
-def _packed(lut: np.ndarray) -> np.ndarray:
-    """The (n, 4) uint8 table as n + 1 uint32 values, one per colour, plus a transparent last entry that
-    labels beyond the table's end read (``np.take(..., mode="clip")``), so no pass for the maximum."""
-    table = np.zeros((len(lut) + 1, 4), np.uint8)
-    table[: len(lut)] = lut
-    return table.view(np.uint32).ravel()
-
-
-def _as_rgba(packed_pixels: np.ndarray) -> np.ndarray:
-    return packed_pixels.view(np.uint8).reshape(*packed_pixels.shape, 4)
-
-
-def render_overlay(
-    labels: np.ndarray,
-    lut: np.ndarray,
-    mode: OverlayMode = OverlayMode.FILL,
-    fill_alpha: int = 255,
-    outline_width: int = 1,
-) -> np.ndarray:
-    """RGBA (h, w, 4) uint8 overlay: ``lut[labels]`` filled, outlined, or both.
-
-    ``fill_alpha`` scales the fill's alpha (outlines stay opaque), so 'both' shows a light fill with
-    crisp borders. Labels beyond the table's end are drawn transparent. Colours are looked up as one
-    uint32 per pixel (several times faster than indexing the (n, 4) table byte by byte), through a
-    contiguous intp copy of the labels (a zoomed-out view passes every k-th label, a strided view).
-    """
-    mode = OverlayMode(mode)
-    if mode is OverlayMode.FILL:
-        table = _packed(lut if fill_alpha == 255 else _faded(lut, fill_alpha))
-        return _as_rgba(np.take(table, labels.astype(np.intp), mode="clip"))
-    labels = np.ascontiguousarray(labels)  # outlines compare the compact dtype: fewer bytes than intp
-    edge = boundaries(labels, outline_width)
-    index = labels.astype(np.intp)  # np.take is several times faster with intp indices
-    inside = _packed(np.zeros_like(lut) if mode is OverlayMode.OUTLINE else _faded(lut, fill_alpha))
-    np.minimum(index, len(inside) - 1, out=index)  # beyond the table: its transparent last entry
-    np.add(index, len(inside), out=index, where=edge)  # outline pixels read the second half
-    return _as_rgba(np.take(np.concatenate([inside, _packed(lut)]), index))
+def render_overlay(labels: np.ndarray, lut: np.ndarray, mode: OverlayMode = OverlayMode.FILL,
+                   fill_alpha: int = 255, outline_width: int = 1) -> np.ndarray:
+    """RGBA (h, w, 4) uint8 overlay: ``lut[labels]`` filled, outlined, or both (see ``colour_table``)."""
+    packed = render_packed(labels, colour_table(lut, mode, fill_alpha), mode, outline_width)
+    return packed.view(np.uint8).reshape(*packed.shape, 4)

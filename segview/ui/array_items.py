@@ -1,42 +1,79 @@
-"""Graphics items that paint numpy arrays, rendering only the exposed region at screen resolution.
+"""Graphics items that paint numpy arrays, rendering only the exposed region.
 
-A 10000×10000 image or label map stays responsive: when zoomed out, labels are sampled with a stride
-(nearest neighbour, exact for labels) and the image comes from a lazily built area-averaged pyramid;
-when zoomed in, only the visible pixels are converted. The last rendering is cached, so toggling
-another layer does not re-render this one.
+Zoomed out (and at 1:1) an item renders exactly the screen pixels it covers and blits them unscaled:
+labels are sampled under each pixel's centre (nearest neighbour, exact for labels), the image is
+resampled from a lazily built area-averaged pyramid. A 10000×10000 image or label map stays responsive.
+Zoomed in, only the visible source pixels are converted and Qt scales them up (no smoothing). The last
+rendering is cached, so toggling another layer does not re-render this one.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from segview.core.render import OverlayMode, render_overlay
+from segview.core.render import OverlayMode, PixelFormat, colour_table, render_sampled
+from segview.core.sampling import SampleGrid
 
 
-def _stride_for(level_of_detail: float) -> int:
-    """Power-of-two sampling step for a view scale (1 when zoomed in or at 1:1)."""
-    if level_of_detail >= 1.0 or level_of_detail <= 0:
+def _stride_for(scale: float) -> int:
+    """Power-of-two pyramid step for a view scale (1 when zoomed in or at 1:1)."""
+    if scale >= 1.0 or scale <= 0:
         return 1
-    return 2 ** int(math.floor(math.log2(1.0 / level_of_detail)))
+    return 2 ** int(math.floor(math.log2(1.0 / scale)))
 
 
-def _visible_box(item: QGraphicsItem, option: QStyleOptionGraphicsItem, stride: int, height: int, width: int):
-    rect = option.exposedRect.intersected(item.boundingRect())
-    x0 = max(int(math.floor(rect.left() / stride)) * stride, 0)
-    y0 = max(int(math.floor(rect.top() / stride)) * stride, 0)
-    x1 = min(int(math.ceil(rect.right())), width)
-    y1 = min(int(math.ceil(rect.bottom())), height)
-    return x0, y0, x1, y1
+@dataclass(frozen=True)
+class _View:
+    """Where a rendering goes: output pixel (i, j) lies at screen (or item) position
+    (origin + (j, i)), and a source point p at ``p * scale + offset`` there."""
+
+    on_screen: bool  # device pixels, blitted unscaled; else source pixels drawn in item coordinates
+    grid: SampleGrid
+    origin: tuple[int, int]
+    scale: tuple[float, float] = (1.0, 1.0)
+    offset: tuple[float, float] = (0.0, 0.0)
+
+    def item_rect(self, i0: int, i1: int, j0: int, j1: int) -> QRectF:
+        """The item-coordinate rectangle of output rows [i0, i1) and columns [j0, j1)."""
+        (u0, v0), (sx, sy), (tx, ty) = self.origin, self.scale, self.offset
+        left, top = (u0 + j0 - tx) / sx, (v0 + i0 - ty) / sy
+        return QRectF(left, top, (j1 - j0) / sx, (i1 - i0) / sy)
+
+
+def _view_key(item: QGraphicsItem, painter: QPainter, option: QStyleOptionGraphicsItem) -> tuple:
+    """What decides the view of the exposed part of ``item``: on screen, the device box and the
+    transform; else the visible source box."""
+    exposed = option.exposedRect.intersected(item.boundingRect())
+    transform = painter.deviceTransform()
+    sx, sy = transform.m11(), transform.m22()
+    if transform.type().value <= QTransform.TransformationType.TxScale.value and 0 < sx <= 1 and 0 < sy <= 1:
+        rect = transform.mapRect(exposed)
+        box = (math.floor(rect.left()), math.floor(rect.top()), math.ceil(rect.right()), math.ceil(rect.bottom()))
+        return "screen", box, (sx, sy), (transform.dx(), transform.dy())
+    return "source", (math.floor(exposed.left()), math.floor(exposed.top()),
+                      math.ceil(exposed.right()), math.ceil(exposed.bottom()))
+
+
+def _view_for(key: tuple, height: int, width: int) -> _View | None:
+    """The view a ``_view_key`` describes over (height, width) source pixels; None when empty."""
+    if key[0] == "screen":
+        _, box, scale, offset = key
+        grid, origin = SampleGrid.for_screen(box, scale, offset, (height, width))
+        return _View(True, grid, origin, scale, offset) if min(grid.shape) > 0 else None
+    x0, y0, x1, y1 = key[1]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    return _View(False, SampleGrid.regular(y0, y1, x0, x1), (x0, y0)) if x1 > x0 and y1 > y0 else None
 
 
 class _ArrayItem(QGraphicsItem):
-    """Shared painting: subclasses turn (box, stride) into an RGBA or RGB uint8 array."""
+    """Shared painting: subclasses turn a view into uint8 pixels and their QImage format."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,6 +82,8 @@ class _ArrayItem(QGraphicsItem):
         self._width = 0
         self._version = 0
         self._cache_key: tuple | None = None
+        self._view_key: tuple | None = None  # the view is kept while the geometry stays (its grid caches)
+        self._cache_view: _View | None = None
         self._cache_image: QImage | None = None
         self._cache_pixels: np.ndarray | None = None
 
@@ -59,27 +98,38 @@ class _ArrayItem(QGraphicsItem):
         self._cache_key = None
         self.update()
 
-    def _render(self, x0: int, y0: int, x1: int, y1: int, stride: int) -> np.ndarray | None:
+    def _render(self, view: _View) -> tuple[np.ndarray, QImage.Format] | None:
         raise NotImplementedError
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._width == 0:
             return
-        stride = _stride_for(option.levelOfDetailFromTransform(painter.worldTransform()))
-        x0, y0, x1, y1 = _visible_box(self, option, stride, self._height, self._width)
-        if x1 <= x0 or y1 <= y0:
+        view_key = (*_view_key(self, painter, option), self._height, self._width)
+        if view_key != self._view_key:
+            self._view_key, self._cache_view, self._cache_key = view_key, _view_for(view_key[:-2], *view_key[-2:]), None
+        view = self._cache_view
+        if view is None:
             return
-        key = (x0, y0, x1, y1, stride, self._version)
+        key = (view_key, self._version)
         if key != self._cache_key:
-            pixels = self._render(x0, y0, x1, y1, stride)
-            if pixels is None:
+            rendered = self._render(view)
+            if rendered is None:
                 return
+            pixels, image_format = rendered
             self._cache_pixels = np.ascontiguousarray(pixels)  # the QImage borrows this memory
-            self._cache_image = _to_qimage(self._cache_pixels)
+            self._cache_image = _to_qimage(self._cache_pixels, image_format)
             self._cache_key = key
         image = self._cache_image
-        target = QRectF(x0, y0, image.width() * stride, image.height() * stride)
-        painter.drawImage(target, image)
+        if view.on_screen:
+            # One screen pixel per array pixel: a plain blit, with no scaling and no filtering.
+            ratio = painter.device().devicePixelRatioF()
+            image.setDevicePixelRatio(ratio)
+            painter.save()
+            painter.resetTransform()
+            painter.drawImage(QPointF(view.origin[0] / ratio, view.origin[1] / ratio), image)
+            painter.restore()
+        else:
+            painter.drawImage(QRectF(view.origin[0], view.origin[1], image.width(), image.height()), image)
 
 
 class ImageItem(_ArrayItem):
@@ -102,9 +152,22 @@ class ImageItem(_ArrayItem):
             self._levels[stride] = cv2.resize(base, size, interpolation=cv2.INTER_AREA)
         return self._levels[stride]
 
-    def _render(self, x0, y0, x1, y1, stride):
+    def _render(self, view):
+        if not view.on_screen:
+            return view.grid.sample(self.level(1)), QImage.Format.Format_RGB888
+        (sx, sy), (tx, ty), (u0, v0) = view.scale, view.offset, view.origin
+        stride = _stride_for(max(sx, sy))
         level = self.level(stride)
-        return level[y0 // stride : -(-y1 // stride), x0 // stride : -(-x1 // stride)]
+        kx, ky = level.shape[1] / self._width, level.shape[0] / self._height  # level pixels per source pixel
+        # Output pixel (j, i) shows the source point under its centre, in the level's pixel coordinates.
+        to_level = np.array([[kx / sx, 0, (u0 + 0.5 - tx) * kx / sx - 0.5],
+                             [0, ky / sy, (v0 + 0.5 - ty) * ky / sy - 0.5]])
+        rows, cols = view.grid.shape
+        rgb = cv2.warpAffine(level, to_level, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+        # B, G, R, 255 bytes are the 0xffRRGGBB words of Format_RGB32 on little-endian machines (all the
+        # platforms segview ships for); Qt blits them without a conversion.
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA), QImage.Format.Format_RGB32
 
 
 class LabelItem(_ArrayItem):
@@ -116,11 +179,17 @@ class LabelItem(_ArrayItem):
         self._lut = np.zeros((1, 4), np.uint8)
         self._mode = OverlayMode.FILL
         self._fill_alpha = 255
+        self._opacity = 1.0
         self.hidden_ids: set[int] = set()
 
     @property
     def labels(self) -> np.ndarray | None:
         return self._labels
+
+    @property
+    def opacity(self) -> float:
+        """The layer's opacity (folded into its colours: Qt blends an opaque-painter blit fastest)."""
+        return self._opacity
 
     def set_labels(self, labels: np.ndarray | None, lut: np.ndarray) -> None:
         self._labels = labels
@@ -128,9 +197,10 @@ class LabelItem(_ArrayItem):
         h, w = (0, 0) if labels is None else labels.shape
         self._changed(h, w)
 
-    def set_style(self, mode: OverlayMode, fill_alpha: int = 255) -> None:
-        """Fill, outline or both; ``fill_alpha`` fades the fill under crisp outlines in 'both'."""
-        self._mode, self._fill_alpha = OverlayMode(mode), int(fill_alpha)
+    def set_style(self, mode: OverlayMode, fill_alpha: int = 255, opacity: float = 1.0) -> None:
+        """Fill, outline or both; ``fill_alpha`` fades the fill under crisp outlines in 'both';
+        ``opacity`` fades the whole layer."""
+        self._mode, self._fill_alpha, self._opacity = OverlayMode(mode), int(fill_alpha), float(opacity)
         self._changed(self._height, self._width)
 
     def set_hidden(self, ids: set[int]) -> None:
@@ -146,25 +216,24 @@ class LabelItem(_ArrayItem):
             self._changed(self._height, self._width)
 
     def changed_region(self, top: int, left: int, height: int, width: int) -> None:
-        """The labels changed inside this box (they were edited in place): re-render only that part of
-        the cached rendering and repaint only that rectangle."""
-        pad = 1  # outlines of the neighbouring pixels may change too
-        key, pixels = self._cache_key, self._cache_pixels
-        if key is not None and pixels is not None and self._labels is not None:
-            cx0, cy0, cx1, cy1, stride, _version = key
-            rows, cols = pixels.shape[:2]
-            i0 = max(-(-(top - cy0) // stride) - pad, 0)
-            i1 = min(-(-(top + height - cy0) // stride) + pad, rows)
-            j0 = max(-(-(left - cx0) // stride) - pad, 0)
-            j1 = min(-(-(left + width - cx0) // stride) + pad, cols)
-            if i1 > i0 and j1 > j0:
-                # One more sample on each side gives the outline its context, then it is cut off.
-                a0, a1, b0, b1 = max(i0 - 1, 0), min(i1 + 1, rows), max(j0 - 1, 0), min(j1 + 1, cols)
-                sub = self._labels[cy0 + a0 * stride : cy0 + a1 * stride : stride,
-                                   cx0 + b0 * stride : cx0 + b1 * stride : stride]
-                rgba = render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
-                pixels[i0:i1, j0:j1] = rgba[i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
-        self.update(QRectF(left - pad, top - pad, width + 2 * pad, height + 2 * pad))
+        """The labels changed inside this box (they were edited in place): re-render only the pixels of
+        the cached rendering that show it and repaint only those."""
+        view, pixels = self._cache_view, self._cache_pixels
+        if self._cache_key is None or view is None or pixels is None or self._labels is None:
+            self.update(QRectF(left - 1, top - 1, width + 2, height + 2))
+            return
+        reach = 1  # the outline of a pixel depends on its neighbours, one sample away
+        rows, cols = view.grid.shape
+        i0, i1 = view.grid.span(0, top, top + height)
+        j0, j1 = view.grid.span(1, left, left + width)
+        i0, i1, j0, j1 = max(i0 - reach, 0), min(i1 + reach, rows), max(j0 - reach, 0), min(j1 + reach, cols)
+        if i1 <= i0 or j1 <= j0:
+            return
+        # One more sample on each side gives the outline its context, then it is cut off.
+        a0, a1, b0, b1 = max(i0 - reach, 0), min(i1 + reach, rows), max(j0 - reach, 0), min(j1 + reach, cols)
+        packed = self._packed(view.grid.sub(a0, a1, b0, b1), view.on_screen)
+        pixels[i0:i1, j0:j1] = packed[i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
+        self.update(view.item_rect(i0, i1, j0, j1).adjusted(-1, -1, 1, 1))
 
     def _lut_shown(self) -> np.ndarray:
         if not self.hidden_ids:
@@ -173,17 +242,23 @@ class LabelItem(_ArrayItem):
         lut[[i for i in self.hidden_ids if i < len(lut)], 3] = 0
         return lut
 
-    def _render(self, x0, y0, x1, y1, stride):
+    def _packed(self, grid: SampleGrid, on_screen: bool) -> np.ndarray:
+        pixel_format = PixelFormat.ARGB32_PREMULTIPLIED if on_screen else PixelFormat.RGBA8888
+        table = colour_table(self._lut_shown(), self._mode, self._fill_alpha, self._opacity, pixel_format)
+        return render_sampled(self._labels, grid, table, self._mode)
+
+    def _render(self, view):
         if self._labels is None:
             return None
-        sub = self._labels[y0:y1:stride, x0:x1:stride]
-        return render_overlay(sub, self._lut_shown(), self._mode, self._fill_alpha)
+        packed = self._packed(view.grid, view.on_screen)
+        # Blitted screen pixels are premultiplied ARGB32, which Qt blends without a conversion; scaled
+        # drawing keeps RGBA8888, which Qt scales without filtering at every zoom (labels stay exact).
+        image_format = QImage.Format.Format_ARGB32_Premultiplied if view.on_screen else QImage.Format.Format_RGBA8888
+        return packed, image_format
 
 
-def _to_qimage(pixels: np.ndarray) -> QImage:
-    """A QImage over a C-contiguous array's memory (the caller keeps the array alive). RGBA8888 / RGB888
-    are kept on purpose: Qt draws the 32-bit native formats filtered at some zooms (labels must stay
-    exact), though they would draw faster."""
+def _to_qimage(pixels: np.ndarray, image_format: QImage.Format) -> QImage:
+    """A QImage over a C-contiguous (h, w) uint32 or (h, w, c) uint8 array's memory (the caller keeps
+    the array alive)."""
     h, w = pixels.shape[:2]
-    fmt = QImage.Format.Format_RGBA8888 if pixels.shape[2] == 4 else QImage.Format.Format_RGB888
-    return QImage(pixels.data, w, h, pixels.strides[0], fmt)
+    return QImage(pixels.data, w, h, pixels.strides[0], image_format)

@@ -91,8 +91,7 @@ class ImageCanvas(QGraphicsView):
 
     def set_layer_style(self, name: str, mode: OverlayMode, opacity: float, fill_alpha: int = 255) -> None:
         item = self.layer(name)
-        item.set_style(mode, fill_alpha)
-        item.setOpacity(opacity)
+        item.set_style(mode, fill_alpha, opacity)
 
     # --- view --------------------------------------------------------------------------------------
 

@@ -125,3 +125,35 @@ def test_render_overlay_equals_the_plain_table_lookup(mode, fill_alpha):
         expected[..., 3] = np.where(edge, expected[..., 3], faded) if mode == "both" else faded
     strided = np.repeat(labels, 2, axis=1)[:, ::2]  # a zoomed-out view passes a strided array
     assert np.array_equal(render_overlay(strided, lut, OverlayMode(mode), fill_alpha), expected)
+
+
+@pytest.mark.parametrize("mode", ["fill", "outline", "both"])
+@pytest.mark.parametrize("outline_width", [1, 3])
+def test_rendering_in_bands_equals_rendering_whole(monkeypatch, mode, outline_width):
+    from segview.core import render
+    from segview.core.sampling import SampleGrid
+
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.repeat(rng.integers(0, 40, (90, 120)), 9, axis=0), 9, axis=1).astype(np.uint32)
+    lut = rng.integers(0, 256, (35, 4)).astype(np.uint8)
+    table = render.colour_table(lut, OverlayMode(mode), 110)
+    grid, _ = SampleGrid.for_screen((0, 0, 1000, 800), (0.93, 0.93), (1.5, 0.25), labels.shape)
+    whole = render.render_packed(grid.sample(labels), table, OverlayMode(mode), outline_width)
+    monkeypatch.setattr(render, "_BAND_WORKERS", 3)
+    monkeypatch.setattr(render, "_BAND_PIXELS", 1000)
+    assert np.array_equal(render.render_sampled(labels, grid, table, OverlayMode(mode), outline_width), whole)
+
+
+def test_premultiplied_table_folds_fill_alpha_and_opacity_into_the_colour():
+    from segview.core.render import PixelFormat, colour_table
+
+    lut = np.array([[10, 20, 30, 0], [200, 100, 50, 255], [255, 255, 255, 128]], np.uint8)
+    table = colour_table(lut, OverlayMode.BOTH, fill_alpha=110, opacity=0.5,
+                         pixel_format=PixelFormat.ARGB32_PREMULTIPLIED).reshape(-1, 2)
+    words = lambda a, r, g, b: (a << 24) | (r << 16) | (g << 8) | b  # noqa: E731
+    fill_alpha = round(255 * 110 // 255 * 0.5)  # 55
+    assert table[1, 0] == words(fill_alpha, round(200 * fill_alpha / 255), round(100 * fill_alpha / 255),
+                                round(50 * fill_alpha / 255))
+    assert table[1, 1] == words(128, round(200 * 128 / 255), round(100 * 128 / 255), round(50 * 128 / 255))
+    assert table[0, 0] == table[0, 1] == 0  # void: transparent, and no outline
+    assert table[-1].tolist() == [0, 0]  # labels beyond the table

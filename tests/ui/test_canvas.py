@@ -2,6 +2,7 @@
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
 
 from segview.core.render import OverlayMode
 from segview.ui.canvas import ImageCanvas
@@ -85,3 +86,67 @@ def test_huge_label_map_renders_at_screen_resolution(qtbot):
     assert rendered.shape[0] * rendered.shape[1] < 1_000_000  # not 10^8 pixels
     assert _colour_at(canvas, 7500, 5000) == (0, 255, 0)
     assert _colour_at(canvas, 2500, 5000) == (0, 0, 200)
+
+
+def _label_canvas(qtbot, labels, lut, mode=OverlayMode.FILL, opacity=1.0):
+    canvas = _canvas(qtbot, *labels.shape)
+    canvas.set_layer("panoptic", labels, lut)
+    canvas.set_layer_style("panoptic", mode, opacity)
+    canvas.fit()  # 400×300 viewport over 730×530 pixels: a fractional scale
+    return canvas
+
+
+def _screen_labels(canvas, labels):
+    """The label under each viewport pixel's centre, -1 off the image; and the grabbed RGB pixels."""
+    grab = canvas.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    screen = np.array(grab.constBits(), np.uint8).reshape(grab.height(), grab.bytesPerLine())
+    screen = screen[:, : grab.width() * 3].reshape(grab.height(), grab.width(), 3)
+    t = canvas.viewportTransform()
+    v, u = np.mgrid[0 : grab.height(), 0 : grab.width()]
+    x = np.floor((u + 0.5 - t.dx()) / t.m11()).astype(int)
+    y = np.floor((v + 0.5 - t.dy()) / t.m22()).astype(int)
+    inside = (x >= 0) & (x < labels.shape[1]) & (y >= 0) & (y < labels.shape[0])
+    under = np.full(u.shape, -1)
+    under[inside] = labels[y[inside], x[inside]]
+    return under, screen
+
+
+def _random_labels(seed=3, shape=(530, 730)):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.repeat(rng.integers(0, 6, (53, 73)), 10, axis=0), 10, axis=1).astype(np.uint32)
+    return labels[: shape[0], : shape[1]]
+
+
+LUT6 = np.array([[0, 0, 0, 0], [255, 0, 0, 255], [0, 255, 0, 255], [255, 255, 0, 255],
+                 [0, 255, 255, 255], [255, 0, 255, 255]], np.uint8)
+
+
+def test_zoomed_out_every_screen_pixel_shows_the_label_under_its_centre(qtbot):
+    labels = _random_labels()
+    canvas = _label_canvas(qtbot, labels, LUT6)
+    assert 0.4 < canvas.scale_factor() < 0.6
+    under, screen = _screen_labels(canvas, labels)
+    shown = under > 0
+    assert shown.sum() > 50_000
+    assert np.array_equal(screen[shown], LUT6[under[shown], :3])  # exact: no blending, no shift
+    assert (screen[under == 0] == (0, 0, 200)).all()  # void shows the image
+
+
+def test_an_edit_repaints_exactly_what_a_full_render_shows(qtbot):
+    labels = _random_labels()
+    canvas = _label_canvas(qtbot, labels, LUT6, OverlayMode.BOTH)
+    canvas.viewport().grab()
+    labels[200:260, 300:377] = 5  # an edit in place, then only its box is re-rendered
+    canvas.layer("panoptic").changed_region(200, 300, 60, 77)
+    canvas.viewport().grab()
+    patched = canvas.layer("panoptic")._cache_pixels.copy()
+    canvas.set_layer("panoptic", labels.copy(), LUT6)
+    canvas.viewport().grab()
+    assert np.array_equal(patched, canvas.layer("panoptic")._cache_pixels)
+
+
+def test_layer_opacity_blends_the_colour_over_the_image(qtbot):
+    labels = np.ones((530, 730), np.uint32)
+    canvas = _label_canvas(qtbot, labels, LUT6, opacity=0.25)
+    red, green, blue = _colour_at(canvas, 300, 300)
+    assert abs(red - 64) <= 1 and green == 0 and abs(blue - 150) <= 1  # 0.25 red over 0.75 of (0, 0, 200)
