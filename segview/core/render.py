@@ -93,12 +93,19 @@ def render_packed(labels: np.ndarray, table: np.ndarray, mode: OverlayMode = Ove
                   outline_width: int = 1) -> np.ndarray:
     """(h, w) uint32 packed colours of ``labels`` (ids below 2**30) through a ``colour_table``: filled,
     outlined or both. Labels beyond the table's end are transparent."""
+    table, index = _lookup(labels, table, mode, outline_width)
+    return np.take(table, index, mode="clip")
+
+
+def _lookup(labels: np.ndarray, table: np.ndarray, mode: OverlayMode, outline_width: int):
+    """The table and the index into it of each pixel (``render_packed`` takes one through the other)."""
     labels = _as_cv_labels(labels)
     if OverlayMode(mode) is OverlayMode.FILL:
-        return np.take(table[0::2], labels, mode="clip")
+        return table[0::2], labels
+    edge = _edge_mask(labels, outline_width)
     index = np.left_shift(labels, 1)
-    index |= _edge_mask(labels, outline_width) & 1
-    return np.take(table, index, mode="clip")
+    index |= np.bitwise_and(edge, 1, out=edge)
+    return table, index
 
 
 _BAND_PIXELS = 1 << 18  # smaller renders are not worth a thread hop
@@ -125,7 +132,8 @@ def render_sampled(labels: np.ndarray, grid: SampleGrid, table: np.ndarray,
     def render_band(band: int) -> None:
         i0, i1 = rows * band // bands, rows * (band + 1) // bands
         lo, hi = max(i0 - reach, 0), min(i1 + reach, rows)
-        out[i0:i1] = render_packed(sampled[lo:hi], table, mode, outline_width)[i0 - lo : i1 - lo]
+        band_table, index = _lookup(sampled[lo:hi], table, mode, outline_width)
+        np.take(band_table, index[i0 - lo : i1 - lo], mode="clip", out=out[i0:i1])
 
     list(_band_pool().map(render_band, range(bands)))
     return out
