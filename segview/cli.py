@@ -10,7 +10,7 @@ from pathlib import Path
 
 from segview import __version__
 from segview.core.report import Report
-from segview.errors import SegviewError
+from segview.errors import ProjectLockedError, SegviewError
 from segview.io.detect import DatasetFormat
 
 COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export"}
@@ -281,7 +281,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise SegviewError(f"--to takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not {args.to!r}.") from None
     if not formats or DatasetFormat.LABELME in formats:
         raise SegviewError(f"--to takes one or more of {', '.join(EXPORT_FORMATS)}.")
-    with Project.open(args.project, create=False) as project:
+    try:
+        project = Project.open(args.project, create=False)
+    except ProjectLockedError as exc:  # a segview window holds it: read what it has journaled so far
+        project = Project.open_read_only(args.project)
+        print(f"{exc} Exporting what that window has saved so far.", file=sys.stderr)
+    with project:
         dataset = project.dataset(args.scope)
     report, paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
                                    category_id_base=args.category_id_base)

@@ -322,7 +322,8 @@ class Project:
 
     checkpoint_rows: int = CHECKPOINT_ROWS
 
-    def __init__(self, folder: Path, db: sqlite3.Connection, lock: _Lock, recovered_edits: int | None) -> None:
+    def __init__(self, folder: Path, db: sqlite3.Connection, lock: _Lock | None,
+                 recovered_edits: int | None) -> None:
         self.folder = folder
         self.db_path = folder / DB_DIR / DB_NAME
         self._db: sqlite3.Connection | None = db
@@ -365,9 +366,42 @@ class Project:
             raise
         return project
 
+    @classmethod
+    def open_read_only(cls, folder: str | os.PathLike) -> Project:
+        """Open the project of a folder to read it, without the lock and without writing anything: for a
+        project another segview holds (WAL lets a reader see every edit it has journaled so far)."""
+        folder = Path(folder).expanduser().resolve()
+        db_path = folder / DB_DIR / DB_NAME
+        if not db_path.exists():
+            raise ProjectError(f"{folder} has no segview project ({DB_DIR}/{DB_NAME}).")
+        try:
+            db = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                 check_same_thread=False, timeout=2.0)
+        except sqlite3.Error as exc:
+            raise _db_error(exc, db_path) from None
+        try:
+            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                raise ProjectError(f"{db_path} is not a segview project database.")
+        except sqlite3.Error as exc:
+            db.close()
+            raise _db_error(exc, db_path) from None
+        except BaseException:
+            db.close()
+            raise
+        return cls(folder, db, None, None)
+
+    @property
+    def read_only(self) -> bool:
+        """Opened with ``open_read_only``: nothing can be written."""
+        return self._lock is None
+
     def close(self) -> None:
-        """Detach every history, mark a clean shutdown, checkpoint the WAL and release the lock."""
+        """Detach every history, mark a clean shutdown, checkpoint the WAL and release the lock (a
+        read-only project just closes its connection)."""
         if self._db is None:
+            return
+        if self.read_only:
+            self._abandon()
             return
         for name in list(self._attached):
             self.detach(name)
@@ -385,7 +419,8 @@ class Project:
             if self._db is not None:
                 self._db.close()
         self._db = None
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Project:
         return self

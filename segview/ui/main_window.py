@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", str(exc))
             return
         self._remember_recent(path)
-        self.setWindowTitle(f"segview — {path.name}")
+        self.setWindowTitle(f"segview — {path.name}" + (" (read-only)" if self.project_link.read_only else ""))
 
     def _set_entries(self, entries: list[ImageEntry], categories: CategorySet) -> None:
         self.bridge.cancel_all()

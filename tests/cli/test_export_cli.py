@@ -115,3 +115,21 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, project_folder: Path, capsy
     err = capsys.readouterr().err
     assert rc != 0
     assert err.startswith("segview: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_export_reads_a_project_a_window_holds(project_folder: Path, tmp_path: Path, capsys) -> None:
+    with Project.open(project_folder) as held:  # a segview window has the folder open
+        history = EditHistory(held.load_annotation("img_3.png") or Annotation(H, W))
+        held.attach("img_3.png", history)
+        history.apply(edits.new_segment(history.annotation, edits.brush_mask([(20, 20)], 6, H, W),
+                                        Segment(2))[1], "Brush")  # journaled only, not snapshotted
+        out = tmp_path / "export"
+        rc = main(["export", str(project_folder), "--to", "coco", "--out", str(out)])
+        printed = capsys.readouterr()
+        expected = history.annotation.segment_map > 0
+    assert rc == 0, printed.err
+    assert "open in another segview window" in printed.err and "saved so far" in printed.err
+    coco = COCO(str(out / "instances.json"))
+    image = next(i for i in coco.dataset["images"] if i["file_name"] == "img_3.png")
+    masks = [coco.annToMask(a) for a in coco.loadAnns(coco.getAnnIds(imgIds=image["id"]))]
+    assert masks and np.array_equal(np.logical_or.reduce(masks), expected)

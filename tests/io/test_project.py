@@ -20,7 +20,7 @@ from segview.core.history import EditHistory
 from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.segments import Annotation, Segment, Source
-from segview.errors import ProjectError, ProjectLockedError, SegviewError
+from segview.errors import ProjectError, ProjectLockedError, ProjectReadOnlyError, SegviewError
 from segview.io.project import DB_DIR, DB_NAME, Project
 from tests.factories import make_categories, random_annotation, write_image
 from tests.io.project_edits import random_step
@@ -257,6 +257,28 @@ def test_a_second_opener_is_refused_while_the_first_holds_the_project(folder: Pa
             Project.open(folder)  # a second opener in the same process too
         assert project.integrity_check() == "ok"
     assert _run_child(_LOCK_CHILD, str(folder)) == "opened"
+
+
+def test_a_held_project_can_be_read_without_its_lock(folder: Path) -> None:
+    with Project.open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach("img_1.png", history)
+        states = _edited(history, seed=5, steps=6)  # journaled, not yet snapshotted
+        with Project.open_read_only(folder) as reader:
+            assert reader.read_only and reader.image_names() == project.image_names()
+            _assert_same(reader.load_annotation("img_1.png"), states[-1])
+            with pytest.raises(ProjectReadOnlyError):
+                reader.set_categories(reader.categories())
+        random_step(history, np.random.default_rng(9))  # the holder goes on journaling
+        _assert_same(project.load_annotation("img_1.png"), history.annotation)
+        assert project.integrity_check() == "ok"
+    with Project.open(folder) as again:
+        assert not again.recovered  # the reader wrote nothing, not even the clean-shutdown flag
+
+
+def test_reading_a_folder_without_a_project_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="has no segview project"):
+        Project.open_read_only(tmp_path)
 
 
 _CRASH_CHILD = """

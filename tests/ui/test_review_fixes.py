@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
 
@@ -171,7 +172,8 @@ def test_a_malformed_dataset_does_not_close_the_open_folder_project(qtbot, windo
     assert name in project.corrected_names() or project.load_annotation(name) is not None
 
 
-def test_a_locked_folder_does_not_close_the_open_project(qtbot, window, scenes, monkeypatch, tmp_path):
+def test_a_folder_open_in_another_window_opens_read_only(qtbot, window, scenes, monkeypatch, tmp_path):
+    from segview.core.segments import Annotation, Segment
     from segview.io.project import Project
 
     shown = _no_boxes(monkeypatch)
@@ -179,9 +181,18 @@ def test_a_locked_folder_does_not_close_the_open_project(qtbot, window, scenes, 
     other = tmp_path / "other"
     other.mkdir()
     (other / "a.png").write_bytes((scenes / "scene_0.png").read_bytes())
-    with Project.open(other):  # another segview has it
+    with Project.open(other) as held:  # another segview has it, with a saved correction
+        height, width = held.image_size("a.png")[::-1]
+        saved = Annotation(height, width)
+        saved.add(np.ones((height, width), bool), Segment(1))
+        held.save_annotation("a.png", saved)
         window.open_path(other)
-    assert shown and "another segview" in shown[0][1]
-    assert window.project_link.project is not None and window.project_link.project.folder == scenes.resolve()
-    window.open_path(scenes)  # reopening the same folder still works
-    assert window.project_link.project.folder == scenes.resolve()
+        assert not shown  # no refusal: the images are shown
+        assert window.project_link.project is None and window.project_link.read_only
+        assert window.windowTitle().endswith("(read-only)")
+        assert "another segview" in window.statusBar().currentMessage()
+        assert "read-only" in window.statusBar().currentMessage()
+        assert window.current_entry().annotation.segment_map.tobytes() == saved.segment_map.tobytes()
+    window.open_path(scenes)  # a folder of its own gets a project again
+    assert window.project_link.project.folder == scenes.resolve() and not window.project_link.read_only
+    assert not window.windowTitle().endswith("(read-only)")
