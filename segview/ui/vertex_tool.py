@@ -1,12 +1,13 @@
-"""Editing the outline of an existing segment: drag a vertex, double-click an edge to insert one,
-Alt-click a vertex to delete it. Only the pixels between the old and the new outline change, so holes
-and the pixel detail away from the edit survive. Outer outlines only (holes are cut with the polygon).
+"""Editing the outlines of an existing segment, its holes' too: drag a vertex, double-click an edge to
+insert one, Alt-click a vertex to delete it. Only the pixels between the old and the new outline change,
+so the pixel detail away from the edit survives. Holes are cut with the polygon tool, and reshaped here.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from segview.core import edits
 from segview.core.masks import CroppedMask
@@ -18,11 +19,20 @@ SIMPLIFY = 1.0  # Douglas-Peucker tolerance in pixels for the editable outline
 GRAB_PIXELS = 8.0  # how near (on screen) a press must be to grab a vertex or an edge
 
 
-def segment_rings(mask: CroppedMask) -> list[list[Point]]:
-    """Simplified outer outlines of a cropped mask, as vertex lists in image coordinates."""
+def segment_rings(mask: CroppedMask) -> tuple[list[list[Point]], list[list[Point]]]:
+    """Simplified outlines of a cropped mask, as vertex lists in image coordinates: the outer ones, and
+    those of its holes (the outer outlines of the enclosed background)."""
     if mask.mask.size == 0:
-        return []
-    rings, _holes = outlines(np.ascontiguousarray(mask.mask), mask.x, mask.y)
+        return [], []
+    pixels = np.ascontiguousarray(mask.mask)
+    rings, has_holes = outlines(pixels, mask.x, mask.y)
+    hole_rings = []
+    if has_holes:
+        hole_rings, _ = outlines(np.ascontiguousarray(ndimage.binary_fill_holes(pixels) & ~pixels), mask.x, mask.y)
+    return _simplified(rings), _simplified(hole_rings)
+
+
+def _simplified(rings: list[np.ndarray]) -> list[list[Point]]:
     out = []
     for ring in rings:
         points = ring.reshape(-1, 1, 2).astype(np.int32)
@@ -50,7 +60,8 @@ class VertexTool(Tool):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.segment_id: int | None = None
-        self.rings: list[list[Point]] = []
+        self.rings: list[list[Point]] = []  # the outer outlines, then the holes'
+        self.hole_count = 0  # how many of ``rings`` (the last ones) are holes
         self._base: list[list[Point]] = []  # the outline the pixels currently follow
         self._drag: tuple[int, int] | None = None
 
@@ -58,10 +69,11 @@ class VertexTool(Tool):
         """Show the outline of a segment (None: nothing)."""
         annotation = self.ctx.annotation()
         if segment_id is None or annotation is None or segment_id not in annotation.segments:
-            self.segment_id, self.rings = None, []
+            self.segment_id, self.rings, self.hole_count = None, [], 0
         else:
             self.segment_id = segment_id
-            self.rings = segment_rings(edits.segment_crop(annotation, segment_id))
+            outer, holes = segment_rings(edits.segment_crop(annotation, segment_id))
+            self.rings, self.hole_count = outer + holes, len(holes)
         self._base = [list(r) for r in self.rings]
         self.ctx.preview_changed()
 
@@ -141,20 +153,27 @@ class VertexTool(Tool):
                     best, found = d, (i, j)
         return found
 
+    def is_hole(self, ring: int) -> bool:
+        """Whether ``rings[ring]`` outlines a hole."""
+        return ring >= len(self.rings) - self.hole_count
+
     def _apply(self) -> None:
-        """Change the pixels between each edited ring and the outline they followed, as one step."""
+        """Change the pixels between each edited ring and the outline they followed, as one step: an
+        outer outline gains what it grew over and loses what it left; a hole the other way round."""
         history = self.ctx.history() if self.segment_id is not None else None
         if history is None:
             return
         annotation, sid = history.annotation, self.segment_id
         history.begin("Edit outline")
-        for old, new in zip(self._base, self.rings, strict=True):
+        for ring, (old, new) in enumerate(zip(self._base, self.rings, strict=True)):
             if old == new:
                 continue
             before = edits.polygon_mask(old, height=annotation.height, width=annotation.width)
             after = edits.polygon_mask(new, height=annotation.height, width=annotation.width)
-            history.apply(edits.paint(annotation, minus(after, before), sid))
-            history.apply(edits.erase(annotation, minus(before, after), only=[sid]))
+            gained, lost = (minus(before, after), minus(after, before)) if self.is_hole(ring) else \
+                (minus(after, before), minus(before, after))
+            history.apply(edits.paint(annotation, gained, sid))
+            history.apply(edits.erase(annotation, lost, only=[sid]))
         history.commit()
         self._base = [list(r) for r in self.rings]
         self.ctx.preview_changed()

@@ -349,6 +349,37 @@ def test_dragging_inserting_and_deleting_outline_vertices(qtbot, editor_window):
     assert len(tool.rings[0]) == 4
 
 
+def test_dragging_a_hole_vertex_reshapes_the_hole(qtbot, editor_window):
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    editor.tool_actions["polygon"].trigger()
+    for x, y in ((10, 10), (70, 10), (70, 70), (10, 70)):
+        _click(qtbot, canvas, x, y)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    for i, (x, y) in enumerate(((30, 30), (50, 30), (50, 50), (30, 50))):
+        _click(qtbot, canvas, x, y, Qt.KeyboardModifier.ControlModifier if i == 0 else NONE)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    annotation = window.current_entry().annotation
+    (sid,) = annotation.segments
+    with_hole = annotation.segment_map.copy()
+    editor.tool_actions["vertices"].trigger()
+    tool = editor.tools["vertices"]
+    assert tool.segment_id == sid and len(tool.rings) == 2 and tool.hole_count == 1 and tool.is_hole(1)
+    corner = min(tool.rings[1], key=lambda p: (p[0] - 50) ** 2 + (p[1] - 50) ** 2)
+    _drag(qtbot, canvas, [corner, (55, 55), (60, 60)])  # the hole's corner goes out: the hole grows
+    assert annotation.segment_map[56, 56] == 0 and annotation.segment_map[40, 40] == 0
+    assert annotation.segment_map[65, 65] == sid and annotation.segment_map[20, 20] == sid
+    changed = annotation.segment_map != with_hole
+    assert changed.any() and (with_hole[changed] == sid).all()  # only pixels the hole took
+    corner = min(tool.rings[1], key=lambda p: (p[0] - 30) ** 2 + (p[1] - 30) ** 2)
+    _drag(qtbot, canvas, [corner, (35, 35), (40, 40)])  # another corner comes in: the segment regains
+    assert annotation.segment_map[32, 32] == sid
+    editor.actions_.undo.trigger()
+    editor.actions_.undo.trigger()
+    assert np.array_equal(annotation.segment_map, with_hole)
+    assert tool.hole_count == 1
+
+
 def test_class_edits_are_stored_in_the_project(qtbot, editor_window, scenes):
     window = editor_window
     panel = window.classes_panel
