@@ -50,7 +50,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -70,6 +70,7 @@ APPLICATION_ID = 0x53475657  # "SGVW"
 SCHEMA_VERSION = 1
 CHECKPOINT_ROWS = 500
 _ZLEVEL = 3
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -374,20 +375,12 @@ class Project:
         db_path = folder / DB_DIR / DB_NAME
         if not db_path.exists():
             raise ProjectError(f"{folder} has no segview project ({DB_DIR}/{DB_NAME}).")
-        try:
-            db = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                 check_same_thread=False, timeout=2.0)
-        except sqlite3.Error as exc:
-            raise _db_error(exc, db_path) from None
-        try:
+
+        def check(db: sqlite3.Connection) -> None:
             if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 raise ProjectError(f"{db_path} is not a segview project database.")
-        except sqlite3.Error as exc:
-            db.close()
-            raise _db_error(exc, db_path) from None
-        except BaseException:
-            db.close()
-            raise
+
+        db, _ = _sqlite(db_path, check, read_only=True)
         return cls(folder, db, None, None)
 
     @property
@@ -728,13 +721,25 @@ def _connect(db_path: Path) -> tuple[sqlite3.Connection, int | None]:
     """Open (creating when missing) and check the database; returns it and the journal rows to recover
     (None after a clean shutdown)."""
     fresh = not db_path.exists()
+
+    def prepare(db: sqlite3.Connection) -> int | None:
+        _configure(db, db_path, fresh)
+        return _mark_open(db)
+
+    return _sqlite(db_path, prepare)
+
+
+def _sqlite(db_path: Path, prepare: Callable[[sqlite3.Connection], _T], *,
+            read_only: bool = False) -> tuple[sqlite3.Connection, _T]:
+    """A connection to the database and what ``prepare`` returns for it; when either fails, the
+    connection is closed and the error says what to do."""
+    target = f"{db_path.as_uri()}?mode=ro" if read_only else db_path
     try:
-        db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=2.0)
+        db = sqlite3.connect(target, uri=read_only, isolation_level=None, check_same_thread=False, timeout=2.0)
     except sqlite3.Error as exc:
         raise _db_error(exc, db_path) from None
     try:
-        _configure(db, db_path, fresh)
-        return db, _mark_open(db)
+        return db, prepare(db)
     except sqlite3.Error as exc:
         db.close()
         raise _db_error(exc, db_path) from None

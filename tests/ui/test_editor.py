@@ -53,6 +53,13 @@ def _drag(qtbot, canvas, points, mods=NONE):
     return [_scene(canvas, p) for p in positions]
 
 
+def _polygon(qtbot, canvas, points, hole=False):
+    """Click a polygon's vertices (Ctrl on the first one cuts a hole) and close it with Enter."""
+    for i, (x, y) in enumerate(points):
+        _click(qtbot, canvas, x, y, Qt.KeyboardModifier.ControlModifier if hole and i == 0 else NONE)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+
+
 def _with_prediction(window):
     """Give the current image a synthetic prediction: two discs and a block."""
     h, w = window._image.shape[:2]
@@ -82,9 +89,7 @@ def test_polygon_with_hole_drawn_with_clicks(qtbot, editor_window):
     for x, y in ((25, 25), (60, 60), (40, 40)):
         assert annotation.segment_map[y, x] == sid
     # Ctrl on the first vertex: the polygon cuts a hole in the selected segment; Enter closes it.
-    for i, (x, y) in enumerate(((30, 30), (50, 30), (50, 50), (30, 50))):
-        _click(qtbot, canvas, x, y, Qt.KeyboardModifier.ControlModifier if i == 0 else NONE)
-    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    _polygon(qtbot, canvas, ((30, 30), (50, 30), (50, 50), (30, 50)), hole=True)
     assert annotation.segment_map[40, 40] == 0  # the hole
     assert annotation.segment_map[20, 20] == sid and annotation.segment_map[60, 60] == sid
     assert list(annotation.segments) == [sid]
@@ -320,9 +325,7 @@ def test_dragging_inserting_and_deleting_outline_vertices(qtbot, editor_window):
     window, canvas = editor_window, editor_window.canvas
     editor = window.editor
     editor.tool_actions["polygon"].trigger()
-    for x, y in ((20, 20), (60, 20), (60, 60), (20, 60)):
-        _click(qtbot, canvas, x, y)
-    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    _polygon(qtbot, canvas, ((20, 20), (60, 20), (60, 60), (20, 60)))
     annotation = window.current_entry().annotation
     (sid,) = annotation.segments
     square = annotation.segment_map.copy()
@@ -353,12 +356,8 @@ def test_dragging_a_hole_vertex_reshapes_the_hole(qtbot, editor_window):
     window, canvas = editor_window, editor_window.canvas
     editor = window.editor
     editor.tool_actions["polygon"].trigger()
-    for x, y in ((10, 10), (70, 10), (70, 70), (10, 70)):
-        _click(qtbot, canvas, x, y)
-    qtbot.keyClick(canvas, Qt.Key.Key_Return)
-    for i, (x, y) in enumerate(((30, 30), (50, 30), (50, 50), (30, 50))):
-        _click(qtbot, canvas, x, y, Qt.KeyboardModifier.ControlModifier if i == 0 else NONE)
-    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    _polygon(qtbot, canvas, ((10, 10), (70, 10), (70, 70), (10, 70)))
+    _polygon(qtbot, canvas, ((30, 30), (50, 30), (50, 50), (30, 50)), hole=True)
     annotation = window.current_entry().annotation
     (sid,) = annotation.segments
     with_hole = annotation.segment_map.copy()
