@@ -44,6 +44,7 @@ from segview.train.evaluate import EvalResult, evaluate
 from segview.train.finetune import (
     Augment,
     SegmentationSamples,
+    TrainOptions,
     TrainProgress,
     TrainResult,
     train_instance_model,
@@ -128,16 +129,16 @@ def train_demo(
     log(f"generated {train_scenes} scenes of {size}×{size} in {time.perf_counter() - start:.0f} s")
     samples = SegmentationSamples(scenes, DEMO_CATEGORIES, semantic_labels=SEMANTIC_LABELS,
                                   augment=Augment(size=size))
-    common = dict(device=device, threads=threads, bn_batches=bn_batches)
+    common = dict(checkpoint_every=200, device=device, threads=threads, bn_batches=bn_batches)
 
     semantic_model = lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, **semantic_kwargs())
-    semantic = train_semantic_model(semantic_model, samples, steps=semantic_steps, batch_size=semantic_batch_size,
-                                    lr=semantic_lr, checkpoint=out / f"{SEMANTIC}.pt", checkpoint_every=200,
-                                    log=_progress(log, "semantic"), **common)
+    semantic = train_semantic_model(semantic_model, samples, TrainOptions(
+        semantic_steps, semantic_batch_size, semantic_lr, checkpoint=out / f"{SEMANTIC}.pt", **common),
+        log=_progress(log, "semantic"))
     instance_model = maskrcnn_mobilenet_v3_lite_fpn(min_size=size, max_size=2 * size, **instance_kwargs())
-    instance = train_instance_model(instance_model, samples, steps=instance_steps, batch_size=instance_batch_size,
-                                    lr=instance_lr, checkpoint=out / f"{INSTANCE}.pt", checkpoint_every=200,
-                                    log=_progress(log, "instance"), **common)
+    instance = train_instance_model(instance_model, samples, TrainOptions(
+        instance_steps, instance_batch_size, instance_lr, checkpoint=out / f"{INSTANCE}.pt", **common),
+        log=_progress(log, "instance"))
 
     machine = (f"{_cpu_name()}, {threads or torch.get_num_threads()} threads on {device}, "
                f"torch {torch.__version__}, Python {platform.python_version()}")

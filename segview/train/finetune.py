@@ -200,6 +200,26 @@ class TrainResult:
         return self.seconds / max(self.steps, 1)
 
 
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a training run goes: ``steps`` batches of ``batch_size`` through AdamW (``lr``,
+    ``weight_decay``) with ``warmup`` steps of linear warmup (default: a tenth, at most 200) then a cosine
+    decay; ``checkpoint`` saved every ``checkpoint_every`` steps and at the end; ``threads`` sets torch's
+    CPU threads (None leaves them); BatchNorm statistics recomputed over ``bn_batches`` batches at the
+    end (``recalibrate_batch_norm``)."""
+
+    steps: int
+    batch_size: int = 4
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int | None = None
+    checkpoint: str | os.PathLike | None = None
+    checkpoint_every: int | None = None
+    device: str = "cpu"
+    threads: int | None = 2
+    bn_batches: int = 50
+
+
 def warmup_cosine(step: int, steps: int, warmup: int, final: float = 0.01) -> float:
     """The learning-rate factor at ``step``: linear from 0.001 to 1 over ``warmup`` steps, then a cosine
     from 1 to ``final`` at ``steps``."""
@@ -212,25 +232,13 @@ def warmup_cosine(step: int, steps: int, warmup: int, final: float = 0.01) -> fl
 def train_instance_model(
     model: torch.nn.Module,
     samples: SegmentationSamples,
+    options: TrainOptions,
     *,
-    steps: int,
-    batch_size: int = 4,
-    lr: float = 1e-3,
-    weight_decay: float = 1e-4,
-    warmup: int | None = None,
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int | None = None,
-    device: str = "cpu",
-    threads: int | None = 2,
-    bn_batches: int = 50,
     log: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
-    """Train a torchvision Mask R-CNN (or any detector returning a loss dict) on ``samples``' things.
-
-    Saves ``checkpoint`` every ``checkpoint_every`` steps and at the end, with the detector's categories.
-    ``threads`` sets torch's CPU threads (None leaves them). At the end, BatchNorm statistics are
-    recomputed over ``bn_batches`` training batches (``recalibrate_batch_norm``).
-    """
+    """Train a torchvision Mask R-CNN (or any detector returning a loss dict) on ``samples``' things;
+    checkpoints carry the detector's categories."""
+    device = options.device
 
     def loss_of(batch: list) -> dict[str, torch.Tensor]:
         images = [image.to(device) for image, _ in batch]
@@ -240,33 +248,21 @@ def train_instance_model(
     def features_of(batch: list) -> None:
         model.backbone(model.transform([image.to(device) for image, _ in batch])[0].tensors)
 
-    return _train(model, samples, loss_of, features_of, samples.instance_categories(), steps=steps,
-                  batch_size=batch_size,
-                  lr=lr, weight_decay=weight_decay, warmup=warmup, checkpoint=checkpoint,
-                  checkpoint_every=checkpoint_every, device=device, threads=threads, bn_batches=bn_batches,
-                  log=log)
+    return _train(model, samples, loss_of, features_of, samples.instance_categories(), options, log)
 
 
 def train_semantic_model(
     model: torch.nn.Module,
     samples: SegmentationSamples,
+    options: TrainOptions,
     *,
-    steps: int,
-    batch_size: int = 8,
-    lr: float = 2e-3,
-    weight_decay: float = 1e-4,
-    warmup: int | None = None,
     aux_weight: float = 0.5,
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int | None = None,
-    device: str = "cpu",
-    threads: int | None = 2,
-    bn_batches: int = 50,
     log: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
     """Train a torchvision segmentation model (LR-ASPP, DeepLabV3, FCN) with cross-entropy on ``samples``'
     semantic labels; images are normalised like ``SemanticPredictor`` does at inference; an ``aux`` output
-    adds ``aux_weight`` × its loss. Checkpoints as in ``train_instance_model``."""
+    adds ``aux_weight`` × its loss."""
+    device = options.device
     mean = torch.tensor(IMAGENET_MEAN, device=device)[:, None, None]
     std = torch.tensor(IMAGENET_STD, device=device)[:, None, None]
 
@@ -282,11 +278,7 @@ def train_semantic_model(
     def features_of(batch: list) -> None:
         model((_pad_batch(batch)[0].to(device) - mean) / std)
 
-    return _train(model, samples, loss_of, features_of, samples.semantic_categories(), steps=steps,
-                  batch_size=batch_size,
-                  lr=lr, weight_decay=weight_decay, warmup=warmup, checkpoint=checkpoint,
-                  checkpoint_every=checkpoint_every, device=device, threads=threads, bn_batches=bn_batches,
-                  log=log)
+    return _train(model, samples, loss_of, features_of, samples.semantic_categories(), options, log)
 
 
 def save_checkpoint(model: torch.nn.Module, categories: Iterable[Mapping], path: str | os.PathLike) -> Path:
@@ -315,27 +307,18 @@ def _train(
     loss_of: Callable[[list], dict[str, torch.Tensor]],
     features_of: Callable[[list], None],
     categories: list[dict],
-    *,
-    steps: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    warmup: int | None,
-    checkpoint: str | os.PathLike | None,
-    checkpoint_every: int | None,
-    device: str,
-    threads: int | None,
-    bn_batches: int,
+    options: TrainOptions,
     log: Callable[[TrainProgress], None] | None,
 ) -> TrainResult:
+    steps, batch_size, checkpoint = options.steps, options.batch_size, options.checkpoint
     if not categories:
         raise TrainingError("The dataset has no classes for this model: check the categories.")
-    if threads is not None:
-        torch.set_num_threads(threads)
-    warmup = min(200, steps // 10) if warmup is None else warmup
-    model.to(device).train()
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    warmup = min(200, steps // 10) if options.warmup is None else options.warmup
+    model.to(options.device).train()
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, steps, warmup))
     sampler = RandomSampler(samples, num_samples=steps * batch_size)
     loader = DataLoader(samples, batch_size=batch_size, sampler=sampler, collate_fn=list, drop_last=True)
@@ -357,10 +340,11 @@ def _train(
         if log is not None:
             log(TrainProgress(step, steps, value, {k: v.item() for k, v in losses.items()},
                               optimizer.param_groups[0]["lr"], result.seconds))
-        if checkpoint is not None and checkpoint_every and step % checkpoint_every == 0 and step < steps:
+        every = options.checkpoint_every
+        if checkpoint is not None and every and step % every == 0 and step < steps:
             save_checkpoint(model, categories, checkpoint)
-    if bn_batches:
-        sampler = RandomSampler(samples, num_samples=bn_batches * batch_size)
+    if options.bn_batches:
+        sampler = RandomSampler(samples, num_samples=options.bn_batches * batch_size)
         recalibrate_batch_norm(model, DataLoader(samples, batch_size=batch_size, sampler=sampler, collate_fn=list),
                                features_of)
     model.eval()

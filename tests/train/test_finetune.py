@@ -15,6 +15,7 @@ from segview.train.finetune import (
     Augment,
     SegmentationSamples,
     TrainingError,
+    TrainOptions,
     augment,
     train_instance_model,
     train_semantic_model,
@@ -121,8 +122,8 @@ def test_train_instance_model_two_steps_and_reload(tmp_path, tiny_samples):
     model = maskrcnn_mobilenet_v3_lite_fpn(**kwargs)
     seen = []
     path = tmp_path / "inst.pt"
-    result = train_instance_model(model, tiny_samples, steps=2, batch_size=2, checkpoint=path, bn_batches=1,
-                                  threads=None, log=seen.append)
+    options = TrainOptions(steps=2, batch_size=2, checkpoint=path, bn_batches=1, threads=None)
+    result = train_instance_model(model, tiny_samples, options, log=seen.append)
     assert result.steps == 2 and len(result.losses) == 2 and all(math.isfinite(v) for v in result.losses)
     assert [p.step for p in seen] == [1, 2] and "loss_mask" in seen[0].losses
     assert not model.training
@@ -138,8 +139,8 @@ def test_train_semantic_model_two_steps_and_reload(tmp_path, tiny_samples):
     torch.manual_seed(0)
     model = lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=8)
     path = tmp_path / "sem.pt"
-    result = train_semantic_model(model, tiny_samples, steps=2, batch_size=2, checkpoint=path, bn_batches=1,
-                                  threads=None)
+    result = train_semantic_model(model, tiny_samples, TrainOptions(steps=2, batch_size=2, checkpoint=path,
+                                                                    bn_batches=1, threads=None))
     assert all(math.isfinite(v) for v in result.losses)
     checkpoint = load_checkpoint(path)
     assert [(c.id, c.name) for c in checkpoint.categories][:2] == [(0, "ball"), (1, "crate")]
