@@ -156,6 +156,8 @@ class ImageItem(_ArrayItem):
         if not view.on_screen:
             return view.grid.sample(self.level(1)), QImage.Format.Format_RGB888
         (sx, sy), (tx, ty), (u0, v0) = view.scale, view.offset, view.origin
+        if (sx, sy) == (1.0, 1.0):  # 1:1, maybe half a pixel off the grid: pixel for pixel, like the labels
+            return cv2.cvtColor(view.grid.sample(self.level(1)), cv2.COLOR_RGB2BGRA), QImage.Format.Format_RGB32
         stride = _stride_for(max(sx, sy))
         level = self.level(stride)
         kx, ky = level.shape[1] / self._width, level.shape[0] / self._height  # level pixels per source pixel

@@ -152,3 +152,25 @@ def test_layer_opacity_blends_the_colour_over_the_image(qtbot):
     canvas = _label_canvas(qtbot, labels, LUT6, opacity=0.25)
     red, green, blue = _colour_at(canvas, 300, 300)
     assert abs(red - 64) <= 1 and green == 0 and abs(blue - 150) <= 1  # 0.25 red over 0.75 of (0, 0, 200)
+
+
+def test_at_one_to_one_the_image_is_shown_pixel_for_pixel_even_half_a_pixel_off(qtbot):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from segview.ui.array_items import ImageItem
+
+    image = np.random.default_rng(4).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    item = ImageItem()
+    item.set_image(image)
+    scene = QGraphicsScene()
+    scene.addItem(item)
+    target = QImage(160, 120, QImage.Format.Format_RGB888)
+    painter = QPainter(target)
+    scene.render(painter, QRectF(0, 0, 160, 120), QRectF(0.5, 0, 160, 120))  # 1:1, shifted by half a pixel
+    painter.end()
+    shown = np.array(target.constBits(), np.uint8).reshape(120, target.bytesPerLine())[:, : 160 * 3]
+    shown = shown.reshape(120, 160, 3)
+    # Each screen pixel shows one source pixel (its centre's nearest), never a blend of two.
+    assert np.array_equal(shown[:, 1:159], image[:, 1:159]) or np.array_equal(shown[:, 1:159], image[:, 2:160])
