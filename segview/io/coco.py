@@ -33,6 +33,7 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
+from segview.io.coco_panoptic import ImageProgress, counted
 from segview.io.images import MAX_PIXELS, read_image_size
 
 MaskFormat = Literal["auto", "polygon", "rle"]
@@ -53,7 +54,11 @@ _PARALLEL_MIN_INSTANCES = 2000
 
 
 def load_coco(
-    path: str | os.PathLike, image_root: str | os.PathLike | None = None, *, check_images: bool = True
+    path: str | os.PathLike,
+    image_root: str | os.PathLike | None = None,
+    *,
+    check_images: bool = True,
+    progress: ImageProgress | None = None,
 ) -> tuple[Dataset, Report]:
     """Read a COCO instances file into a Dataset and a Report of everything that could not be carried over.
 
@@ -63,6 +68,8 @@ def load_coco(
     pixels go to the smaller instance (usually the one in front); an instance left without pixels is
     dropped, leaving its id unused. Raises FormatError when the file as a whole cannot be read (not
     JSON, wrong structure, ids of the wrong type, missing keys); problems of single items are reported.
+    ``progress(done, total)`` follows the decoding of the annotations in images: total is the number
+    of images, done that number times the share of annotations decoded.
     """
     path = Path(path)
     doc = _read_json(path)
@@ -82,10 +89,18 @@ def load_coco(
     else:
         annotations = []
         report.info("the file has no 'annotations' list: images and categories only")
-    instances = _read_annotations(reader, annotations, records, too_large, categories, aliases, report)
+    decoded = None if progress is None else _as_share_of(progress, len(records))
+    instances = _read_annotations(
+        reader, counted(annotations, decoded), records, too_large, categories, aliases, report
+    )
     for image_id, items in instances.items():
         _paint(records[image_id], items, report)
     return Dataset(categories, list(records.values()), image_root=root), report
+
+
+def _as_share_of(progress: ImageProgress, images: int) -> ImageProgress:
+    """``progress`` called with the share ``done / total`` as that share of ``images``."""
+    return lambda done, total: progress(images * done // total, images)
 
 
 def _read_json(path: Path) -> object:
@@ -283,7 +298,7 @@ class _Instance:
 
 def _read_annotations(
     reader: _Reader,
-    items: list,
+    items: Iterable,
     records: dict[int, ImageRecord],
     too_large: set[int],
     categories: CategorySet,
@@ -601,6 +616,7 @@ def save_coco(
     mask_format: MaskFormat = "auto",
     category_id_base: int | None = None,
     workers: int | None = None,
+    progress: ImageProgress | None = None,
 ) -> Report:
     """Write the dataset's *thing* segments as a COCO instances file, atomically.
 
@@ -610,6 +626,8 @@ def save_coco(
     contiguously from that id in display order (None keeps them). Area and bbox come from the masks via
     pycocotools. ``workers``: encoding processes; None uses 2 for large datasets where forking is safe
     (Linux, a single thread; the workers share the segment maps without copying), 1 encodes here.
+    ``progress(done, total)`` is called here after each image of the dataset, as its annotations are
+    written (an image without annotation is done at once).
     """
     if mask_format not in MASK_FORMATS:
         raise ValueError(f"mask_format must be one of {MASK_FORMATS}, not {mask_format!r}")
@@ -640,24 +658,38 @@ def save_coco(
         ],
     }
     things = frozenset(c.id for c in dataset.categories if c.isthing)
-    jobs = [_Job(r, things, mapping, mask_format) for r in dataset.images if r.annotation is not None]
+    annotated = [(n, r) for n, r in enumerate(dataset.images, 1) if r.annotation is not None]
+    jobs = [_Job(r, things, mapping, mask_format) for _, r in annotated]
     stuff = 0
     next_id = 1
+    done = 0  # images reported to progress
     with atomic_open(path, "w") as handle:
         handle.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"annotations":[')
-        for encoded, issues, stuff_count in _encode_all(jobs, workers):
+        # The encoder first, so zip runs it to its end (which shuts its workers down) before stopping.
+        results = zip(_encode_all(jobs, workers), annotated, strict=True)
+        for (encoded, issues, stuff_count), (number, _) in results:
             report.extend(issues)
             stuff += stuff_count
             for text in encoded:
                 handle.write(f'{"," if next_id > 1 else ""}{{"id":{next_id},{text[1:]}')
                 next_id += 1
+            done = _images_done(progress, done, number, len(dataset.images))
         handle.write("]}")
+    _images_done(progress, done, len(dataset.images), len(dataset.images))
     if stuff:
         report.info(
             f"{stuff} stuff segment(s) not exported: COCO instances holds things only "
             "(export COCO panoptic or semantic PNG for them)"
         )
     return report
+
+
+def _images_done(progress: ImageProgress | None, done: int, upto: int, total: int) -> int:
+    """Report images ``done + 1`` .. ``upto`` of ``total`` to ``progress``, each once; returns ``upto``."""
+    if progress is not None:
+        for number in range(done + 1, upto + 1):
+            progress(number, total)
+    return upto
 
 
 @dataclass(frozen=True)

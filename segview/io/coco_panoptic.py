@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -30,6 +30,20 @@ from segview.io.images import read_image_size
 
 MAX_SEGMENT_ID = (1 << 24) - 1
 """The largest id an RGB pixel can hold."""
+
+ImageProgress = Callable[[int, int], None]
+"""``progress(done, total)``: ``done`` of ``total`` images (or items) handled."""
+
+_T = TypeVar("_T")
+
+
+def counted(items: Sequence[_T], progress: ImageProgress | None) -> Iterator[_T]:
+    """The items one by one, calling ``progress(done, len(items))`` once each is done (when the loop
+    asks for the next), so every item is reported once, in order, the last as ``(n, n)``."""
+    for done, item in enumerate(items, 1):
+        yield item
+        if progress is not None:
+            progress(done, len(items))
 
 
 def rgb2id(rgb: np.ndarray) -> np.ndarray:
@@ -355,10 +369,12 @@ def load_coco_panoptic(
     image_root: str | os.PathLike | None = None,
     *,
     check_images: bool = True,
+    progress: ImageProgress | None = None,
 ) -> tuple[Dataset, Report]:
     """Read a COCO panoptic JSON and its PNGs; every inconsistency found is an issue in the report.
 
     ``png_dir`` defaults to the JSON path without its suffix, ``image_root`` to the JSON's folder.
+    ``progress(done, total)`` is called after each annotation (one PNG) is read; total: the annotations.
     A malformed document raises :class:`FormatError` naming the file and the JSON path.
     """
     json_path = Path(json_path)
@@ -374,7 +390,7 @@ def load_coco_panoptic(
         else:
             records[record.id] = record
     annotated: set[int] = set()
-    for entry in annotations:
+    for entry in counted(annotations, progress):
         record = records.get(entry.image_id)
         if record is None:
             report.error(
@@ -490,11 +506,13 @@ def save_coco_panoptic(
     png_dir: str | os.PathLike | None = None,
     *,
     category_id_base: int | None = None,
+    progress: ImageProgress | None = None,
 ) -> Report:
     """Write a COCO panoptic JSON and one RGB PNG per annotated image (PNGs first, the JSON last).
 
     ``png_dir`` defaults to the JSON path without its suffix; PNGs keep the images' subfolders.
     ``category_id_base`` None keeps category ids; an int renumbers them contiguously from that base.
+    ``progress(done, total)`` is called after each image of the dataset (written or left out).
     """
     json_path = Path(json_path)
     png_dir = default_png_dir(json_path) if png_dir is None else Path(png_dir)
@@ -506,7 +524,7 @@ def save_coco_panoptic(
     images, annotations = [], []
     seen_ids: set[int] = set()
     written: dict[str, str] = {}
-    for record in dataset.images:
+    for record in counted(dataset.images, progress):
         if record.id in seen_ids:
             report.error(f"image id {record.id} is used twice; this image is left out", record.file_name)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -64,21 +65,25 @@ def load_dataset(
     image_root: str | os.PathLike | None = None,
     png_dir: str | os.PathLike | None = None,
     check_images: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Dataset, Report]:
-    """Load a dataset of any supported format (detected when ``fmt`` is None) and its report."""
+    """Load a dataset of any supported format (detected when ``fmt`` is None) and its report.
+
+    ``progress(done, total)`` goes to the COCO, COCO panoptic and semantic PNG readers (not labelme's).
+    """
     fmt = DatasetFormat(fmt) if fmt is not None else detect_format(path)
     if fmt is DatasetFormat.COCO:
         from segview.io.coco import load_coco
 
-        return load_coco(path, image_root, check_images=check_images)
+        return load_coco(path, image_root, check_images=check_images, progress=progress)
     if fmt is DatasetFormat.COCO_PANOPTIC:
         from segview.io.coco_panoptic import load_coco_panoptic
 
-        return load_coco_panoptic(path, png_dir, image_root, check_images=check_images)
+        return load_coco_panoptic(path, png_dir, image_root, check_images=check_images, progress=progress)
     if fmt is DatasetFormat.SEMANTIC_PNG:
         from segview.io.semantic_png import load_semantic_png
 
-        return load_semantic_png(path, image_root, check_images=check_images)
+        return load_semantic_png(path, image_root, check_images=check_images, progress=progress)
     from segview.io.labelme import load_labelme
 
     return load_labelme(path, check_images=check_images)
@@ -91,19 +96,25 @@ def save_dataset(
     *,
     mask_format: str = "auto",
     category_id_base: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
-    """Write a dataset in one export format; returns what could not be carried over."""
+    """Write a dataset in one export format; returns what could not be carried over.
+
+    ``progress(done, total)`` is called by the writer after each image of the dataset.
+    """
     fmt = DatasetFormat(fmt)
     if fmt is DatasetFormat.COCO:
         from segview.io.coco import save_coco
 
-        return save_coco(dataset, out, mask_format=mask_format, category_id_base=category_id_base)
+        return save_coco(
+            dataset, out, mask_format=mask_format, category_id_base=category_id_base, progress=progress
+        )
     if fmt is DatasetFormat.COCO_PANOPTIC:
         from segview.io.coco_panoptic import save_coco_panoptic
 
-        return save_coco_panoptic(dataset, out, category_id_base=category_id_base)
+        return save_coco_panoptic(dataset, out, category_id_base=category_id_base, progress=progress)
     if fmt is DatasetFormat.SEMANTIC_PNG:
         from segview.io.semantic_png import save_semantic_png
 
-        return save_semantic_png(dataset, out, category_id_base=category_id_base)
+        return save_semantic_png(dataset, out, category_id_base=category_id_base, progress=progress)
     raise FormatError("labelme is an import format only; export to coco, coco-panoptic or semantic-png.")

@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from time import monotonic
 
 import numpy as np
 
@@ -37,11 +38,14 @@ from segview.core.dataset import Dataset, ImageRecord
 from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation
 from segview.errors import SegviewError, WriteError
-from segview.io.coco_panoptic import png_name
+from segview.io.coco_panoptic import ImageProgress, counted, png_name
 from segview.io.detect import DatasetFormat, load_dataset, save_dataset
 
 ProgressCallback = Callable[[int, int, str], None]
-"""``progress(done, total, message)``: ``done`` of ``total`` steps finished, ``message`` the next one."""
+"""``progress(done, total, message)``: ``done`` of ``total`` steps finished, ``message`` the current one."""
+
+_STEPS_PER_IMAGE = 3  # per format: write, read back, compare
+_THROTTLE_S = 0.05
 
 
 class ExportError(SegviewError):
@@ -71,6 +75,12 @@ def output_path(out_dir: str | os.PathLike, fmt: DatasetFormat | str) -> Path:
     return Path(out_dir) / LAYOUTS[DatasetFormat(fmt)].main
 
 
+def export_steps(dataset: Dataset, formats: Iterable[DatasetFormat | str]) -> int:
+    """The ``total`` of :func:`export_dataset`'s progress: three steps (write, read back, compare) per
+    image and format."""
+    return _STEPS_PER_IMAGE * max(len(dataset.images), 1) * len(_formats(formats))
+
+
 def export_dataset(
     dataset: Dataset,
     out_dir: str | os.PathLike,
@@ -86,7 +96,9 @@ def export_dataset(
     ``formats``: any of coco, coco-panoptic, semantic-png (see the module docstring for the layout).
     ``mask_format`` (COCO instances: auto, polygon or rle) and ``category_id_base`` (None keeps the
     category ids, an int renumbers them contiguously from it in display order) go to ``save_dataset``.
-    ``progress`` is called before each step (two per format: write, check) and once at the end.
+    ``progress(done, total, message)`` follows each image as each format is written, read back and
+    compared (throttled to every 1 % or 50 ms, each step's first and last call always), then ends with
+    ``(total, total, "Done")``; ``total`` is :func:`export_steps`.
     ``check_images`` (default: when the dataset has an ``image_root``) makes the check also require
     every image file to exist with the stated size.
 
@@ -105,13 +117,13 @@ def export_dataset(
     written: list[Path] = []
     if not report.ok:
         return report, written  # nothing is written while the check finds errors
-    total = 2 * len(chosen)
+    total = export_steps(dataset, chosen)
+    images = max(len(dataset.images), 1)
     annotated = sum(r.annotation is not None for r in dataset.images)
     _make_folder(out_dir)
-    for step, fmt in enumerate(chosen):
+    for index, fmt in enumerate(chosen):
         layout = LAYOUTS[fmt]
-        if progress is not None:
-            progress(2 * step, total, f"Writing {layout.label}…")
+        start = _STEPS_PER_IMAGE * images * index
         staging = _staging_folder(out_dir)
         try:
             save_report = save_dataset(
@@ -120,6 +132,7 @@ def export_dataset(
                 staging / layout.main,
                 mask_format=mask_format,
                 category_id_base=category_id_base,
+                progress=_step(progress, start, images, total, f"Writing {layout.label}"),
             )
             report.extend(_prefixed(save_report, layout.label))
             if not (staging / layout.main).exists():
@@ -131,14 +144,16 @@ def export_dataset(
                     written.append(out_dir / name)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        if progress is not None:
-            progress(2 * step + 1, total, f"Checking {layout.label}…")
-        report.extend(
-            _prefixed(
-                validate_export(dataset, out_dir / layout.main, fmt, category_id_base, check_images, save_report),
-                layout.label,
-            )
+        checked = validate_export(
+            dataset,
+            out_dir / layout.main,
+            fmt,
+            category_id_base,
+            check_images,
+            save_report,
+            progress=_within(progress, start + images, 2 * images, total, f"Checking {layout.label}: "),
         )
+        report.extend(_prefixed(checked, layout.label))
     report.info(
         f"{annotated} annotated image(s) of {len(dataset.images)} exported as "
         + ", ".join(LAYOUTS[f].label for f in chosen)
@@ -155,17 +170,27 @@ def validate_export(
     category_id_base: int | None = 1,
     check_images: bool = False,
     save_report: Report | None = None,
+    *,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Load an exported ``path`` back and compare it with ``dataset``, the source it was written from.
 
     The reader's report comes first; then each image whose read-back pixels differ from the source is
     an error, or a warning when ``save_report`` (the writer's report) already named a problem with that
-    image, since then the difference is expected and explained there.
+    image, since then the difference is expected and explained there. ``progress(done, total, message)``
+    follows the reader and then each image compared; ``total`` is twice the number of images.
     """
     fmt = DatasetFormat(fmt)
     report = Report()
+    images = max(len(dataset.images), 1)
     try:
-        loaded, load_report = load_dataset(path, fmt, image_root=dataset.image_root, check_images=check_images)
+        loaded, load_report = load_dataset(
+            path,
+            fmt,
+            image_root=dataset.image_root,
+            check_images=check_images,
+            progress=_step(progress, 0, images, 2 * images, "reading back"),
+        )
     except SegviewError as exc:
         report.error(f"the written output cannot be read back: {exc}")
         return report
@@ -176,7 +201,7 @@ def validate_export(
         mapping = {c: v + 1 for c, v in mapping.items()}
     key = _semantic_key if fmt is DatasetFormat.SEMANTIC_PNG else (lambda r: r.file_name)
     back = {_loaded_key(r.file_name, fmt): r for r in loaded.images}
-    for record in dataset.images:
+    for record in counted(dataset.images, _step(progress, images, images, 2 * images, "comparing")):
         if record.annotation is None:
             continue
         other = back.get(key(record))
@@ -229,6 +254,49 @@ def _validate_annotation(dataset: Dataset, record, report: Report) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
+
+
+class _Step:
+    """One step of an export's progress as a per-image callback: ``(done, of)`` is reported as
+    ``start + size · done / of`` of ``total``, with the count after ``message``. A call goes through when
+    it is the step's first or last, or when it advances by 1 % of ``of`` or 50 ms after the last one."""
+
+    def __init__(self, progress: ProgressCallback, start: int, size: int, total: int, message: str) -> None:
+        self._progress, self._start, self._size, self._total = progress, start, size, total
+        self._message = message
+        self._shown: int | None = None  # the last ``done`` reported
+        self._time = 0.0
+
+    def __call__(self, done: int, of: int) -> None:
+        now = monotonic()
+        if self._shown is not None and (
+            done == self._shown
+            or (done < of and done - self._shown < of / 100 and now - self._time < _THROTTLE_S)
+        ):
+            return
+        self._shown, self._time = done, now
+        position = self._start + self._size * min(done, of) // max(of, 1)
+        self._progress(position, self._total, f"{self._message}… {done}/{of}")
+
+
+def _step(
+    progress: ProgressCallback | None, start: int, size: int, total: int, message: str
+) -> ImageProgress | None:
+    """Report the start of a step (``message…`` at ``start``) and return its per-image callback."""
+    if progress is None:
+        return None
+    progress(start, total, f"{message}…")
+    return _Step(progress, start, size, total, message)
+
+
+def _within(
+    progress: ProgressCallback | None, start: int, size: int, total: int, prefix: str
+) -> ProgressCallback | None:
+    """``progress`` for a part of the steps: ``(done, of, message)`` becomes ``start + size · done / of``
+    of ``total``, the message prefixed."""
+    if progress is None:
+        return None
+    return lambda done, of, message: progress(start + size * done // max(of, 1), total, prefix + message)
 
 
 def _formats(formats: Iterable[DatasetFormat | str]) -> list[DatasetFormat]:

@@ -22,8 +22,10 @@ from segview.core.segments import VOID, Annotation, Segment
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text
 from segview.io.coco_panoptic import (
+    ImageProgress,
     JsonReader,
     category_json,
+    counted,
     export_categories,
     png_name,
     read_categories,
@@ -65,13 +67,15 @@ def save_semantic_png(
     dtype: str = "auto",
     palette: bool = False,
     category_id_base: int | None = None,
+    progress: ImageProgress | None = None,
 ) -> Report:
     """Write one class-id PNG per annotated image (image stem + ``.png``) plus classes.json and classes.txt.
 
     ``dtype`` "auto" writes uint8 when every category id fits and uint16 otherwise; "uint8" or "uint16"
     force it (an image whose ids do not fit is reported and not written). ``palette=True`` writes 8-bit
     palette PNGs whose colours are the category colours. ``category_id_base`` None keeps category ids;
-    an int renumbers them contiguously from that base.
+    an int renumbers them contiguously from that base. ``progress(done, total)`` is called after each
+    image of the dataset (written or not).
     """
     if dtype not in ("auto", *_DTYPES):
         raise ValueError(f"dtype must be 'auto', 'uint8' or 'uint16', not {dtype!r}")
@@ -91,7 +95,7 @@ def save_semantic_png(
         if category.id <= 255:
             colors[category.id] = category.color
     written: dict[str, str] = {}
-    for record in dataset.images:
+    for record in counted(dataset.images, progress):
         name = record.file_name
         if record.annotation is None:
             report.info("the image has no annotation; no mask written", name)
@@ -223,11 +227,13 @@ def load_semantic_png(
     image_root: str | os.PathLike | None = None,
     *,
     check_images: bool = True,
+    progress: ImageProgress | None = None,
 ) -> tuple[Dataset, Report]:
     """Read a folder of class-id PNGs and its class list (classes.json, else classes.txt).
 
     With ``image_root``, the image of mask ``a/b.png`` is ``a/b.<any image suffix>`` there (checked for
     existence and size when ``check_images``); without it, file names are the mask paths.
+    ``progress(done, total)`` is called after each mask is read; total: the masks.
     """
     mask_dir = Path(mask_dir)
     if not mask_dir.is_dir():
@@ -240,7 +246,7 @@ def load_semantic_png(
     dataset = Dataset(categories, image_root=root)
     if not masks:
         report.warning(f"{mask_dir} holds no PNG masks")
-    for image_id, path in enumerate(masks, 1):
+    for image_id, path in enumerate(counted(masks, progress), 1):
         rel = path.relative_to(mask_dir).as_posix()
         candidates = index.get(rel[: -len(".png")], [])
         name = candidates[0] if candidates else rel

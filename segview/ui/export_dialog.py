@@ -33,7 +33,7 @@ from segview.core.report import Report
 from segview.errors import SegviewError
 from segview.io.coco import MASK_FORMATS
 from segview.io.detect import DatasetFormat
-from segview.io.export import LAYOUTS, export_dataset
+from segview.io.export import LAYOUTS, export_dataset, export_steps
 
 DatasetFor = Callable[[str, list[int]], Dataset]
 SCOPE_LABELS = {"all": "All images", "corrected": "Corrected only", "selected": "Selected images"}
@@ -215,7 +215,7 @@ class ExportDialog(QDialog):
         self.result_ = None
         self.report_view.clear()
         self._say(f"Exporting {len(dataset.images)} image(s) to {folder}…")
-        self.progress.setRange(0, 2 * len(formats))
+        self.progress.setRange(0, export_steps(dataset, formats))
         self.progress.setValue(0)
         self._thread = QThread(self)
         self._worker = _ExportWorker(dataset, Path(folder).expanduser(), formats, options)

@@ -285,6 +285,18 @@ def test_parallel_export_writes_the_same_annotations(tmp_path: Path) -> None:
     assert report_serial.issues == report_forked.issues
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_sees_every_image_once_in_order(tmp_path: Path, workers: int) -> None:
+    dataset = make_dataset(None, n_images=6, seed=2)
+    dataset.images[1].annotation = dataset.images[5].annotation = None  # done without encoding
+    calls: list[tuple[int, int]] = []
+    save_coco(dataset, tmp_path / "out.json", workers=workers, progress=lambda *call: calls.append(call))
+    assert calls == [(k, 6) for k in range(1, 7)]
+    read: list[tuple[int, int]] = []
+    load_coco(tmp_path / "out.json", check_images=False, progress=lambda *call: read.append(call))
+    assert read == sorted(read) and read[-1] == (6, 6) and {t for _, t in read} == {6}
+
+
 def test_export_reports_what_it_cannot_carry(tmp_path: Path) -> None:
     annotation = Annotation(8, 8)
     annotation.add(CroppedMask(0, 0, np.ones((2, 2), dtype=bool)), Segment(1))

@@ -224,6 +224,17 @@ def test_save_then_load_gives_the_original_annotations(tmp_path, seed):
         assert _segment_set(back.annotation) == _segment_set(original.annotation)
 
 
+def test_progress_sees_every_image_once_in_order(tmp_path):
+    dataset = make_dataset(None, n_images=5, seed=1)
+    dataset.images[0].annotation = dataset.images[3].annotation = None  # listed without a PNG
+    calls = []
+    save_coco_panoptic(dataset, tmp_path / "p.json", progress=lambda *call: calls.append(call))
+    assert calls == [(k, 5) for k in range(1, 6)]
+    read = []
+    load_coco_panoptic(tmp_path / "p.json", check_images=False, progress=lambda *call: read.append(call))
+    assert read == [(1, 3), (2, 3), (3, 3)]  # one per annotation (PNG)
+
+
 def test_category_id_base_renumbers(tmp_path):
     dataset = make_dataset(None, n_images=1)
     json_path = tmp_path / "p.json"

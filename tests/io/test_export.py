@@ -9,8 +9,17 @@ from pycocotools.coco import COCO
 
 from segview.core.views import semantic_view
 from segview.errors import WriteError
+from segview.io import export
 from segview.io.detect import DatasetFormat, load_dataset
-from segview.io.export import EXPORT_FORMATS, ExportError, export_dataset, output_path, validate_export
+from segview.io.export import (
+    EXPORT_FORMATS,
+    LAYOUTS,
+    ExportError,
+    export_dataset,
+    export_steps,
+    output_path,
+    validate_export,
+)
 from tests.factories import make_dataset
 
 ALL = [f.value for f in EXPORT_FORMATS]
@@ -39,7 +48,7 @@ def test_exports_all_formats_that_read_back_identically(tmp_path):
     assert report.ok, report.format()
     out = tmp_path / "out"
     assert paths == [out / "instances.json", out / "panoptic", out / "panoptic.json", out / "semantic"]
-    assert steps[0] == (0, 6, "Writing COCO instances…") and steps[-1] == (6, 6, "Done")
+    assert steps[0] == (0, 27, "Writing COCO instances…") and steps[-1] == (27, 27, "Done")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
 
     coco = COCO(str(out / "instances.json"))
@@ -61,6 +70,42 @@ def test_exports_all_formats_that_read_back_identically(tmp_path):
             ann.segments[s].category_id for s in present
         ]
         assert np.array_equal(semantic_view(sem.annotation), semantic_view(ann))
+
+
+def test_progress_advances_per_image_in_every_step(tmp_path):
+    dataset = make_dataset(None, n_images=5, seed=2)
+    dataset.images[3].annotation = None  # listed only, still a step of each phase
+    calls = []
+    report, _ = export_dataset(dataset, tmp_path, ALL, progress=lambda *call: calls.append(call))
+    assert report.ok, report.format()
+    total = export_steps(dataset, ALL)
+    assert total == 3 * 5 * len(ALL)
+    done = [d for d, _, _ in calls]
+    assert done == sorted(done) and done[0] == 0
+    assert {t for _, t, _ in calls} == {total}
+    assert calls[-1] == (total, total, "Done")
+    assert len(calls) >= len(dataset.images) * len(ALL) > 2 * len(ALL)
+    for fmt in EXPORT_FORMATS:
+        label = LAYOUTS[fmt].label
+        for prefix in (f"Writing {label}…", f"Checking {label}: comparing…"):
+            assert [m for _, _, m in calls if m.startswith(prefix)] == [prefix] + [
+                f"{prefix} {k}/5" for k in range(1, 6)
+            ]
+        assert any(m.startswith(f"Checking {label}: reading back… ") for _, _, m in calls)
+
+
+def test_progress_is_throttled_but_keeps_each_steps_first_and_last_call(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "monotonic", lambda: 0.0)  # no time passes: only the 1 % rule
+    dataset = make_dataset(None, n_images=300, seed=4, height=8, width=10)
+    calls = []
+    report, _ = export_dataset(dataset, tmp_path, ["coco"], progress=lambda *call: calls.append(call))
+    assert report.ok, report.format()
+    writing = [m for _, _, m in calls if m.startswith("Writing")]
+    assert writing[:2] == ["Writing COCO instances…", "Writing COCO instances… 1/300"]
+    assert writing[-1] == "Writing COCO instances… 300/300"
+    assert len(writing) <= 2 + 100
+    assert calls[-2][2] == "Checking COCO instances: comparing… 300/300"
+    assert len(calls) <= 3 * 102 + 1
 
 
 def test_category_id_base_renumbers_every_format(tmp_path):

@@ -54,6 +54,17 @@ def test_export_equals_the_semantic_view(tmp_path):
     ]
 
 
+def test_progress_sees_every_image_once_in_order(tmp_path):
+    dataset = make_dataset(None, n_images=5, seed=2)
+    dataset.images[2].annotation = None  # no mask, but done
+    calls = []
+    save_semantic_png(dataset, tmp_path, progress=lambda *call: calls.append(call))
+    assert calls == [(k, 5) for k in range(1, 6)]
+    read = []
+    load_semantic_png(tmp_path, progress=lambda *call: read.append(call))
+    assert read == [(1, 4), (2, 4), (3, 4), (4, 4)]  # one per mask
+
+
 def _big_id_dataset() -> Dataset:
     categories = CategorySet([Category(1, "cat"), Category(300, "wall", isthing=False)])
     ann = Annotation(5, 7)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from segview.core.dataset import Dataset
 from segview.io.detect import DatasetFormat, load_dataset
+from segview.io.export import export_steps
 from segview.ui.export_dialog import ExportDialog
 from tests.factories import make_dataset
 
@@ -41,11 +42,16 @@ def _export(qtbot, dialog):
 def test_export_writes_every_format_and_reads_back_pixel_exact(qtbot, tmp_path, source):
     out = tmp_path / "export"
     dialog, calls = _dialog(qtbot, source, out)
+    values = []
+    dialog.progress.valueChanged.connect(values.append)
     result = _export(qtbot, dialog)
     assert calls == [("all", [])]
     assert result.report.ok, result.report.format()
     assert {p.name for p in result.paths} == {"instances.json", "panoptic.json", "panoptic", "semantic"}
-    assert dialog.progress.value() == dialog.progress.maximum() == 6
+    formats = len(dialog.formats())
+    assert dialog.progress.value() == dialog.progress.maximum() == export_steps(source, dialog.formats())
+    assert dialog.progress.maximum() > 2 * formats
+    assert values == sorted(values) and len(values) > 2 * formats  # the bar moved per image, not per format
     text = dialog.report_view.toPlainText()
     assert str(out / "instances.json") in text and "0 error(s)" in text
     assert "Export done and checked" in dialog.status.text()
