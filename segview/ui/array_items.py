@@ -51,7 +51,10 @@ def _view_key(item: QGraphicsItem, painter: QPainter, option: QStyleOptionGraphi
     """What decides the view of the exposed part of ``item``: on screen, the device box and the
     transform; else the visible source box."""
     exposed = option.exposedRect.intersected(item.boundingRect())
-    transform = painter.deviceTransform()
+    # The widget's own device pixels: the world transform scaled by the pixel ratio. (deviceTransform()
+    # would add where the widget sits in its window, which the blit adds again.)
+    ratio = painter.device().devicePixelRatioF()
+    transform = painter.worldTransform() * QTransform.fromScale(ratio, ratio)
     sx, sy = transform.m11(), transform.m22()
     if transform.type().value <= QTransform.TransformationType.TxScale.value and 0 < sx <= 1 and 0 < sy <= 1:
         rect = transform.mapRect(exposed)

@@ -174,3 +174,29 @@ def test_at_one_to_one_the_image_is_shown_pixel_for_pixel_even_half_a_pixel_off(
     shown = shown.reshape(120, 160, 3)
     # Each screen pixel shows one source pixel (its centre's nearest), never a blend of two.
     assert np.array_equal(shown[:, 1:159], image[:, 1:159]) or np.array_equal(shown[:, 1:159], image[:, 2:160])
+
+
+def test_a_canvas_inside_a_window_draws_where_it_sits(qtbot):
+    # Painted as part of its window, the canvas is offset in the window's backing store; a screen-pixel
+    # blit must not add that offset twice (a viewport grabbed alone would not show it).
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    layout.setContentsMargins(37, 23, 5, 5)
+    canvas = ImageCanvas()
+    layout.addWidget(canvas)
+    window.resize(437, 323)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    labels = _random_labels()
+    canvas.set_image(np.full((*labels.shape, 3), 90, np.uint8))
+    canvas.set_layer("panoptic", labels, LUT6)
+    canvas.fit()
+    assert canvas.scale_factor() < 1
+    alone = canvas.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    whole = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    origin = canvas.viewport().mapTo(window, QPoint(0, 0))
+    placed = whole.copy(origin.x(), origin.y(), alone.width(), alone.height())
+    assert placed == alone
