@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -479,8 +480,17 @@ class MainWindow(QMainWindow):
         if entry is None or x < 0:
             self.hover_label.setText("")
             return
-        categories = self.workspace.model_categories if entry.prediction is not None else self.workspace.categories
-        self.hover_label.setText(describe_pixel(entry, categories, x, y, self.workspace.params.score_threshold))
+        threshold = self.workspace.params.score_threshold
+        # The model's results are named by the model's classes, the annotation by the project's (renamed
+        # in the Classes dock): describe each with its own categories.
+        predicted = SimpleNamespace(prediction=entry.prediction, fused=entry.fused, annotation=None)
+        text = describe_pixel(predicted, self.workspace.model_categories, x, y, threshold)
+        if entry.annotation is not None:
+            annotated = SimpleNamespace(prediction=None, fused=None, annotation=entry.annotation)
+            part = describe_pixel(annotated, self.workspace.categories, x, y, threshold)
+            prefix = f"x={x} y={y}"
+            text += part[len(prefix):] if part.startswith(prefix) else "   " + part
+        self.hover_label.setText(text)
 
     def _toggle_compare(self, on: bool) -> None:
         if on and self.compare is None:
