@@ -124,8 +124,7 @@ class ClassesPanel(QWidget):
         self.message.setObjectName("classes-message")
         self.message.setWordWrap(True)
 
-        add_row = QHBoxLayout()
-        add_row.addWidget(self.new_name, 1)
+        add_row = QHBoxLayout()  # the new class's name gets a row of its own: the dock stays narrow
         add_row.addWidget(self.new_kind)
         add_row.addWidget(self.new_color_button)
         add_row.addWidget(self.add_button)
@@ -134,11 +133,12 @@ class ClassesPanel(QWidget):
             (self.up_button, self.down_button, self.color_button, self.kind_button, self.delete_button)
         ):
             buttons.addWidget(button, index // 3, index % 3)
-        buttons.addWidget(self.import_button, 1, 2)
+        buttons.addWidget(self.import_button, 2, 0, 1, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.new_name)
         layout.addLayout(add_row)
         layout.addWidget(self.message)
         self._fill()

@@ -7,17 +7,20 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QProgressDialog,
+    QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -96,20 +99,23 @@ class MainWindow(QMainWindow):
         self.export_dialog = None
         self._docks = {
             "Images": self._dock("Images", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "Layers": self._dock("Layers", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            "Model": self._dock("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "Layers": self._dock("Layers", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=True),
+            "Model": self._dock("Model", self.model_panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=True),
             "Legend": self._dock("Legend", self.legend, Qt.DockWidgetArea.RightDockWidgetArea),
-            "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            "Classes": self._dock("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=True),
         }
         self.editor = Editor(self)
         self.project_link = ProjectLink(on_write_error=lambda text: self.statusBar().showMessage(text, 30000))
-        self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)
         self.device_label = QLabel("No model loaded")
         self.device_label.setObjectName("status-device")
         self.statusBar().addPermanentWidget(self.device_label)
         self.hover_label = QLabel("")
+        self.hover_label.setObjectName("status-hover")
+        # A long readout is cut, it must not set the window's minimum width.
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.hover_label, 1)
 
         self.actions_ = self._make_actions()
@@ -120,10 +126,12 @@ class MainWindow(QMainWindow):
 
     # --- construction ------------------------------------------------------------------------------
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
+        """A dock around ``widget``; ``scroll`` puts a form-like panel in a vertical scroll area so that
+        the window can get short (a laptop screen) without the panel setting its minimum height."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(widget)
+        dock.setWidget(_VerticalScroll(widget) if scroll else widget)
         self.addDockWidget(area, dock)
         return dock
 
@@ -592,7 +600,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(docks["Legend"], docks["Classes"])
         docks["Tools"].raise_()
         docks["Legend"].raise_()
-        self.resizeDocks([docks["Images"], docks["Layers"]], [270, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Images"], docks["Layers"]], [230, 290], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.setValue("geometry", self.saveGeometry())
@@ -614,6 +622,29 @@ class MainWindow(QMainWindow):
 
         QMessageBox.about(self, "About segview", f"<b>segview {__version__}</b><br>See, compare, correct and "
                                                  "export semantic, instance and panoptic segmentations.")
+
+
+class _VerticalScroll(QScrollArea):
+    """A frameless scroll area that scrolls its panel vertically only: as wide as the panel needs (its
+    minimum width follows the panel, e.g. after a theme change), but only a few rows high at least."""
+
+    MIN_HEIGHT = 72
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"scroll:{panel.objectName() or type(panel).__name__}")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(panel)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        panel = self.widget().minimumSizeHint()
+        width = panel.width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, min(panel.height(), self.MIN_HEIGHT))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return self.widget().sizeHint().expandedTo(self.minimumSizeHint())
 
 
 def _looks_like_dataset(folder: Path) -> bool:

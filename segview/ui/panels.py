@@ -33,6 +33,14 @@ LAYER_SHORTCUTS = {
 }
 
 
+def bounded_combo(combo: QComboBox, characters: int = 10) -> QComboBox:
+    """A combo box as wide as ``characters`` letters, not as its longest item: a long model title must
+    not widen its dock (the popup still shows the whole text, and the tooltip of each item too)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    return combo
+
+
 class LayersPanel(QWidget):
     """One row per layer: visible checkbox and opacity slider; one style for all (fill/outline/both)."""
 
@@ -105,6 +113,7 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.models = QComboBox()
         self.models.setObjectName("model-picker")
+        bounded_combo(self.models)
         self.models.activated.connect(lambda _i: self.model_chosen.emit(self.models.currentData()))
         self.device = QLabel("device: not loaded yet")
         self.device.setObjectName("device-label")
@@ -157,6 +166,7 @@ class ModelPanel(QWidget):
         self.models.clear()
         for name, title in entries:
             self.models.addItem(title, name)
+            self.models.setItemData(self.models.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         if current is not None:
             self.models.setCurrentIndex(max(self.models.findData(current), 0))
 

@@ -32,3 +32,48 @@ def test_hover_names_the_annotation_with_the_project_classes_after_a_rename(qtbo
     text = _hover(qtbot, window, x, y)
     assert f"annotation: #{sid} sphere" in text
     assert "panoptic: " in text and old_name in text  # the prediction keeps the model's name
+
+
+LONG_TITLE = "Mask R-CNN ResNet-50 FPN v2 — COCO 2017 instances, 91 classes, torchvision weights (v2)"
+
+
+def _dock_widths(window):
+    return {name: dock.width() for name, dock in window._docks.items() if dock.isVisible()}
+
+
+def test_the_window_fits_a_laptop_screen_and_the_canvas_keeps_the_room(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.model_panel.set_models([("long", LONG_TITLE), ("short", "Demo")], "long")
+    window.hover_label.setText("x=1 y=2   " + "semantic: a very long class name   " * 10)
+    assert window.minimumSizeHint().width() <= 1024 and window.minimumSizeHint().height() <= 640
+    assert window.minimumSize().width() <= 1024 and window.minimumSize().height() <= 640
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 640, timeout=2000)
+    assert window.canvas.width() >= 400
+    picker = window.model_panel.models
+    assert picker.sizeHint().width() < picker.fontMetrics().horizontalAdvance(LONG_TITLE) / 2
+    for name, dock in window._docks.items():
+        assert dock.minimumSizeHint().width() <= 300, name
+
+
+def test_a_theme_switch_does_not_widen_the_docks(qtbot, window, scenes):
+    from PySide6.QtWidgets import QApplication
+
+    from segview.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    style, palette = app.style().name(), app.palette()
+    window.open_path(scenes)
+    window.model_panel.set_models([("long", LONG_TITLE)], "long")
+    window.resize(1024, 640)
+    qtbot.wait(50)
+    before, canvas = _dock_widths(window), window.canvas.width()
+    try:
+        for theme in ("dark", "light"):
+            apply_theme(app, theme)
+            qtbot.wait(50)
+            assert _dock_widths(window) == before, theme
+            assert window.canvas.width() == canvas
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)
