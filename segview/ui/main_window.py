@@ -41,6 +41,7 @@ from segview.ui.theme import apply_theme
 
 LAYER_Z = {LayerView.SEMANTIC: 1.0, LayerView.INSTANCE: 2.0, LayerView.PANOPTIC: 3.0}
 MAX_RECENT = 8
+READ_ONLY_BANNER = "Read-only: edits here are not saved — export them to keep them"
 
 
 class Actions(NamedTuple):
@@ -112,6 +113,13 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("No model loaded")
         self.device_label.setObjectName("status-device")
         self.statusBar().addPermanentWidget(self.device_label)
+        self.read_only_banner = QLabel(READ_ONLY_BANNER)
+        self.read_only_banner.setObjectName("status-read-only")
+        self.read_only_banner.setStyleSheet(
+            "QLabel { background: #ffd666; color: #3a2a00; font-weight: bold; padding: 1px 6px; border-radius: 3px; }")
+        self.read_only_banner.setVisible(False)
+        self.statusBar().insertPermanentWidget(0, self.read_only_banner)
+        self.read_only_notice: QMessageBox | None = None
         self.hover_label = QLabel("")
         self.hover_label.setObjectName("status-hover")
         # A long readout is cut, it must not set the window's minimum width.
@@ -229,6 +237,8 @@ class MainWindow(QMainWindow):
                 self._set_entries(entries, categories)
                 if message:
                     self.statusBar().showMessage(message, 15000)
+                if self.project_link.read_only:
+                    self._notify_read_only(path, message)
             else:
                 from segview.io.detect import load_dataset
 
@@ -246,6 +256,22 @@ class MainWindow(QMainWindow):
             return
         self._remember_recent(path)
         self.setWindowTitle(f"segview — {path.name}" + (" (read-only)" if self.project_link.read_only else ""))
+        self.read_only_banner.setVisible(self.project_link.read_only)  # stays while this folder is shown
+        if not self.project_link.read_only and self.read_only_notice is not None:
+            self.read_only_notice.close()
+
+    def _notify_read_only(self, folder: Path, message: str) -> None:
+        """Say once, in a box that does not block the window, that edits in this folder are not saved."""
+        if self.read_only_notice is not None:
+            self.read_only_notice.close()
+            self.read_only_notice.deleteLater()
+        box = QMessageBox(QMessageBox.Icon.Information, "Opened read-only",
+                          f"{folder.name} is open read-only: edits made here are not saved.\n\n{message}",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("read-only-notice")
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self.read_only_notice = box
 
     def _set_entries(self, entries: list[ImageEntry], categories: CategorySet) -> None:
         self.bridge.cancel_all()

@@ -187,12 +187,37 @@ def test_a_folder_open_in_another_window_opens_read_only(qtbot, window, scenes, 
         saved.add(np.ones((height, width), bool), Segment(1))
         held.save_annotation("a.png", saved)
         window.open_path(other)
-        assert not shown  # no refusal: the images are shown
+        assert not shown  # no refusal, no blocking box: the images are shown
         assert window.project_link.project is None and window.project_link.read_only
         assert window.windowTitle().endswith("(read-only)")
         assert "another segview" in window.statusBar().currentMessage()
         assert "read-only" in window.statusBar().currentMessage()
         assert window.current_entry().annotation.segment_map.tobytes() == saved.segment_map.tobytes()
+        notice = window.read_only_notice  # said once, in a box that does not block the window
+        assert notice is not None and notice.isVisible() and not notice.isModal()
+        assert "not saved" in notice.text() and "another segview" in notice.text()
+        banner = window.read_only_banner  # and said as long as the folder is shown
+        assert banner.isVisible() and banner.text().startswith("Read-only: edits here are not saved")
+        window.statusBar().showMessage("something else")
+        window.browser.select(0)
+        assert banner.isVisible()
     window.open_path(scenes)  # a folder of its own gets a project again
     assert window.project_link.project.folder == scenes.resolve() and not window.project_link.read_only
     assert not window.windowTitle().endswith("(read-only)")
+    assert not window.read_only_banner.isVisible() and not notice.isVisible()
+
+
+def test_a_folder_that_cannot_be_written_says_so_and_keeps_saying_it(qtbot, window, scenes, monkeypatch):
+    from segview.errors import ProjectReadOnlyError
+    from segview.io.project import Project
+
+    shown = _no_boxes(monkeypatch)
+
+    def refuse(folder, *args, **kwargs):
+        raise ProjectReadOnlyError(f"{folder} cannot be written.")
+
+    monkeypatch.setattr(Project, "open", staticmethod(refuse))
+    window.open_path(scenes)
+    assert not shown and window.project_link.read_only
+    assert window.read_only_notice.isVisible() and "not saved" in window.read_only_notice.text()
+    assert window.read_only_banner.isVisible()
