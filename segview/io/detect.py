@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from enum import Enum
@@ -12,6 +13,9 @@ from segview.core.report import Report
 from segview.errors import FormatError
 
 _SNIFF_BYTES = 4 << 20
+
+EXPORT_MANIFEST = ".segview-export.json"
+"""The file list segview's export writes into its folder (see :mod:`segview.io.export`)."""
 
 
 class DatasetFormat(str, Enum):
@@ -56,6 +60,31 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
         f"{path} holds no labelme JSON files and no semantic-PNG class list (classes.json). "
         "For COCO or panoptic data, give the JSON file itself."
     )
+
+
+def read_export_manifest(folder: str | os.PathLike) -> dict | None:
+    """The manifest of a segview export in ``folder`` (:data:`EXPORT_MANIFEST`), or None when there is
+    none or it is not one (unreadable, not JSON, not written by segview)."""
+    try:
+        with open(Path(folder) / EXPORT_MANIFEST, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("written_by") != "segview export":
+        return None
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict) or not all(
+        isinstance(files, list) and all(isinstance(f, str) for f in files) for files in outputs.values()
+    ):
+        return None
+    return manifest
+
+
+def manifest_files(manifest: dict | None) -> set[str]:
+    """Every file (path relative to the export folder, with ``/``) a manifest says segview wrote."""
+    if manifest is None:
+        return set()
+    return {name for files in manifest["outputs"].values() for name in files}
 
 
 def load_dataset(

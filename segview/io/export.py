@@ -7,9 +7,26 @@ The layout of an export folder::
     panoptic/               ... and its RGB id PNGs
     semantic/               semantic PNGs (class id per pixel) with classes.json and classes.txt
 
+    .segview-export.json    the manifest: every file segview wrote here, by format, and the image folder
+
 Each format is written into a hidden staging folder beside the outputs and then moved into place, so a
 format's outputs are either the old ones or the complete new ones (a folder of PNGs replaces the old
-folder as a whole; no stale PNG of an earlier export survives). After writing, each output is loaded
+folder as a whole; no stale PNG of an earlier export survives).
+
+An export never deletes or overwrites a file segview did not write. Segview's own files are exactly those
+listed in the folder's manifest (``.segview-export.json``, :data:`segview.io.detect.EXPORT_MANIFEST`),
+which every export rewrites: before anything is written, every file at a path the export would replace
+(``instances.json``, ``panoptic.json`` and everything under ``panoptic/``, ``semantic/``, for the formats
+chosen) must be listed there — only the operating system's ``.DS_Store``, ``Thumbs.db`` and
+``desktop.ini`` are let pass — or the export is refused with :class:`ForeignFilesError`, naming them.
+So a folder exported by segview before the manifest existed, or one where the person put files of their
+own, is refused until those files are moved away or another (empty) folder is chosen. The manifest is
+rewritten, as a superset, before each format is moved into place and, pruned to what is there, at the
+end, so an interrupted export leaves no file of segview's unlisted. It also records the image folder
+(``image_root``, absolute): the semantic-PNG reader falls back to it when it is given no image folder,
+as the COCO readers do with the same folder recorded in their JSON's ``info``.
+
+After writing, each output is loaded
 back with :func:`segview.io.detect.load_dataset` and compared with the source pixel by pixel: COCO
 instances must reproduce every thing segment's class per pixel and the number of instances, panoptic the
 segment partition and each segment's class, semantic PNG the class of every pixel. Everything the writer
@@ -22,6 +39,7 @@ drop or get wrong, before anything is written) and :func:`export_dataset`.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -38,18 +56,37 @@ from segview.core.dataset import Dataset, ImageRecord
 from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation
 from segview.errors import SegviewError, WriteError
+from segview.io.atomic import atomic_write_text
 from segview.io.coco_panoptic import ImageProgress, counted, png_name
-from segview.io.detect import DatasetFormat, load_dataset, save_dataset
+from segview.io.detect import (
+    EXPORT_MANIFEST,
+    DatasetFormat,
+    load_dataset,
+    manifest_files,
+    read_export_manifest,
+    save_dataset,
+)
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, message)``: ``done`` of ``total`` steps finished, ``message`` the current one."""
 
 _STEPS_PER_IMAGE = 3  # per format: write, read back, compare
 _THROTTLE_S = 0.05
+_OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # made by file browsers, not by people
+_SHOWN_FOREIGN = 5
 
 
 class ExportError(SegviewError):
     """An export that cannot start (no format chosen, a format that cannot be exported)."""
+
+
+class ForeignFilesError(ExportError):
+    """The export would replace files segview did not write; nothing was written. ``files``: their paths
+    relative to the export folder."""
+
+    def __init__(self, message: str, files: list[str]) -> None:
+        super().__init__(message)
+        self.files = files
 
 
 @dataclass(frozen=True)
@@ -106,11 +143,16 @@ def export_dataset(
     back with no paths. Otherwise returns the combined report (the check's issues, the writers' issues,
     then the readers' issues and round-trip differences, each prefixed with the format) and the paths
     written, in order. Raises
-    :class:`ExportError` when no format (or labelme) is asked for and :class:`WriteError` when the
-    folder cannot be written; a format written before the failure stays complete.
+    :class:`ExportError` when no format (or labelme) is asked for, :class:`ForeignFilesError` (before
+    anything is written) when the export would replace files segview did not write, and
+    :class:`WriteError` when the folder cannot be written; a format written before the failure stays
+    complete.
     """
     chosen = _formats(formats)
     out_dir = Path(out_dir)
+    manifest = read_export_manifest(out_dir) if out_dir.is_dir() else None
+    refuse_foreign_files(out_dir, chosen, manifest)
+    outputs: dict[str, list[str]] = dict(manifest["outputs"]) if manifest else {}
     if check_images is None:
         check_images = dataset.image_root is not None
     report = check_before_export(dataset, check_images=check_images)
@@ -138,10 +180,15 @@ def export_dataset(
             if not (staging / layout.main).exists():
                 report.error(f"{layout.label}: nothing was written")
                 continue
+            new_files = _files_at(staging, layout.paths)
+            # Listed before they are moved in: an interrupted export leaves none of its files unlisted.
+            outputs[fmt.value] = sorted(set(outputs.get(fmt.value, ())) | set(new_files))
+            _write_manifest(out_dir, outputs, dataset.image_root)
             for name in layout.paths:
                 if (staging / name).exists():
                     _move_into_place(staging / name, out_dir / name)
                     written.append(out_dir / name)
+            outputs[fmt.value] = new_files
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         checked = validate_export(
@@ -154,6 +201,9 @@ def export_dataset(
             progress=_within(progress, start + images, 2 * images, total, f"Checking {layout.label}: "),
         )
         report.extend(_prefixed(checked, layout.label))
+    present = {name for name in manifest_files({"outputs": outputs}) if (out_dir / name).is_file()}
+    _write_manifest(out_dir, {f: [n for n in files if n in present] for f, files in outputs.items()},
+                    dataset.image_root)
     report.info(
         f"{annotated} annotated image(s) of {len(dataset.images)} exported as "
         + ", ".join(LAYOUTS[f].label for f in chosen)
@@ -161,6 +211,50 @@ def export_dataset(
     if progress is not None:
         progress(total, total, "Done")
     return report, written
+
+
+def foreign_files(
+    out_dir: str | os.PathLike, formats: Iterable[DatasetFormat | str], manifest: dict | None = None
+) -> list[str]:
+    """The files an export of ``formats`` into ``out_dir`` would replace that segview did not write: those
+    at the formats' paths not listed in the folder's manifest (read from ``out_dir`` when None), as paths
+    relative to ``out_dir`` with ``/``, sorted."""
+    out_dir = Path(out_dir)
+    if manifest is None:
+        manifest = read_export_manifest(out_dir)
+    own = manifest_files(manifest)
+    paths = [name for fmt in _formats(formats) for name in LAYOUTS[fmt].paths]
+    return [name for name in _files_at(out_dir, paths) if name not in own and PurePosixPath(name).name not in _OS_LITTER]
+
+
+def refuse_foreign_files(
+    out_dir: str | os.PathLike, formats: Iterable[DatasetFormat | str], manifest: dict | None = None
+) -> None:
+    """Raise :class:`ForeignFilesError` when an export of ``formats`` would replace files segview did not
+    write (see :func:`foreign_files`); the message names the folders, the first few files and what to do."""
+    out_dir = Path(out_dir)
+    found = foreign_files(out_dir, formats, manifest)
+    if not found:
+        return
+    by_place: dict[str, list[str]] = {}
+    for name in found:
+        top, _, rest = name.partition("/")
+        by_place.setdefault(top, []).append(rest)
+    places = []
+    for top, names in by_place.items():
+        if names == [""]:  # a file the export would overwrite
+            places.append(str(out_dir / top))
+            continue
+        shown = ", ".join(names[:_SHOWN_FOREIGN])
+        if len(names) > _SHOWN_FOREIGN:
+            shown += f" and {len(names) - _SHOWN_FOREIGN} more"
+        places.append(f"{out_dir / top}{os.sep} ({shown})")
+    raise ForeignFilesError(
+        f"Nothing was exported: {' and '.join(places)} would be deleted or overwritten, but segview did "
+        f"not write {'it' if len(found) == 1 else f'these {len(found)} files'}. Choose an empty folder, or "
+        "move those files away, then export again.",
+        found,
+    )
 
 
 def validate_export(
@@ -326,6 +420,31 @@ def _make_folder(out_dir: Path) -> None:
         raise WriteError(
             f"Cannot create the export folder {out_dir}: {exc.strerror or exc}. Choose a folder you can write to."
         ) from exc
+
+
+def _files_at(folder: Path, names: Iterable[str]) -> list[str]:
+    """Every file at ``folder/name`` (itself, or under it when a folder) for ``names``, relative to
+    ``folder`` with ``/``, sorted."""
+    found: list[str] = []
+    for name in names:
+        target = folder / name
+        if target.is_dir() and not target.is_symlink():
+            for parent, _dirs, files in os.walk(target):
+                rel = Path(parent).relative_to(folder)
+                found.extend((rel / f).as_posix() for f in files)
+        elif target.exists() or target.is_symlink():
+            found.append(name)
+    return sorted(found)
+
+
+def _write_manifest(out_dir: Path, outputs: dict[str, list[str]], image_root: Path | None) -> None:
+    manifest = {
+        "written_by": "segview export",
+        "version": 1,
+        "image_root": None if image_root is None else str(Path(image_root).resolve()),
+        "outputs": {fmt: sorted(files) for fmt, files in outputs.items() if files},
+    }
+    atomic_write_text(out_dir / EXPORT_MANIFEST, json.dumps(manifest, indent=1))
 
 
 def _staging_folder(out_dir: Path) -> Path:

@@ -60,7 +60,8 @@ def test_export_writes_every_format_that_reads_back_exactly(project_folder: Path
     printed = capsys.readouterr()
     assert rc == 0, printed
     assert "Exported 4 image(s) (all), 3 annotated" in printed.out
-    assert sorted(p.name for p in out.iterdir()) == ["instances.json", "panoptic", "panoptic.json", "semantic"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".segview-export.json", "instances.json", "panoptic", "panoptic.json", "semantic"]
 
     coco = COCO(str(out / "instances.json"))
     expected = _project_masks(project_folder)
@@ -91,7 +92,7 @@ def test_scope_corrected_and_category_base(project_folder: Path, tmp_path: Path,
     assert [i["file_name"] for i in document["images"]] == ["img_0.png", "img_1.png", "img_2.png"]
     assert [c["id"] for c in document["categories"]] == [0, 1, 2, 3, 4]
     assert all(isinstance(a["segmentation"], dict) for a in document["annotations"])
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".segview-export.json"]  # no staging
 
 
 def test_validation_errors_stop_the_export(project_folder: Path, tmp_path: Path, capsys) -> None:
@@ -133,3 +134,25 @@ def test_export_reads_a_project_a_window_holds(project_folder: Path, tmp_path: P
     image = next(i for i in coco.dataset["images"] if i["file_name"] == "img_3.png")
     masks = [coco.annToMask(a) for a in coco.loadAnns(coco.getAnnIds(imgIds=image["id"]))]
     assert masks and np.array_equal(np.logical_or.reduce(masks), expected)
+
+
+def test_export_refuses_to_replace_files_of_the_users_own(project_folder: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "export"
+    (out / "semantic").mkdir(parents=True)
+    (out / "panoptic").mkdir()
+    (out / "semantic" / "my_notes.txt").write_text("notes")
+    (out / "panoptic" / "photo.png").write_bytes(b"photo")
+    rc = main(["export", str(project_folder), "--to", "coco-panoptic,semantic-png", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert rc == 1
+    assert printed.err.startswith("segview: error: Nothing was exported") and printed.err.count("\n") == 1
+    assert "my_notes.txt" in printed.err and "photo.png" in printed.err and str(out / "semantic") in printed.err
+    assert "Choose an empty folder, or move those files away" in printed.err
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "panoptic", "panoptic/photo.png", "semantic", "semantic/my_notes.txt"]
+
+    (out / "semantic" / "my_notes.txt").unlink()
+    (out / "panoptic" / "photo.png").unlink()
+    for _ in range(2):  # its own export, replaced by the next one
+        assert main(["export", str(project_folder), "--to", "coco-panoptic,semantic-png", "--out", str(out)]) == 0
+    capsys.readouterr()

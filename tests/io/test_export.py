@@ -49,7 +49,7 @@ def test_exports_all_formats_that_read_back_identically(tmp_path):
     out = tmp_path / "out"
     assert paths == [out / "instances.json", out / "panoptic", out / "panoptic.json", out / "semantic"]
     assert steps[0] == (0, 27, "Writing COCO instances…") and steps[-1] == (27, 27, "Done")
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [export.EXPORT_MANIFEST]  # no staging
 
     coco = COCO(str(out / "instances.json"))
     expected = _thing_masks(dataset)
@@ -182,3 +182,52 @@ def test_nothing_is_written_when_the_check_before_export_finds_errors(tmp_path):
     assert paths == [] and not report.ok
     assert any("category id 99" in i.message for i in report.errors)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _user_files(out):
+    """A note in semantic/ and a photo in panoptic/: files of the person's own, not of segview."""
+    (out / "semantic").mkdir(parents=True)
+    (out / "panoptic").mkdir()
+    (out / "semantic" / "my_notes.txt").write_text("do not lose me")
+    (out / "panoptic" / "photo.png").write_bytes(b"my photo")
+
+
+def test_files_segview_did_not_write_stop_the_export_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    _user_files(out)
+    with pytest.raises(export.ForeignFilesError) as caught:
+        export_dataset(make_dataset(None, n_images=2), out, ALL)
+    message = str(caught.value)
+    assert str(out / "semantic") in message and "my_notes.txt" in message
+    assert str(out / "panoptic") in message and "photo.png" in message
+    assert "Choose an empty folder, or move those files away" in message
+    assert sorted(caught.value.files) == ["panoptic/photo.png", "semantic/my_notes.txt"]
+    assert (out / "semantic" / "my_notes.txt").read_text() == "do not lose me"
+    assert (out / "panoptic" / "photo.png").read_bytes() == b"my photo"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "panoptic", "panoptic/photo.png", "semantic", "semantic/my_notes.txt"]  # nothing written
+
+
+def test_a_json_of_someone_else_is_not_overwritten_but_other_formats_go_ahead(tmp_path):
+    (tmp_path / "instances.json").write_text('{"images": [], "annotations": [], "categories": []}')
+    with pytest.raises(export.ForeignFilesError, match="instances.json"):
+        export_dataset(make_dataset(None, n_images=1), tmp_path, ["coco"])
+    report, paths = export_dataset(make_dataset(None, n_images=1), tmp_path, ["semantic-png"])
+    assert report.ok and paths == [tmp_path / "semantic"]  # a file outside what it replaces is no obstacle
+
+
+def test_segviews_own_earlier_export_is_replaced_but_a_file_added_to_it_is_kept(tmp_path):
+    export_dataset(make_dataset(None, n_images=3), tmp_path, ALL)
+    manifest = json.loads((tmp_path / export.EXPORT_MANIFEST).read_text())
+    assert "semantic/img_002.png" in manifest["outputs"]["semantic-png"]
+    (tmp_path / "semantic" / ".DS_Store").write_bytes(b"finder")  # a file browser's, let pass
+    report, _ = export_dataset(make_dataset(None, n_images=1, seed=5), tmp_path, ["semantic-png"])
+    assert report.ok, report.format()
+    manifest = json.loads((tmp_path / export.EXPORT_MANIFEST).read_text())
+    assert manifest["outputs"]["semantic-png"] == ["semantic/classes.json", "semantic/classes.txt",
+                                                   "semantic/img_000.png"]
+    assert "panoptic/img_002.png" in manifest["outputs"]["coco-panoptic"]  # not rewritten: still listed
+    (tmp_path / "semantic" / "mine.txt").write_text("x")
+    with pytest.raises(export.ForeignFilesError, match="mine.txt"):
+        export_dataset(make_dataset(None, n_images=1), tmp_path, ALL)
+    assert (tmp_path / "semantic" / "mine.txt").exists()

@@ -120,3 +120,17 @@ def test_unwritable_folder_shows_an_error_in_the_dialog(qtbot, tmp_path, source)
     assert "Choose a folder you can write to" in dialog.status.text()
     assert dialog.report_view.toPlainText() == blocker.args[0]
     assert not dialog.is_running() and dialog.export_button.isEnabled() and dialog.isVisible()
+
+
+def test_files_of_the_users_own_in_the_folder_stop_the_export_with_a_message(qtbot, tmp_path, source):
+    out = tmp_path / "export"
+    (out / "semantic").mkdir(parents=True)
+    (out / "semantic" / "my_notes.txt").write_text("notes")
+    dialog, _ = _dialog(qtbot, source, out)
+    with qtbot.waitSignal(dialog.export_failed, timeout=60000) as blocker:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    message = blocker.args[0]
+    assert "my_notes.txt" in message and str(out / "semantic") in message and "Choose an empty folder" in message
+    assert dialog.report_view.toPlainText() == message and message in dialog.status.text()
+    assert (out / "semantic" / "my_notes.txt").read_text() == "notes"
+    assert sorted(p.name for p in out.rglob("*")) == ["my_notes.txt", "semantic"]
