@@ -308,7 +308,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="skip format detection")
-    parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file)")
+    parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file, or when "
+                        "the images are not there the image folder a segview export recorded)")
     parser.add_argument(
         "--png-dir", metavar="DIR", help="panoptic PNG folder (default: JSON path without .json)"
     )

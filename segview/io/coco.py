@@ -34,6 +34,7 @@ from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
 from segview.io.coco_panoptic import ImageProgress, counted
+from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
 from segview.io.images import MAX_PIXELS, read_image_size
 
 MaskFormat = Literal["auto", "polygon", "rle"]
@@ -62,7 +63,9 @@ def load_coco(
 ) -> tuple[Dataset, Report]:
     """Read a COCO instances file into a Dataset and a Report of everything that could not be carried over.
 
-    ``image_root`` (default: the JSON's folder) is where ``file_name`` paths are resolved; with
+    ``image_root`` (default: the JSON's folder, or when the images are not there the folder a segview
+    export recorded in ``info``, see :func:`segview.io.detect.fallback_image_root`) is where ``file_name``
+    paths are resolved; with
     ``check_images`` every image file must exist and have the stated size. Each image's annotations
     become segments 1..N in file order (an annotation skipped for an error takes no id). Overlapping
     pixels go to the smaller instance (usually the one in front); an instance left without pixels is
@@ -82,6 +85,11 @@ def load_coco(
     categories, aliases = _read_categories(reader, reader.array(doc, "categories"), report)
     records, too_large = _read_images(reader, reader.array(doc, "images"), report)
     root = path.parent if image_root is None else Path(image_root)
+    if image_root is None:
+        info = doc.get("info")
+        recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
+        names = [r.file_name for r in records.values()]
+        root = fallback_image_root(root, recorded, names, report, path.name) or root
     if check_images:
         _check_image_files(records.values(), root, report)
     if "annotations" in doc:
@@ -640,6 +648,7 @@ def save_coco(
         "info": {
             "description": "exported by segview",
             "date_created": datetime.now(timezone.utc).isoformat(),
+            **image_root_info(dataset.image_root),
         },
         "licenses": [],
         "images": [

@@ -26,6 +26,7 @@ from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text, atomic_write_with
+from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
 from segview.io.images import read_image_size
 
 MAX_SEGMENT_ID = (1 << 24) - 1
@@ -373,16 +374,24 @@ def load_coco_panoptic(
 ) -> tuple[Dataset, Report]:
     """Read a COCO panoptic JSON and its PNGs; every inconsistency found is an issue in the report.
 
-    ``png_dir`` defaults to the JSON path without its suffix, ``image_root`` to the JSON's folder.
+    ``png_dir`` defaults to the JSON path without its suffix, ``image_root`` to the JSON's folder (or,
+    when the images are not there, to the folder a segview export recorded in ``info``).
     ``progress(done, total)`` is called after each annotation (one PNG) is read; total: the annotations.
     A malformed document raises :class:`FormatError` naming the file and the JSON path.
     """
     json_path = Path(json_path)
     png_dir = default_png_dir(json_path) if png_dir is None else Path(png_dir)
+    given = image_root
     image_root = json_path.parent if image_root is None else Path(image_root)
     reader = JsonReader(json_path)
-    categories, image_entries, annotations = _parse(reader, reader.load())
+    doc = reader.load()
+    categories, image_entries, annotations = _parse(reader, doc)
     report = Report()
+    if given is None:
+        info = doc.get("info")
+        recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
+        names = [record.file_name for _, record in image_entries]
+        image_root = fallback_image_root(image_root, recorded, names, report, json_path.name) or image_root
     records: dict[int, ImageRecord] = {}
     for path, record in image_entries:
         if record.id in records:
@@ -510,7 +519,8 @@ def save_coco_panoptic(
 ) -> Report:
     """Write a COCO panoptic JSON and one RGB PNG per annotated image (PNGs first, the JSON last).
 
-    ``png_dir`` defaults to the JSON path without its suffix; PNGs keep the images' subfolders.
+    ``png_dir`` defaults to the JSON path without its suffix; PNGs keep the images' subfolders. The
+    image folder is recorded in ``info`` (see :func:`segview.io.detect.image_root_info`).
     ``category_id_base`` None keeps category ids; an int renumbers them contiguously from that base.
     ``progress(done, total)`` is called after each image of the dataset (written or left out).
     """
@@ -547,6 +557,7 @@ def save_coco_panoptic(
         write_png(png_dir / name, Image.fromarray(rgb))
         annotations.append({"image_id": record.id, "file_name": name, "segments_info": infos})
     document = {
+        "info": {"description": "exported by segview", **image_root_info(dataset.image_root)},
         "images": images,
         "annotations": annotations,
         "categories": [category_json(c) for c in categories],

@@ -16,6 +16,10 @@ _SNIFF_BYTES = 4 << 20
 
 EXPORT_MANIFEST = ".segview-export.json"
 """The file list segview's export writes into its folder (see :mod:`segview.io.export`)."""
+IMAGE_ROOT_KEY = "segview_image_root"
+"""The key of the image folder (absolute) in the ``info`` of the COCO and COCO panoptic JSON segview
+writes. COCO's ``info`` is free-form: pycocotools, panopticapi, Detectron2 and torchvision ignore it."""
+_SAMPLE = 20
 
 
 class DatasetFormat(str, Enum):
@@ -87,6 +91,32 @@ def manifest_files(manifest: dict | None) -> set[str]:
     return {name for files in manifest["outputs"].values() for name in files}
 
 
+def image_root_info(image_root: str | os.PathLike | None) -> dict[str, str]:
+    """What a writer adds to a JSON's ``info`` so that readers find the images without being told where."""
+    return {} if image_root is None else {IMAGE_ROOT_KEY: str(Path(image_root).resolve())}
+
+
+def fallback_image_root(
+    beside: Path, recorded: object, file_names: list[str], report: Report, what: str
+) -> Path | None:
+    """Where to look for the images when no image folder was given: ``beside`` (the dataset's own folder)
+    while any of the first images is there or nothing was recorded, else the ``recorded`` folder (from a
+    segview export) when the images are there, said in the report as a note. None: keep ``beside``."""
+    if not isinstance(recorded, str) or not recorded or not file_names:
+        return None
+    sample = file_names[:_SAMPLE]
+    if any((beside / name).is_file() for name in sample):
+        return None
+    root = Path(recorded)
+    if root == beside or not any((root / name).is_file() for name in sample):
+        return None
+    report.info(
+        f"the images are not beside {what}; using the image folder recorded by the segview export: {root} "
+        "(give an image folder, --images, to use another)"
+    )
+    return root
+
+
 def load_dataset(
     path: str | os.PathLike,
     fmt: DatasetFormat | None = None,
@@ -98,7 +128,10 @@ def load_dataset(
 ) -> tuple[Dataset, Report]:
     """Load a dataset of any supported format (detected when ``fmt`` is None) and its report.
 
-    ``progress(done, total)`` goes to the COCO, COCO panoptic and semantic PNG readers (not labelme's).
+    ``image_root`` is where the images are; None: beside the JSON (the mask folder's images are not
+    looked up for semantic PNG), or, when they are not there, the image folder a segview export recorded
+    (COCO, COCO panoptic: in the JSON's ``info``; semantic PNG: in the export folder's manifest), named in
+    the report. ``progress(done, total)`` goes to the COCO, COCO panoptic and semantic PNG readers (not labelme's).
     """
     fmt = DatasetFormat(fmt) if fmt is not None else detect_format(path)
     if fmt is DatasetFormat.COCO:

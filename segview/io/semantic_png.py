@@ -31,6 +31,7 @@ from segview.io.coco_panoptic import (
     read_categories,
     write_png,
 )
+from segview.io.detect import read_export_manifest
 from segview.io.images import is_image_file, read_image_size
 
 CLASSES_JSON = "classes.json"
@@ -222,6 +223,22 @@ def _annotation(labels: np.ndarray, categories: CategorySet, name: str, report: 
     return Annotation(labels.shape[0], labels.shape[1], segment_map.astype(dtype), segments)
 
 
+def _recorded_image_root(mask_dir: Path, report: Report) -> Path | None:
+    """The image folder a segview export recorded for ``mask_dir`` (one of its outputs), if it exists."""
+    manifest = read_export_manifest(mask_dir.parent)
+    if manifest is None or not isinstance(manifest.get("image_root"), str):
+        return None
+    prefix = f"{mask_dir.resolve().name}/"
+    if not any(name.startswith(prefix) for name in manifest["outputs"].get("semantic-png", ())):
+        return None
+    root = Path(manifest["image_root"])
+    if not root.is_dir():
+        return None
+    report.info(f"using the image folder recorded by the segview export: {root} (give an image folder, "
+                "--images, to use another)")
+    return root
+
+
 def load_semantic_png(
     mask_dir: str | os.PathLike,
     image_root: str | os.PathLike | None = None,
@@ -232,7 +249,8 @@ def load_semantic_png(
     """Read a folder of class-id PNGs and its class list (classes.json, else classes.txt).
 
     With ``image_root``, the image of mask ``a/b.png`` is ``a/b.<any image suffix>`` there (checked for
-    existence and size when ``check_images``); without it, file names are the mask paths.
+    existence and size when ``check_images``); without it, the image folder recorded in the manifest of
+    the segview export the mask folder is part of (a note says so), and else file names are the mask paths.
     ``progress(done, total)`` is called after each mask is read; total: the masks.
     """
     mask_dir = Path(mask_dir)
@@ -240,7 +258,7 @@ def load_semantic_png(
         raise FormatError(f"{mask_dir} is not a folder. Give the folder that holds the semantic PNG masks.")
     report = Report()
     categories = _read_classes(mask_dir, report)
-    root = None if image_root is None else Path(image_root)
+    root = _recorded_image_root(mask_dir, report) if image_root is None else Path(image_root)
     masks = sorted(p for p in mask_dir.rglob("*.png") if p.is_file())
     index = {} if root is None else _image_index(root, masks)
     dataset = Dataset(categories, image_root=root)

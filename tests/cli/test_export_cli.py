@@ -156,3 +156,40 @@ def test_export_refuses_to_replace_files_of_the_users_own(project_folder: Path, 
     for _ in range(2):  # its own export, replaced by the next one
         assert main(["export", str(project_folder), "--to", "coco-panoptic,semantic-png", "--out", str(out)]) == 0
     capsys.readouterr()
+
+
+def test_an_export_validates_and_reopens_without_being_told_where_the_images_are(
+    project_folder: Path, tmp_path: Path, capsys
+) -> None:
+    from segview.io.detect import load_dataset
+
+    out = tmp_path / "export"
+    rc = main(["export", str(project_folder), "--to", "coco,coco-panoptic,semantic-png", "--out", str(out),
+               "--scope", "all"])
+    assert rc == 0, capsys.readouterr()
+    capsys.readouterr()
+    for name in ("instances.json", "panoptic.json", "semantic"):
+        assert main(["validate", str(out / name)]) == 0, name
+        printed = capsys.readouterr().out
+        assert printed.strip().endswith("valid") and "not found" not in printed
+        assert f"image folder recorded by the segview export: {project_folder.resolve()}" in printed, printed
+        dataset, report = load_dataset(out / name)
+        assert report.ok and dataset.image_root == project_folder.resolve()
+        assert sorted(r.file_name for r in dataset.images) == [f"img_{i}.png" for i in range(4 if name != "semantic"
+                                                                                             else 3)]
+        assert all(dataset.image_path(r).is_file() for r in dataset.images)
+    info = json.loads((out / "instances.json").read_text())["info"]
+    assert info["segview_image_root"] == str(project_folder.resolve())
+    assert COCO(str(out / "instances.json")).dataset["info"]["description"] == "exported by segview"
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert main(["validate", str(out / "instances.json"), "--images", str(elsewhere)]) == 1  # --images wins
+    assert "INVALID" in capsys.readouterr().out
+    beside = tmp_path / "beside"  # images beside the JSON are used before the recorded folder
+    beside.mkdir()
+    (beside / "instances.json").write_bytes((out / "instances.json").read_bytes())
+    for i in range(4):
+        (beside / f"img_{i}.png").write_bytes((project_folder / f"img_{i}.png").read_bytes())
+    dataset, report = load_dataset(beside / "instances.json")
+    assert dataset.image_root == beside and not report.issues
