@@ -35,7 +35,7 @@ from segview.ui.canvas import ImageCanvas
 from segview.ui.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.legend import LegendPanel
-from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
+from segview.ui.panels import FILL_ALPHA, LAYER_SHORTCUTS, LayersPanel, ModelPanel
 from segview.ui.project_link import ProjectLink
 from segview.ui.theme import apply_theme
 
@@ -352,8 +352,10 @@ class MainWindow(QMainWindow):
         mode = self.layers_panel.overlay_mode()
         hidden = self.legend.hidden
         entry = self.current_entry()
+        # An annotated image shows its annotation; the prediction does not stack on it unless turned on.
+        self.layers_panel.set_annotated(entry is not None and entry.annotation is not None)
         for name, item in self.canvas.layers().items():
-            self.canvas.set_layer_style(name, mode, self.layers_panel.opacity_of(name), fill_alpha=110)
+            self.canvas.set_layer_style(name, mode, self.layers_panel.opacity_of(name), fill_alpha=FILL_ALPHA)
             item.setVisible(self.layers_panel.is_visible(name))
             item.set_hidden(_hidden_labels(name, hidden, entry, self.workspace))
         show_boxes = self.layers_panel.boxes.isChecked() and self.layers_panel.is_visible(

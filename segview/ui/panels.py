@@ -41,8 +41,22 @@ def bounded_combo(combo: QComboBox, characters: int = 10) -> QComboBox:
     return combo
 
 
+DEFAULT_OPACITY = 100  # with FILL_ALPHA: fills about half opaque, outlines opaque
+FILL_ALPHA = 128  # the fill's share of a layer's opacity (outlines keep all of it)
+PREDICTION_LAYERS = tuple(layer_name(LayerSource.PREDICTION, view) for view in LayerView)
+DEFAULT_SHOWN = {
+    False: {name: name == layer_name(LayerSource.PREDICTION, LayerView.PANOPTIC) for name in PREDICTION_LAYERS},
+    True: dict.fromkeys(PREDICTION_LAYERS, False),  # an annotated image shows the annotation alone
+}
+
+
 class LayersPanel(QWidget):
-    """One row per layer: visible checkbox and opacity slider; one style for all (fill/outline/both)."""
+    """One row per layer: visible checkbox and opacity slider; one style for all (fill/outline/both).
+
+    The prediction layers have two on/off states: one for images without an annotation (the panoptic
+    prediction shown) and one for images with an annotation (nothing predicted shown, so it does not
+    stack on the annotation). ``set_annotated`` switches between them; what the user turns on or off is
+    kept in the state of the kind of image on screen."""
 
     changed = Signal()
 
@@ -51,6 +65,8 @@ class LayersPanel(QWidget):
         grid = QGridLayout()
         self.visible: dict[str, QCheckBox] = {}
         self.opacity: dict[str, QSlider] = {}
+        self._annotated = False
+        self._shown = {kind: dict(states) for kind, states in DEFAULT_SHOWN.items()}
         row = 0
         for source in LayerSource:
             header = QLabel(f"<b>{source.value.capitalize()}</b>")
@@ -60,13 +76,14 @@ class LayersPanel(QWidget):
                 name = layer_name(source, view)
                 box = QCheckBox(f"{view.value.capitalize()}  ({LAYER_SHORTCUTS[name]})")
                 box.setObjectName(f"visible:{name}")
-                box.setChecked(source is LayerSource.PREDICTION and view is LayerView.PANOPTIC
-                               or source is LayerSource.ANNOTATION and view is LayerView.PANOPTIC)
+                box.setChecked(self._shown[False].get(name, view is LayerView.PANOPTIC))
                 slider = QSlider(Qt.Orientation.Horizontal)
                 slider.setObjectName(f"opacity:{name}")
                 slider.setRange(0, 100)
-                slider.setValue(55)
+                slider.setValue(DEFAULT_OPACITY)
                 slider.setToolTip("Opacity")
+                if source is LayerSource.PREDICTION:
+                    box.toggled.connect(lambda on, n=name: self._remember(n, on))
                 box.toggled.connect(self.changed)
                 slider.valueChanged.connect(self.changed)
                 grid.addWidget(box, row, 0)
@@ -83,13 +100,39 @@ class LayersPanel(QWidget):
         self.boxes.setObjectName("boxes")
         self.boxes.setChecked(True)
         self.boxes.toggled.connect(self.changed)
+        self.prediction_note = QLabel("Prediction hidden on annotated images (P shows it)")
+        self.prediction_note.setObjectName("prediction-hidden-note")
+        self.prediction_note.setWordWrap(True)
+        self.prediction_note.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
+        layout.addWidget(self.prediction_note)
         form = QFormLayout()
         form.addRow("Style", self.mode)
         layout.addLayout(form)
         layout.addWidget(self.boxes)
         layout.addStretch(1)
+
+    def set_annotated(self, annotated: bool) -> None:
+        """The image on screen has (or has not) an annotation: show the prediction layers chosen for
+        that kind of image. Emits nothing (the caller restyles the layers)."""
+        annotated = bool(annotated)
+        if annotated == self._annotated:
+            return
+        self._annotated = annotated
+        for name, on in self._shown[annotated].items():
+            box = self.visible[name]
+            box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(False)
+        self._update_note()
+
+    def _remember(self, name: str, on: bool) -> None:
+        self._shown[self._annotated][name] = on
+        self._update_note()
+
+    def _update_note(self) -> None:
+        self.prediction_note.setVisible(self._annotated and not any(self._shown[True].values()))
 
     def overlay_mode(self) -> OverlayMode:
         return OverlayMode(self.mode.currentData())

@@ -77,3 +77,63 @@ def test_a_theme_switch_does_not_widen_the_docks(qtbot, window, scenes):
     finally:
         app.setStyle(style)
         app.setPalette(palette)
+
+
+def _interior_pixel(labels, margin=3):
+    """A labelled pixel whose neighbourhood has the same label (fill, not outline)."""
+    h, w = labels.shape
+    for y in range(margin, h - margin):
+        for x in range(margin, w - margin):
+            patch = labels[y - margin:y + margin + 1, x - margin:x + margin + 1]
+            if labels[y, x] and (patch == labels[y, x]).all():
+                return x, y
+    raise AssertionError("no interior pixel")
+
+
+def test_default_overlay_fill_is_half_opaque_and_shows_the_class_colour(qtbot, window, scenes):
+    from tests.ui.test_main_window import PRED_PANOPTIC, _screen_colour
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    panel = window.layers_panel
+    assert panel.is_visible(PRED_PANOPTIC) and panel.overlay_mode().value == "both"
+    item = window.canvas.layer(PRED_PANOPTIC)
+    labels = item.labels
+    x, y = _interior_pixel(labels)
+    colour = np.array(item._lut[labels[y, x]][:3], float)
+    image = window._image[y, x].astype(float)
+    shown = np.array(_screen_colour(window.canvas, x, y), float)
+    channel = int(np.argmax(np.abs(colour - image)))
+    alpha = (shown[channel] - image[channel]) / (colour[channel] - image[channel])
+    assert 0.4 <= alpha <= 0.55, alpha  # clearly coloured, and the image still shows through
+
+
+def test_an_annotated_image_shows_the_annotation_without_the_prediction_stacked_on_it(qtbot, window, scenes):
+    from tests.ui.test_main_window import ANN_PANOPTIC, PRED_PANOPTIC, _screen_colour
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    panel = window.layers_panel
+    layers = window.canvas.layers()
+    assert layers[PRED_PANOPTIC].isVisible() and not panel.prediction_note.isVisibleTo(panel)
+    window.editor.actions_.accept_all.trigger()
+    assert layers[ANN_PANOPTIC].isVisible()
+    assert not any(layers[n].isVisible() for n in layers if n.startswith("prediction."))
+    assert not panel.is_visible(PRED_PANOPTIC) and panel.prediction_note.isVisibleTo(panel)
+    x, y = _interior_pixel(layers[ANN_PANOPTIC].labels)
+    one_layer = _screen_colour(window.canvas, x, y)
+    window.layer_actions[PRED_PANOPTIC].trigger()  # the user asks for it: it is shown
+    assert layers[PRED_PANOPTIC].isVisible() and _screen_colour(window.canvas, x, y) != one_layer
+    window.layer_actions[PRED_PANOPTIC].trigger()
+    window.browser.select(1)  # an image without an annotation shows its prediction again
+    qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
+    assert panel.is_visible(PRED_PANOPTIC) and layers[PRED_PANOPTIC].isVisible()
+    window.layer_actions[PRED_PANOPTIC].trigger()  # turned off here: stays off on unannotated images
+    window.browser.select(0)
+    assert not panel.is_visible(PRED_PANOPTIC)
+    window.layer_actions[PRED_PANOPTIC].trigger()  # on for annotated images, remembered as such
+    window.browser.select(1)
+    assert not panel.is_visible(PRED_PANOPTIC)
+    window.browser.select(0)
+    assert panel.is_visible(PRED_PANOPTIC) and layers[PRED_PANOPTIC].isVisible()
+
