@@ -363,6 +363,19 @@ class Editor(QObject):
             self.select([sid for sid in self.selection if sid in annotation.segments])  # reloads outlines
         self.window._refresh_legend()
 
+    def escape(self) -> bool:
+        """Escape pressed outside a batch: drop what the tool has in progress (a half-drawn polygon, a
+        stroke), else the selection. False when there was nothing to drop."""
+        tool = self.canvas.tool
+        if tool is not None and tool.busy():
+            tool.cancel()
+            self.preview_changed()
+            return True
+        if self.selection:
+            self.select([])
+            return True
+        return False
+
     def _update_actions(self) -> None:
         a, n = self.actions_, len(self.selection)
         for action in (a.delete, a.split, a.crowd, a.relabel):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.hover_label, 1)
 
         self.actions_ = self._make_actions()
+        self.actions_.cancel.setEnabled(False)  # until "Run on all images"
         self._make_menus()
         self._connect()
         self._install_classes_and_export()
@@ -405,8 +406,7 @@ class MainWindow(QMainWindow):
         self._model_error = None
         self.settings.setValue("model", name)
         self.workspace.clear_predictions(keep_as_reference=previous or "")
-        self._batch_total = self._batch_done = 0
-        self.model_panel.set_batch(0, 0)
+        self._set_batch(0, 0)
         self.device_label.setText(f"Loading {name}…")
         for index, entry in enumerate(self.workspace.entries):
             self.browser.set_status(index, entry.status)
@@ -423,10 +423,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"{self.bridge.model_name} on {prediction.device}")
         self.browser.set_status(index, self.workspace.entries[index].status)
         if self._batch_total:
-            self._batch_done += 1
-            self.model_panel.set_batch(self._batch_done, self._batch_total)
-            if self._batch_done >= self._batch_total:
-                self._batch_total = 0
+            self._set_batch(self._batch_done + 1, self._batch_total)
         if index == self.current:
             self.refresh_layers()
 
@@ -437,8 +434,7 @@ class MainWindow(QMainWindow):
             name = Path(path).name if path is not None else "model"
             self.statusBar().showMessage(f"{name}: {message}", 15000)
         if self._batch_total:
-            self._batch_done += 1
-            self.model_panel.set_batch(self._batch_done, self._batch_total)
+            self._set_batch(self._batch_done + 1, self._batch_total)
 
     def _model_failed(self, name: str, message: str) -> None:
         if name != self.bridge.model_name:
@@ -467,15 +463,23 @@ class MainWindow(QMainWindow):
 
     def _run_all(self) -> None:
         todo = [e for e in self.workspace.entries if e.prediction is None]
-        self._batch_total, self._batch_done = len(todo), 0
         for entry in todo:
             self.bridge.request(entry.path, Priority.BATCH)
-        self.model_panel.set_batch(0, self._batch_total)
+        self._set_batch(0, len(todo))
+
+    def _set_batch(self, done: int, total: int) -> None:
+        """Batch progress; the batch is over when done reaches total. Cancel (Esc) works only while it
+        runs: otherwise Escape goes to the tool or the selection."""
+        running = total > 0 and done < total
+        self._batch_done, self._batch_total = (done, total) if running else (0, 0)
+        self.model_panel.set_batch(done, total)
+        self.actions_.cancel.setEnabled(running)
 
     def _cancel_batch(self) -> None:
+        if not self._batch_total:  # nothing to cancel: the prefetch of the neighbours goes on
+            return
         self.bridge.cancel_all()
-        self._batch_total = self._batch_done = 0
-        self.model_panel.set_batch(0, 0)
+        self._set_batch(0, 0)
         self.statusBar().showMessage("Batch cancelled", 5000)
         entry = self.current_entry()
         if entry is not None and entry.prediction is None:  # the image on screen still gets its result
@@ -629,6 +633,13 @@ class MainWindow(QMainWindow):
         docks["Tools"].raise_()
         docks["Legend"].raise_()
         self.resizeDocks([docks["Images"], docks["Layers"]], [230, 290], Qt.Orientation.Horizontal)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        # Escape that no widget used (Cancel Batch is off outside a batch): the tool or the selection.
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers() and self.editor.escape():
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.settings.setValue("geometry", self.saveGeometry())

@@ -137,3 +137,41 @@ def test_an_annotated_image_shows_the_annotation_without_the_prediction_stacked_
     window.browser.select(0)
     assert panel.is_visible(PRED_PANOPTIC) and layers[PRED_PANOPTIC].isVisible()
 
+
+def test_escape_outside_a_batch_drops_the_polygon_then_the_selection_and_cancels_nothing(qtbot, window, scenes):
+    from PySide6.QtCore import Qt
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    window.editor.actions_.accept_all.trigger()
+    cancelled = []
+    window.bridge.cancel_all = lambda: cancelled.append(True)  # the neighbours' prefetch must go on
+    assert not window.actions_.cancel.isEnabled()
+    editor, canvas = window.editor, window.canvas
+    sid = next(iter(window.current_entry().annotation.segments))
+    editor.select([sid])
+    editor.tool_actions["polygon"].trigger()
+    for x, y in ((10, 10), (40, 12)):
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         canvas.mapFromScene(QPointF(x, y)))
+    assert canvas.tool.busy()
+    window.statusBar().clearMessage()
+    window.browser.view.setFocus()  # Escape works wherever the focus is, not only on the canvas
+    qtbot.keyClick(window.browser.view, Qt.Key.Key_Escape)
+    assert not canvas.tool.busy() and editor.selection == [sid]  # first the half-drawn polygon
+    qtbot.keyClick(window.browser.view, Qt.Key.Key_Escape)
+    assert editor.selection == []  # then the selection
+    assert window.statusBar().currentMessage() != "Batch cancelled" and not cancelled
+
+
+def test_escape_during_a_batch_cancels_it_and_says_so(qtbot, window, scenes):
+    from PySide6.QtCore import Qt
+
+    window.open_path(scenes)
+    window.set_model("tiny_sem")
+    window.actions_.run_all.trigger()
+    assert window.actions_.cancel.isEnabled() and window.model_panel.cancel_button.isEnabled()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert window.statusBar().currentMessage() == "Batch cancelled"
+    assert not window.actions_.cancel.isEnabled() and not window.model_panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
