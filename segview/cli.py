@@ -381,8 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("project", help="the project folder (images + .segview/)")
     export.add_argument("--to", required=True, help="comma-separated: coco, coco-panoptic, semantic-png")
     export.add_argument("--out", required=True, type=Path, help="output folder")
-    export.add_argument("--scope", choices=["all", "corrected"], default="all",
-                        help="every image, or only those corrected (edited or saved) in segview")
+    export.add_argument("--scope", choices=["corrected", "all"], default="corrected",
+                        help="corrected (default): only the images whose annotation you made or accepted in "
+                        "segview; all: every image, those not corrected exported with no annotation (most "
+                        "trainers take them for background-only examples; the report says how many)")
     export.add_argument("--category-id-base", type=int, default=None, metavar="N",
                         help="renumber categories contiguously from N (default: keep ids)")
     export.add_argument("--mask-format", choices=["auto", "polygon", "rle"], default="auto",

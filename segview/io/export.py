@@ -127,6 +127,7 @@ def export_dataset(
     category_id_base: int | None = 1,
     progress: ProgressCallback | None = None,
     check_images: bool | None = None,
+    unreviewed: Iterable[str] = (),
 ) -> tuple[Report, list[Path]]:
     """Write ``dataset`` into ``out_dir`` in each of ``formats`` and validate each output.
 
@@ -137,7 +138,8 @@ def export_dataset(
     compared (throttled to every 1 % or 50 ms, each step's first and last call always), then ends with
     ``(total, total, "Done")``; ``total`` is :func:`export_steps`.
     ``check_images`` (default: when the dataset has an ``image_root``) makes the check also require
-    every image file to exist with the stated size.
+    every image file to exist with the stated size. ``unreviewed``: the file names of images whose
+    annotation is a model's prediction no person made or accepted; the report warns how many.
 
     :func:`check_before_export` runs first: when it finds errors nothing is written and its report comes
     back with no paths. Otherwise returns the combined report (the check's issues, the writers' issues,
@@ -156,6 +158,12 @@ def export_dataset(
     if check_images is None:
         check_images = dataset.image_root is not None
     report = check_before_export(dataset, check_images=check_images)
+    unreviewed = set(unreviewed) & {r.file_name for r in dataset.images if r.annotation is not None}
+    if unreviewed:
+        report.warning(
+            f"{len(unreviewed)} image(s) are exported from the model's unreviewed predictions, not from "
+            "annotations you made or accepted: check them before training or evaluating on them"
+        )
     written: list[Path] = []
     if not report.ok:
         return report, written  # nothing is written while the check finds errors
@@ -318,6 +326,13 @@ def check_before_export(dataset: Dataset, *, check_images: bool = True) -> Repor
     annotated = [r for r in dataset.images if r.annotation is not None]
     if not annotated:
         report.warning("no image has an annotation; the export lists the images only")
+    unannotated = len(dataset.images) - len(annotated)
+    if unannotated:
+        report.warning(
+            f"{unannotated} image(s) without any annotation are exported as images with no segments: most "
+            "trainers take them for background-only examples (nothing to find in them); export the "
+            "corrected images only to leave them out"
+        )
     for record in dataset.images:
         path = dataset.image_path(record)
         if check_images and path is not None and not path.is_file():

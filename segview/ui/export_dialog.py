@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from segview.core.dataset import Dataset
+from segview.core.export_scope import DEFAULT_SCOPE
 from segview.core.report import Report
 from segview.errors import SegviewError
 from segview.io.coco import MASK_FORMATS
@@ -36,7 +37,21 @@ from segview.io.detect import DatasetFormat
 from segview.io.export import LAYOUTS, export_dataset, export_steps
 
 DatasetFor = Callable[[str, list[int]], Dataset]
-SCOPE_LABELS = {"all": "All images", "corrected": "Corrected only", "selected": "Selected images"}
+SCOPE_LABELS = {
+    "corrected": "Corrected images (the annotations you made or accepted)",
+    "all": "All images, those you have not corrected without any annotation",
+    "predictions": "All images with results, using the model's predictions for images you have not corrected",
+    "selected": "Selected images",
+}
+SCOPE_TIPS = {
+    "corrected": "Only the images whose annotation you made or accepted in segview.",
+    "all": "Every image; an image you have not corrected is exported with no annotation, which most trainers "
+           "take for a background-only example. The report says how many.",
+    "predictions": "The model's raw predictions are exported as if they were annotations for every image you "
+                   "have not corrected; images with neither are left out. The report says how many images "
+                   "came from predictions.",
+    "selected": "The selected images, each with your annotation, or none where you have not corrected it.",
+}
 
 
 @dataclass
@@ -73,7 +88,9 @@ class _ExportWorker(QObject):
 
 class ExportDialog(QDialog):
     """Export the images of a scope; ``dataset_for(scope, selected)`` builds the Dataset to write
-    (scope: "all", "corrected" or "selected"; ``selected``: image indices)."""
+    (scope: one of :data:`segview.core.export_scope.SCOPES`, "corrected" by default; ``selected``: image
+    indices). A Dataset with an ``unreviewed`` attribute (a :class:`~segview.core.export_scope.ScopedDataset`)
+    names the images exported from the model's predictions, which the report counts."""
 
     export_finished = Signal(object)  # ExportResult
     export_failed = Signal(str)
@@ -106,16 +123,16 @@ class ExportDialog(QDialog):
 
         self.scope_buttons: dict[str, QRadioButton] = {}
         self._scope_group = QButtonGroup(self)
-        scopes = QHBoxLayout()
-        for scope, label in SCOPE_LABELS.items():
-            button = QRadioButton(label)
+        scopes = QVBoxLayout()
+        for scope in SCOPE_LABELS:
+            button = QRadioButton()
             button.setObjectName(f"export-scope:{scope}")
             self._scope_group.addButton(button)
             scopes.addWidget(button)
             self.scope_buttons[scope] = button
-        self.scope_buttons["all"].setChecked(True)
+        self._label_scopes()
+        self.scope_buttons[DEFAULT_SCOPE].setChecked(True)
         self.scope_buttons["selected"].setEnabled(bool(self._selected))
-        self.scope_buttons["selected"].setText(f"Selected images ({len(self._selected)})")
 
         self.id_base = QSpinBox()
         self.id_base.setObjectName("export-id-base")
@@ -176,6 +193,18 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self._update_enabled()
 
+    def _label_scopes(self) -> None:
+        """The scope buttons' texts and tooltips say what each scope exports (set again when the dialog is
+        shown, so a caller's older wording, such as "All images with results", cannot contradict them)."""
+        for scope, button in self.scope_buttons.items():
+            button.setText(SCOPE_LABELS[scope])
+            button.setToolTip(SCOPE_TIPS[scope])
+        self.scope_buttons["selected"].setText(f"Selected images ({len(self._selected)})")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        self._label_scopes()
+        super().showEvent(event)
+
     # --- state ------------------------------------------------------------------------------------------
 
     def formats(self) -> list[DatasetFormat]:
@@ -211,7 +240,8 @@ class ExportDialog(QDialog):
         except SegviewError as exc:
             self._fail(str(exc))
             return False
-        options = {"mask_format": self.mask_format.currentData(), "category_id_base": self.id_base.value()}
+        options = {"mask_format": self.mask_format.currentData(), "category_id_base": self.id_base.value(),
+                   "unreviewed": tuple(getattr(dataset, "unreviewed", ()))}
         self.result_ = None
         self.report_view.clear()
         self._say(f"Exporting {len(dataset.images)} image(s) to {folder}…")

@@ -59,7 +59,7 @@ def test_export_writes_every_format_that_reads_back_exactly(project_folder: Path
     rc = main(["export", str(project_folder), "--to", "coco,coco-panoptic,semantic-png", "--out", str(out)])
     printed = capsys.readouterr()
     assert rc == 0, printed
-    assert "Exported 4 image(s) (all), 3 annotated" in printed.out
+    assert "Exported 3 image(s) (corrected), 3 annotated" in printed.out  # the default scope
     assert sorted(p.name for p in out.iterdir()) == [
         ".segview-export.json", "instances.json", "panoptic", "panoptic.json", "semantic"]
 
@@ -193,3 +193,15 @@ def test_an_export_validates_and_reopens_without_being_told_where_the_images_are
         (beside / f"img_{i}.png").write_bytes((project_folder / f"img_{i}.png").read_bytes())
     dataset, report = load_dataset(beside / "instances.json")
     assert dataset.image_root == beside and not report.issues
+
+
+def test_scope_all_exports_the_untouched_image_and_says_what_that_means(project_folder: Path, tmp_path: Path,
+                                                                        capsys) -> None:
+    out = tmp_path / "export"
+    assert main(["export", str(project_folder), "--to", "coco", "--out", str(out), "--scope", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert "Exported 4 image(s) (all), 3 annotated" in printed
+    assert "1 image(s) without any annotation are exported as images with no segments" in printed
+    assert "background-only" in printed
+    document = json.loads((out / "instances.json").read_text())
+    assert [i["file_name"] for i in document["images"]] == [f"img_{i}.png" for i in range(4)]

@@ -231,3 +231,16 @@ def test_segviews_own_earlier_export_is_replaced_but_a_file_added_to_it_is_kept(
     with pytest.raises(export.ForeignFilesError, match="mine.txt"):
         export_dataset(make_dataset(None, n_images=1), tmp_path, ALL)
     assert (tmp_path / "semantic" / "mine.txt").exists()
+
+
+def test_the_report_warns_about_images_without_annotation_and_unreviewed_predictions(tmp_path):
+    dataset = make_dataset(None, n_images=4)
+    dataset.images[1].annotation = dataset.images[3].annotation = None
+    report, paths = export_dataset(dataset, tmp_path, ["coco"], unreviewed=["img_000.png", "img_001.png"])
+    assert report.ok and paths
+    warnings = [i.message for i in report.warnings]
+    assert any(m.startswith("2 image(s) without any annotation are exported") and "background-only" in m
+               for m in warnings), warnings
+    assert any(m.startswith("1 image(s) are exported from the model's unreviewed predictions") for m in warnings)
+    clean, _ = export_dataset(make_dataset(None, n_images=2), tmp_path / "clean", ["coco"])
+    assert not clean.warnings

@@ -45,7 +45,7 @@ def test_export_writes_every_format_and_reads_back_pixel_exact(qtbot, tmp_path, 
     values = []
     dialog.progress.valueChanged.connect(values.append)
     result = _export(qtbot, dialog)
-    assert calls == [("all", [])]
+    assert calls == [("corrected", [])]
     assert result.report.ok, result.report.format()
     assert {p.name for p in result.paths} == {"instances.json", "panoptic.json", "panoptic", "semantic"}
     formats = len(dialog.formats())
@@ -134,3 +134,29 @@ def test_files_of_the_users_own_in_the_folder_stop_the_export_with_a_message(qtb
     assert dialog.report_view.toPlainText() == message and message in dialog.status.text()
     assert (out / "semantic" / "my_notes.txt").read_text() == "notes"
     assert sorted(p.name for p in out.rglob("*")) == ["my_notes.txt", "semantic"]
+
+
+def test_scopes_default_to_corrected_and_say_what_they_export(qtbot, tmp_path, source):
+    dialog, _ = _dialog(qtbot, source, tmp_path / "out")
+    assert dialog.scope() == "corrected"
+    assert "you have not corrected without any annotation" in dialog.scope_buttons["all"].text()
+    predictions = dialog.scope_buttons["predictions"]
+    assert "using the model's predictions for images you have not corrected" in predictions.text()
+    dialog.hide()
+    dialog.scope_buttons["all"].setText("All images with results (2 of 6)")  # an older caller's wording
+    dialog.show()
+    assert dialog.scope_buttons["all"].text() == "All images, those you have not corrected without any annotation"
+
+
+def test_the_report_counts_images_exported_from_predictions(qtbot, tmp_path, source):
+    from segview.core.export_scope import ScopedDataset
+
+    predicted = ScopedDataset(source.categories, source.images, source.image_root, ("img_000.png", "img_002.png"))
+    dialog = ExportDialog(lambda scope, chosen: predicted, folder=tmp_path / "out")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.scope_buttons["predictions"].setChecked(True)
+    result = _export(qtbot, dialog)
+    assert any(i.message.startswith("2 image(s) are exported from the model's unreviewed predictions")
+               for i in result.report.warnings)
+    assert "unreviewed predictions" in dialog.report_view.toPlainText()
