@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self._batch_done = 0
         self._box_items: list = []
         self._model_error: str | None = None  # why the chosen model failed to load
+        self._image_error: str | None = None  # why the image chosen last could not be shown
 
         self.canvas = ImageCanvas()
         self.canvas.setObjectName("canvas")
@@ -227,6 +228,8 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Open a folder of images, or a COCO / panoptic / labelme dataset (its annotations shown)."""
+        from segview.io.images import is_image_file
+
         path = Path(path)
         try:
             if path.is_dir() and not _looks_like_dataset(path):
@@ -240,6 +243,10 @@ class MainWindow(QMainWindow):
                     self.statusBar().showMessage(message, 15000)
                 if self.project_link.read_only:
                     self._notify_read_only(path, message)
+            elif path.is_file() and is_image_file(path):
+                QMessageBox.warning(self, "Cannot open", f"{path.name} is an image, not a dataset. To see it, "
+                                    f"open its folder with File → Open Folder… ({path.parent}).")
+                return
             else:
                 from segview.io.detect import load_dataset
 
@@ -308,13 +315,18 @@ class MainWindow(QMainWindow):
         except SegviewError as exc:
             self._image = None
             self.current = None  # nothing on screen to edit: edits must not reach the previous image
-            self.statusBar().showMessage(str(exc), 10000)
+            self._image_error = str(exc)
+            self.statusBar().showMessage(self._image_error, 10000)
             self.canvas.set_image(None)
             self.editor.detach()
             self.refresh_layers()
             if self.compare is not None:
                 self.compare.set_image(None)
             return
+        if self._image_error is not None:  # the previous image's error must not seem to be this one's
+            if self.statusBar().currentMessage() == self._image_error:
+                self.statusBar().clearMessage()
+            self._image_error = None
         self.current = index
         self.canvas.set_image(self._image)
         if self.compare is not None:

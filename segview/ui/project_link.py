@@ -48,8 +48,11 @@ class ProjectLink:
         _load_annotations(project, entries)
         message = ""
         skipped = project.scan_report.warnings
-        if skipped:
-            message = f"{len(skipped)} unreadable file(s) {skipped[0].message}"
+        if skipped:  # they are listed in the image browser (as 'unreadable'), only not in the project
+            names = [issue.image or "?" for issue in skipped]
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            files = "1 file cannot be read" if len(names) == 1 else f"{len(names)} files cannot be read"
+            message = f"{files} (listed as unreadable): {shown}. {names[0]}: {skipped[0].message}"
         if project.recovered:
             message += (" " if message else "") + (f"{folder.name}: the last session did not close cleanly; "
                        f"{project.recovered_edits} journaled edit(s) were recovered.")

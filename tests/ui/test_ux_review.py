@@ -175,3 +175,30 @@ def test_escape_during_a_batch_cancels_it_and_says_so(qtbot, window, scenes):
     assert window.statusBar().currentMessage() == "Batch cancelled"
     assert not window.actions_.cancel.isEnabled() and not window.model_panel.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
+
+
+def test_unreadable_files_are_named_and_their_error_goes_with_them(qtbot, window, scenes, monkeypatch):
+    from tests.ui.test_review_fixes import _no_boxes
+
+    for name in ("zz_a.jpg", "zz_b.png"):
+        (scenes / name).write_bytes(b"not an image at all")
+    _no_boxes(monkeypatch)
+    window.open_path(scenes)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("2 files cannot be read (listed as unreadable): zz_a.jpg, zz_b.png")
+    assert "not added" not in message.split(".")[0]
+    window.browser.select(len(window.workspace.entries) - 1)  # the corrupt one: its error is shown
+    assert "zz_b.png" in window.statusBar().currentMessage()
+    window.browser.select(0)  # a good image: the error is not left on screen for it
+    assert window.current == 0 and "zz_b.png" not in window.statusBar().currentMessage()
+
+
+def test_opening_an_image_as_a_dataset_says_to_open_its_folder(qtbot, window, scenes, monkeypatch):
+    from tests.ui.test_review_fixes import _no_boxes
+
+    shown = _no_boxes(monkeypatch)
+    (scenes / "photo.jpg").write_bytes((scenes / "scene_0.png").read_bytes())
+    window.open_path(scenes / "photo.jpg")
+    assert len(shown) == 1
+    title, text = shown[0]
+    assert "photo.jpg is an image" in text and "Open Folder" in text and "not a COCO" not in text
