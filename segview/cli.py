@@ -386,7 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "segview; all: every image, those not corrected exported with no annotation (most "
                         "trainers take them for background-only examples; the report says how many)")
     export.add_argument("--category-id-base", type=int, default=None, metavar="N",
-                        help="renumber categories contiguously from N (default: keep ids)")
+                        help="renumber categories contiguously from N in the class order (default: keep the "
+                        "project's ids, as the export dialog does; semantic-png needs N >= 1, coco-panoptic "
+                        "N >= 0)")
     export.add_argument("--mask-format", choices=["auto", "polygon", "rle"], default="auto",
                         help="COCO masks: polygons when a mask has no holes, RLE otherwise (auto)")
     export.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")

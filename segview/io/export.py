@@ -124,7 +124,7 @@ def export_dataset(
     formats: Iterable[DatasetFormat | str],
     *,
     mask_format: str = "auto",
-    category_id_base: int | None = 1,
+    category_id_base: int | None = None,
     progress: ProgressCallback | None = None,
     check_images: bool | None = None,
     unreviewed: Iterable[str] = (),
@@ -132,8 +132,9 @@ def export_dataset(
     """Write ``dataset`` into ``out_dir`` in each of ``formats`` and validate each output.
 
     ``formats``: any of coco, coco-panoptic, semantic-png (see the module docstring for the layout).
-    ``mask_format`` (COCO instances: auto, polygon or rle) and ``category_id_base`` (None keeps the
-    category ids, an int renumbers them contiguously from it in display order) go to ``save_dataset``.
+    ``mask_format`` (COCO instances: auto, polygon or rle) and ``category_id_base`` (None, the default
+    of the dialog and the command line too, keeps the category ids; an int renumbers them contiguously
+    from it in display order) go to ``save_dataset``.
     ``progress(done, total, message)`` follows each image as each format is written, read back and
     compared (throttled to every 1 % or 50 ms, each step's first and last call always), then ends with
     ``(total, total, "Done")``; ``total`` is :func:`export_steps`.
@@ -269,7 +270,7 @@ def validate_export(
     dataset: Dataset,
     path: str | os.PathLike,
     fmt: DatasetFormat | str,
-    category_id_base: int | None = 1,
+    category_id_base: int | None = None,
     check_images: bool = False,
     save_report: Report | None = None,
     *,

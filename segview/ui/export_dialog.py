@@ -1,4 +1,4 @@
-"""The export dialog: formats, scope, category id base, mask format and folder; the export (and the check
+"""The export dialog: formats, scope, category ids (kept, or renumbered from a base), mask format and folder; the export (and the check
 of every written output) runs on a worker thread, and its report is shown in the dialog."""
 
 from __future__ import annotations
@@ -134,11 +134,25 @@ class ExportDialog(QDialog):
         self.scope_buttons[DEFAULT_SCOPE].setChecked(True)
         self.scope_buttons["selected"].setEnabled(bool(self._selected))
 
+        ids_tip = ("Off (the default, as on the command line): the project's category ids are kept, so they stay "
+                   "the same from one export to the next. On: they are renumbered contiguously from this id in "
+                   "the class order. Semantic PNG needs a first id of 1 or more (0 is void); COCO panoptic 0 or "
+                   "more. Semantic PNGs are 8-bit while every id is at most 255, 16-bit otherwise.")
+        self.renumber = QCheckBox("Renumber from")
+        self.renumber.setObjectName("export-renumber")
+        self.renumber.setChecked(False)
+        self.renumber.setToolTip(ids_tip)
         self.id_base = QSpinBox()
         self.id_base.setObjectName("export-id-base")
         self.id_base.setRange(0, 1_000_000)
         self.id_base.setValue(1)
-        self.id_base.setToolTip("Category ids are renumbered contiguously from this id in the class order")
+        self.id_base.setToolTip(ids_tip)
+        self.id_base.setEnabled(False)
+        self.renumber.toggled.connect(self.id_base.setEnabled)
+        ids_row = QHBoxLayout()
+        ids_row.addWidget(self.renumber)
+        ids_row.addWidget(self.id_base)
+        ids_row.addStretch(1)
         self.mask_format = QComboBox()
         self.mask_format.setObjectName("export-mask-format")
         for value in MASK_FORMATS:
@@ -182,7 +196,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Formats", formats)
         form.addRow("Images", scopes)
-        form.addRow("First category id", self.id_base)
+        form.addRow("Category ids", ids_row)
         form.addRow("COCO masks", self.mask_format)
         form.addRow("Folder", folder_row)
         layout = QVBoxLayout(self)
@@ -209,6 +223,10 @@ class ExportDialog(QDialog):
 
     def formats(self) -> list[DatasetFormat]:
         return [fmt for fmt, box in self.format_boxes.items() if box.isChecked()]
+
+    def category_id_base(self) -> int | None:
+        """None keeps the project's category ids; an int renumbers them from it."""
+        return self.id_base.value() if self.renumber.isChecked() else None
 
     def scope(self) -> str:
         return next(s for s, b in self.scope_buttons.items() if b.isChecked())
@@ -240,7 +258,7 @@ class ExportDialog(QDialog):
         except SegviewError as exc:
             self._fail(str(exc))
             return False
-        options = {"mask_format": self.mask_format.currentData(), "category_id_base": self.id_base.value(),
+        options = {"mask_format": self.mask_format.currentData(), "category_id_base": self.category_id_base(),
                    "unreviewed": tuple(getattr(dataset, "unreviewed", ()))}
         self.result_ = None
         self.report_view.clear()
@@ -259,11 +277,12 @@ class ExportDialog(QDialog):
         return True
 
     def _set_running(self, running: bool) -> None:
-        for widget in (*self.format_boxes.values(), *self.scope_buttons.values(), self.id_base, self.mask_format,
-                       self.folder, self.close_button):
+        for widget in (*self.format_boxes.values(), *self.scope_buttons.values(), self.renumber, self.id_base,
+                       self.mask_format, self.folder, self.close_button):
             widget.setEnabled(not running)
         if not running:
             self.scope_buttons["selected"].setEnabled(bool(self._selected))
+            self.id_base.setEnabled(self.renumber.isChecked())
         self._update_enabled()
 
     def _stop_thread(self) -> None:

@@ -205,3 +205,19 @@ def test_scope_all_exports_the_untouched_image_and_says_what_that_means(project_
     assert "background-only" in printed
     document = json.loads((out / "instances.json").read_text())
     assert [i["file_name"] for i in document["images"]] == [f"img_{i}.png" for i in range(4)]
+
+
+def test_category_ids_are_kept_by_default_after_a_class_is_deleted(project_folder: Path, tmp_path: Path,
+                                                                   capsys) -> None:
+    from segview.core.categories import CategorySet
+
+    with Project.open(project_folder) as project:
+        for name in project.corrected_names():  # no segment of class 3 is left: it can be deleted
+            annotation = project.load_annotation(name)
+            annotation.segments = {sid: Segment(2) if s.category_id == 3 else s for sid, s in annotation.segments.items()}
+            project.save_annotation(name, annotation)
+        project.set_categories(CategorySet([c for c in project.categories() if c.id != 3]))
+    out = tmp_path / "export"
+    assert main(["export", str(project_folder), "--to", "coco,semantic-png", "--out", str(out)]) == 0, capsys.readouterr()
+    assert [c["id"] for c in json.loads((out / "instances.json").read_text())["categories"]] == [1, 2, 4, 5]
+    assert [c["id"] for c in json.loads((out / "semantic" / "classes.json").read_text())] == [1, 2, 4, 5]

@@ -88,6 +88,8 @@ def test_options_reach_the_export(qtbot, tmp_path, source):
     dialog.format_boxes[DatasetFormat.COCO_PANOPTIC].setChecked(False)
     dialog.format_boxes[DatasetFormat.SEMANTIC_PNG].setChecked(False)
     dialog.scope_buttons["selected"].setChecked(True)
+    assert not dialog.id_base.isEnabled()
+    dialog.renumber.setChecked(True)
     dialog.id_base.setValue(20)
     dialog.mask_format.setCurrentIndex(dialog.mask_format.findData("rle"))
     result = _export(qtbot, dialog)
@@ -160,3 +162,40 @@ def test_the_report_counts_images_exported_from_predictions(qtbot, tmp_path, sou
     assert any(i.message.startswith("2 image(s) are exported from the model's unreviewed predictions")
                for i in result.report.warnings)
     assert "unreviewed predictions" in dialog.report_view.toPlainText()
+
+
+def _without_category_3(source):
+    """The source after the person deleted class 3 (its segments relabelled to 2 first): ids 1, 2, 4, 5."""
+    from dataclasses import replace
+
+    from segview.core.categories import CategorySet
+
+    for record in source.images:
+        segments = record.annotation.segments
+        for sid, segment in list(segments.items()):
+            if segment.category_id == 3:
+                segments[sid] = replace(segment, category_id=2)
+    return Dataset(CategorySet([c for c in source.categories if c.id != 3]), source.images, source.image_root)
+
+
+def test_category_ids_are_kept_by_default_as_on_the_command_line(qtbot, tmp_path, source):
+    import json
+
+    gapped = _without_category_3(source)
+    dialog = ExportDialog(lambda scope, chosen: gapped, folder=tmp_path / "kept")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.renumber.isChecked() and dialog.category_id_base() is None
+    assert "kept" in dialog.renumber.toolTip()
+    result = _export(qtbot, dialog)
+    assert result.report.ok, result.report.format()
+    for name in ("instances.json", "panoptic.json"):
+        assert [c["id"] for c in json.loads((tmp_path / "kept" / name).read_text())["categories"]] == [1, 2, 4, 5]
+    assert [c["id"] for c in json.loads((tmp_path / "kept" / "semantic" / "classes.json").read_text())] == [1, 2, 4, 5]
+
+    dialog.folder.setText(str(tmp_path / "renumbered"))
+    dialog.renumber.setChecked(True)
+    assert dialog.id_base.isEnabled() and dialog.category_id_base() == 1
+    assert _export(qtbot, dialog).report.ok
+    document = json.loads((tmp_path / "renumbered" / "instances.json").read_text())
+    assert [c["id"] for c in document["categories"]] == [1, 2, 3, 4]
