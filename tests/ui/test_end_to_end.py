@@ -50,18 +50,21 @@ def test_predict_accept_correct_export_validate_reimport(qtbot, window, scenes, 
     with qtbot.waitSignal(dialog.export_finished, timeout=60000) as blocker:
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].report.ok, blocker.args[0].report.format()
+    assert dialog.scope() == "corrected"  # the default: only what the person made or accepted
     dialog.close()
 
     capsys.readouterr()
-    for path in ("instances.json", "panoptic.json"):
-        assert main(["validate", str(out / path), "--images", str(scenes)]) == 0, capsys.readouterr()
+    for path in ("instances.json", "panoptic.json", "semantic"):  # no --images: the export says where they are
+        assert main(["validate", str(out / path)]) == 0, capsys.readouterr()
+        assert "image folder recorded by the segview export" in capsys.readouterr().out
     coco = COCO(str(out / "instances.json"))
+    assert [i["file_name"] for i in coco.dataset["images"]] == [entry.path.name]  # the one image corrected
     image = next(i for i in coco.dataset["images"] if i["file_name"] == entry.path.name)
     masks = [coco.annToMask(a).astype(bool) for a in coco.loadAnns(coco.getAnnIds(imgIds=[image["id"]]))]
     assert any(np.array_equal(m, annotation.segment_map == brushed[0]) for m in masks)
 
-    loaded, report = load_coco_panoptic(out / "panoptic.json", image_root=scenes)
-    assert report.ok
+    loaded, report = load_coco_panoptic(out / "panoptic.json")
+    assert report.ok and loaded.image_root == scenes.resolve()
     back = loaded.by_file_name(entry.path.name).annotation
     # Same partition of the pixels into segments (ids are renumbered 1..N on load), same classes.
     pairs = set(zip(annotation.segment_map.ravel().tolist(), back.segment_map.ravel().tolist(), strict=True))
