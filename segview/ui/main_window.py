@@ -597,13 +597,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         dialog.export_finished.connect(lambda _r: self.settings.setValue("export_folder", dialog.folder.text()))
-        entries = self.workspace.entries
-        ready = sum(1 for e in entries if e.annotation is not None or e.fused is not None)
-        if ready < len(entries):  # "All images" leaves out those with neither: say so before, not after
-            everything = dialog.scope_buttons["all"]
-            everything.setText(f"All images with results ({ready} of {len(entries)})")
-            everything.setToolTip("Images with neither a prediction nor an annotation are left out: run the "
-                                  "model on all images first (Ctrl+R).")
+        # The scope buttons say what they export in the dialog's own words (export_dialog.SCOPE_LABELS).
         self.export_dialog = dialog
         dialog.open()
         return dialog

@@ -135,10 +135,13 @@ def test_splitting_a_single_piece_says_there_is_nothing_to_split(qtbot, window, 
     assert window.statusBar().currentMessage().startswith("Nothing to split")
 
 
-def test_export_dialog_says_how_many_images_all_holds(qtbot, window, scenes):
+def test_export_dialog_scopes_say_what_they_export_not_the_old_wording(qtbot, window, scenes):
+    from segview.ui.export_dialog import SCOPE_LABELS
+
     window.open_path(scenes)  # no model: no image has a result yet
     dialog = window.open_export_dialog()
-    assert dialog.scope_buttons["all"].text() == "All images with results (0 of 3)"
+    assert dialog.scope_buttons["all"].text() == SCOPE_LABELS["all"]
+    assert "with results (" not in dialog.scope_buttons["all"].text()
     dialog.close()
 
 
