@@ -1,6 +1,5 @@
 """Class-list edits: new sets out, ids stable, refusals with messages."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,7 @@ from segview.core.category_edits import (
     segment_counts,
     set_isthing,
 )
-from segview.core.export_scope import dataset_for_scope
 from segview.core.segments import Annotation, Segment
-from segview.core.workspace import ImageEntry, Workspace
 from tests.factories import make_categories
 
 
@@ -91,27 +88,3 @@ def test_segment_counts():
     ann.add(np.eye(4, dtype=bool), Segment(2))
     ann.add(np.fliplr(np.eye(4, dtype=bool)), Segment(2))
     assert segment_counts([ann, None]) == {2: 2}
-
-
-def test_dataset_for_scope(tmp_path: Path):
-    folder = tmp_path / "imgs"
-    fused, corrected = Annotation(3, 5), Annotation(3, 5)
-    corrected.add(np.ones((3, 5), bool), Segment(4))
-    entries = [
-        ImageEntry(folder / "a.png", fused=fused),
-        ImageEntry(folder / "sub" / "b.png", annotation=corrected),
-        ImageEntry(folder / "c.png"),
-    ]
-    ws = Workspace(entries, make_categories())
-    everything = dataset_for_scope(ws, "all")
-    assert [(r.id, r.file_name, r.width, r.height) for r in everything.images] == [
-        (1, "a.png", 5, 3),
-        (2, "sub/b.png", 5, 3),
-    ]
-    assert everything.image_root == folder
-    assert everything.images[1].annotation is not corrected and everything.images[1].annotation.equals(corrected)
-    only = dataset_for_scope(ws, "corrected")
-    assert [r.file_name for r in only.images] == ["b.png"] and only.image_root == folder / "sub"
-    assert [r.id for r in dataset_for_scope(ws, "selected", [0, 2, 7]).images] == [1]
-    with pytest.raises(ValueError):
-        dataset_for_scope(ws, "some")

@@ -65,3 +65,17 @@ def test_an_unreadable_image_without_annotation_is_a_clear_error(workspace, tmp_
     with pytest.raises(ImageReadError, match="gone.png"):
         dataset_for_scope(workspace, "all")
     assert len(dataset_for_scope(workspace, "corrected").images) == 1
+
+
+def test_the_image_root_is_the_common_folder_of_the_exported_images(tmp_path: Path):
+    folder = tmp_path / "imgs"
+    corrected = Annotation(3, 5)
+    corrected.add(np.ones((3, 5), bool), Segment(4))
+    entries = [ImageEntry(folder / "a.png", annotation=corrected.copy()),
+               ImageEntry(folder / "sub" / "b.png", annotation=corrected)]
+    workspace = Workspace(entries, make_categories())
+    both = dataset_for_scope(workspace, "corrected")
+    assert both.image_root == folder and [r.file_name for r in both.images] == ["a.png", "sub/b.png"]
+    assert both.images[1].annotation.equals(corrected)
+    only_b = dataset_for_scope(workspace, "selected", [1])
+    assert only_b.image_root == folder / "sub" and [r.file_name for r in only_b.images] == ["b.png"]
