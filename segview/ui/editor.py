@@ -362,6 +362,7 @@ class Editor(QObject):
         if kind != "do" and annotation is not None:
             self.select([sid for sid in self.selection if sid in annotation.segments])  # reloads outlines
         self.window._refresh_legend()
+        self.window.edited()
 
     def escape(self) -> bool:
         """Escape pressed outside a batch: drop what the tool has in progress (a half-drawn polygon, a

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from segview.core.categories import CategorySet
 from segview.core.layers import LayerSource, LayerView, describe_pixel, instance_map, layer_data, layer_name
+from segview.core.segments import Source
 from segview.core.views import class_shares
 from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._box_items: list = []
         self._model_error: str | None = None  # why the chosen model failed to load
         self._image_error: str | None = None  # why the image chosen last could not be shown
+        self._opened_annotated = False  # the image on screen had an annotation when it was shown
 
         self.canvas = ImageCanvas()
         self.canvas.setObjectName("canvas")
@@ -328,6 +330,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().clearMessage()
             self._image_error = None
         self.current = index
+        self._opened_annotated = entry.annotation is not None
         self.canvas.set_image(self._image)
         if self.compare is not None:
             self.compare.set_image(self._image)
@@ -361,12 +364,24 @@ class MainWindow(QMainWindow):
         if entry is not None and entry is self.editor.entry:
             self.editor.layers_refreshed()
 
+    def _shows_annotation(self, entry: ImageEntry | None) -> bool:
+        """Whether the image is shown as annotated, so that the prediction does not stack on its
+        annotation unless turned on: it was opened so, or it holds accepted predictions. A first stroke
+        from scratch keeps the prediction in view, as the guide it is."""
+        annotation = None if entry is None else entry.annotation
+        return annotation is not None and (self._opened_annotated or any(
+            segment.source is Source.MODEL for segment in annotation.segments.values()))
+
+    def edited(self) -> None:
+        """After an edit step: restyle the layers when the image has just turned annotated."""
+        if self._shows_annotation(self.current_entry()) != self.layers_panel.annotated:
+            self._apply_layer_styles()
+
     def _apply_layer_styles(self) -> None:
         mode = self.layers_panel.overlay_mode()
         hidden = self.legend.hidden
         entry = self.current_entry()
-        # An annotated image shows its annotation; the prediction does not stack on it unless turned on.
-        self.layers_panel.set_annotated(entry is not None and entry.annotation is not None)
+        self.layers_panel.set_annotated(self._shows_annotation(entry))
         for name, item in self.canvas.layers().items():
             self.canvas.set_layer_style(name, mode, self.layers_panel.opacity_of(name), fill_alpha=FILL_ALPHA)
             item.setVisible(self.layers_panel.is_visible(name))

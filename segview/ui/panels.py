@@ -113,6 +113,11 @@ class LayersPanel(QWidget):
         layout.addWidget(self.boxes)
         layout.addStretch(1)
 
+    @property
+    def annotated(self) -> bool:
+        """Whether the prediction layers follow the choice for annotated images."""
+        return self._annotated
+
     def set_annotated(self, annotated: bool) -> None:
         """The image on screen has (or has not) an annotation: show the prediction layers chosen for
         that kind of image. Emits nothing (the caller restyles the layers)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF
 
+from segview.ui.tools import Mods
 from tests.ui.test_main_window import _predict
 
 
@@ -116,6 +117,11 @@ def test_an_annotated_image_shows_the_annotation_without_the_prediction_stacked_
     panel = window.layers_panel
     layers = window.canvas.layers()
     assert layers[PRED_PANOPTIC].isVisible() and not panel.prediction_note.isVisibleTo(panel)
+    window.editor.tool_actions["brush"].trigger()  # a first stroke from scratch: the prediction stays as a guide
+    window.editor.tools["brush"].press(5.0, 5.0, Mods())
+    window.editor.tools["brush"].release(5.0, 5.0, Mods())
+    assert window.current_entry().annotation is not None and layers[PRED_PANOPTIC].isVisible()
+    window.editor.actions_.undo.trigger()
     window.editor.actions_.accept_all.trigger()
     assert layers[ANN_PANOPTIC].isVisible()
     assert not any(layers[n].isVisible() for n in layers if n.startswith("prediction."))
