@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from segview.core import edits
+from segview.core.categories import CategorySet
 from segview.core.history import EditHistory
 from segview.core.segments import VOID, Annotation, Segment
 
@@ -68,6 +69,7 @@ class ToolContext(Protocol):
     selection: list[int]
 
     def annotation(self) -> Annotation | None: ...
+    def categories(self) -> CategorySet: ...
     def history(self) -> EditHistory | None: ...  # creates the annotation on first use
     def fused(self) -> Annotation | None: ...
     def select(self, ids: list[int]) -> None: ...
@@ -96,11 +98,21 @@ def _box(a: Point, b: Point) -> tuple[int, int, int, int]:
 
 
 def paint_target(ctx: ToolContext, annotation: Annotation) -> int:
-    """The segment that painting goes into: the selected one when it has the current class, else a new id."""
+    """The segment that painting goes into: the selected one when it has the current class, else the
+    class's segment when it is stuff (stuff has no instances: one segment per class), else a new id."""
     for sid in ctx.selection:
         segment = annotation.segments.get(sid)
         if segment is not None and segment.category_id == ctx.category_id:
             return sid
+    return new_target(ctx, annotation)
+
+
+def new_target(ctx: ToolContext, annotation: Annotation) -> int:
+    """The id a new region of the current class gets: a stuff class's existing segment, else a new id."""
+    if not ctx.categories().is_thing(ctx.category_id):
+        for sid, segment in annotation.segments.items():
+            if segment.category_id == ctx.category_id:
+                return sid
     return annotation.next_id()
 
 
@@ -304,7 +316,8 @@ class PolygonTool(Tool):
         if (self.hole or self.ctx.add_hole) and target:
             history.apply(edits.erase(annotation, mask, only=target[:1]), "Cut hole")
             return
-        sid, atom = edits.new_segment(annotation, mask, self._segment())
+        sid = new_target(self.ctx, annotation)
+        atom = edits.paint(annotation, mask, sid, None if sid in annotation.segments else self._segment())
         if atom is not None:
             history.apply(atom, "Polygon")
             self.ctx.select([sid])
@@ -423,7 +436,9 @@ class GrabCutTool(_DragTool):
         if history is None:
             return
         mask = edits.grabcut_mask(image, _box(a, b))
-        sid, atom = edits.new_segment(history.annotation, mask, self._segment())
+        annotation = history.annotation
+        sid = new_target(self.ctx, annotation)
+        atom = edits.paint(annotation, mask, sid, None if sid in annotation.segments else self._segment())
         if atom is not None:
             history.apply(atom, "GrabCut")
             self.ctx.select([sid])

@@ -379,6 +379,30 @@ def test_dragging_a_hole_vertex_reshapes_the_hole(qtbot, editor_window):
     assert tool.hole_count == 1
 
 
+def test_a_stuff_class_keeps_one_segment_per_image(qtbot, editor_window):
+    # Stuff has no instances: filling, drawing or GrabCutting more of it adds to its one segment
+    # (COCO panoptic lists each stuff class at most once per image); things get a new segment each.
+    window, canvas = editor_window, editor_window.canvas
+    editor = window.editor
+    editor.tool_actions["polygon"].trigger()
+    qtbot.keyClick(canvas, Qt.Key.Key_3)  # "ground", stuff
+    assert not editor.categories().is_thing(editor.category_id)
+    _polygon(qtbot, canvas, ((5, 5), (30, 5), (30, 30), (5, 30)))
+    annotation = window.current_entry().annotation
+    (ground,) = annotation.segments
+    editor.select([])
+    _polygon(qtbot, canvas, ((60, 60), (90, 60), (90, 90), (60, 90)))
+    assert list(annotation.segments) == [ground] and annotation.segment_map[75, 75] == ground
+    editor.select([])
+    editor.tool_actions["fill"].trigger()
+    _click(qtbot, canvas, 100, 10)  # the void around them
+    assert list(annotation.segments) == [ground] and annotation.segment_map[10, 100] == ground
+    editor.tool_actions["polygon"].trigger()
+    qtbot.keyClick(canvas, Qt.Key.Key_1)  # "disc", a thing: a new segment, even over the ground
+    _polygon(qtbot, canvas, ((40, 40), (50, 40), (50, 50), (40, 50)))
+    assert len(annotation.segments) == 2 and annotation.segment_map[45, 45] != ground
+
+
 def test_class_edits_are_stored_in_the_project(qtbot, editor_window, scenes):
     window = editor_window
     panel = window.classes_panel
