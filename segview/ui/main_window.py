@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from segview.core.categories import CategorySet
 from segview.core.layers import LayerSource, LayerView, describe_pixel, instance_map, layer_data, layer_name
+from segview.core.report import Report
 from segview.core.segments import Source
 from segview.core.views import class_shares
 from segview.core.workspace import ImageEntry, Workspace
@@ -237,9 +238,11 @@ class MainWindow(QMainWindow):
             if path.is_dir() and not _looks_like_dataset(path):
                 from segview.inference.batch import collect_images
 
-                _root, files = collect_images([path])
+                skipped = Report()
+                _root, files = collect_images([path], skipped)
                 entries = [ImageEntry(f) for f in files]
                 categories, message = self.project_link.open(path, entries)
+                message = " ".join([*(issue.message for issue in skipped.issues), message]).strip()
                 self._set_entries(entries, categories)
                 if message:
                     self.statusBar().showMessage(message, 15000)

@@ -208,3 +208,18 @@ def test_opening_an_image_as_a_dataset_says_to_open_its_folder(qtbot, window, sc
     assert len(shown) == 1
     title, text = shown[0]
     assert "photo.jpg is an image" in text and "Open Folder" in text and "not a COCO" not in text
+
+
+def test_opening_a_folder_with_an_export_in_it_says_its_masks_were_skipped(qtbot, window, tmp_path):
+    from segview.io.export import export_dataset
+    from tests.factories import make_dataset, write_image
+
+    folder = tmp_path / "photos"
+    for name in ("a.png", "b.png"):
+        write_image(folder / name, 16, 20)
+    report, _ = export_dataset(make_dataset(None, n_images=2, height=16, width=20), folder / "export",
+                               ["semantic-png"])
+    assert report.ok, report.format()
+    window.open_path(folder)
+    assert [e.path.name for e in window.workspace.entries] == ["a.png", "b.png"]
+    assert "not opened as images" in window.statusBar().currentMessage()
