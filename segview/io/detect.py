@@ -47,6 +47,11 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
     if not path.exists():
         raise FormatError(f"{path} does not exist. Give a COCO or panoptic JSON file, or a labelme folder.")
     if path.is_file():
+        from segview.io.images import is_image_file
+
+        if is_image_file(path):
+            raise FormatError(f"{path} is an image, not a dataset: give the COCO or panoptic JSON file, or "
+                              "the labelme folder, that describes it.")
         if path.suffix.lower() == ".json":
             found = _sniff_json(path)
             if found is not None:

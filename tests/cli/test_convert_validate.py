@@ -108,3 +108,14 @@ def test_unwritable_output_is_a_clear_error(coco_file, tmp_path, capsys):
     blocker.write_text("x")
     assert main(["convert", str(path), "--to", "coco", "--out", str(blocker / "sub" / "o.json")]) == 2
     assert "segview: error:" in capsys.readouterr().err
+
+
+def test_validating_an_image_says_it_is_an_image(tmp_path):
+    from tests.factories import write_image
+
+    image = tmp_path / "photo.png"
+    write_image(image, 8, 8)
+    result = subprocess.run([sys.executable, "-m", "segview.cli", "validate", str(image)], capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is an image, not a dataset" in result.stderr and "JSON" in result.stderr
