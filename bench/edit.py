@@ -58,6 +58,7 @@ def main() -> None:
     from segview.core.workspace import ImageEntry
     from segview.ui.canvas import ImageCanvas
     from segview.ui.edit_redraw import AnnotationRedraw
+    from segview.ui.panels import DEFAULT_OPACITY, FILL_ALPHA
 
     app = QApplication.instance() or QApplication([])
     annotation, categories = _annotation()
@@ -70,7 +71,7 @@ def main() -> None:
     redraw.attach(entry, categories)
     redraw.refresh()
     for name, item in canvas.layers().items():
-        item.set_style(OverlayMode.BOTH, 110)
+        item.set_style(OverlayMode.BOTH, FILL_ALPHA, DEFAULT_OPACITY / 100)
         item.setVisible(args.layers == "all" or name.endswith("panoptic"))
     canvas.fit()
     app.processEvents()

@@ -30,6 +30,7 @@ def test_cli_help_does_not_import_torch():
 def test_gui_entry_does_not_import_torch():
     loaded = _modules_after("import segview.ui.app, segview.ui.main_window")
     assert "PySide6" in loaded and "torch" not in loaded
+    assert "scipy.ndimage" not in loaded  # ~0.3 s of the 0.8 s cold-start budget (bench/ui.py)
 
 
 def test_command_names_match_the_parser():

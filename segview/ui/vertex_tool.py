@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from segview.core import edits
 from segview.core.masks import CroppedMask
@@ -28,8 +27,15 @@ def segment_rings(mask: CroppedMask) -> tuple[list[list[Point]], list[list[Point
     rings, has_holes = outlines(pixels, mask.x, mask.y)
     hole_rings = []
     if has_holes:
-        hole_rings, _ = outlines(np.ascontiguousarray(ndimage.binary_fill_holes(pixels) & ~pixels), mask.x, mask.y)
+        hole_rings, _ = outlines(_holes(pixels), mask.x, mask.y)
     return _simplified(rings), _simplified(hole_rings)
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """The background pixels of a bool mask that are enclosed by it (not 4-connected to its border)."""
+    background = np.pad(~mask, 1, constant_values=True).view(np.uint8)
+    _count, labels = cv2.connectedComponents(background, connectivity=4)
+    return np.ascontiguousarray((labels != labels[0, 0])[1:-1, 1:-1] & ~mask)
 
 
 def _simplified(rings: list[np.ndarray]) -> list[list[Point]]:
