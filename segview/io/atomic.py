@@ -1,6 +1,8 @@
 """Atomic writes: write to a temporary file beside the target, fsync, then rename into place.
 
-A crash or a full disk leaves either the old file or the new one, never a half-written file.
+A crash or a full disk leaves either the old file or the new one, never a half-written file. The file
+gets the permissions a plain ``open`` would give it (0666 less the umask, or the replaced file's mode),
+not the owner-only 0600 of a temporary file: datasets are read by other users and containers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
             handle.flush()
+            os.chmod(tmp, _mode_for(target))
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except OSError as exc:
@@ -39,6 +42,23 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any writer thread runs.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permission bits, or those a new file gets (0666 less the umask)."""
+    with contextlib.suppress(OSError):
+        return target.stat().st_mode & 0o7777
+    return 0o666 & ~_UMASK
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

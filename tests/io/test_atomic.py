@@ -1,0 +1,33 @@
+"""Atomic writes leave the old or the new file, with the permissions an ordinary write would give."""
+
+import os
+import stat
+
+import pytest
+
+from segview.io import atomic
+from segview.io.atomic import atomic_open, atomic_write_bytes, atomic_write_text
+
+
+def test_a_new_file_gets_the_umask_mode_not_a_temporary_files_0600(tmp_path):
+    target = tmp_path / "out" / "instances.json"
+    atomic_write_text(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~atomic._UMASK
+    assert target.read_text() == "{}" and not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    target = tmp_path / "mask.png"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o640)
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_open(target, "w") as handle:
+        handle.write("half")
+        raise RuntimeError("crash")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
