@@ -217,6 +217,11 @@ class Editor(QObject):
         entry = self.entry
         if entry is None or self.image is None:
             return None
+        if entry.annotation is None and not len(self.categories()):
+            # Nothing to label with yet: a segment of class 0 would be invalid in every export.
+            self.window.statusBar().showMessage(
+                "No classes yet: wait until the model has loaded its classes, or add one in the Classes tab.", 10000)
+            return None
         if entry.annotation is None:
             workspace = self.window.workspace
             if not len(workspace.categories) and len(workspace.model_categories):

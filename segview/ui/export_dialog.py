@@ -303,9 +303,12 @@ class ExportDialog(QDialog):
         self._stop_thread()
         self.result_ = result
         report = result.report
-        lines = ["Written:", *(f"  {p}" for p in result.paths), "", report.format()]
-        self.report_view.setPlainText("\n".join(lines))
-        verdict = "Export done and checked" if report.ok else "Export done, but the check found errors"
+        written = ["Written:", *(f"  {p}" for p in result.paths)] if result.paths else ["Nothing was written."]
+        self.report_view.setPlainText("\n".join([*written, "", report.format()]))
+        if not result.paths:
+            verdict = "Nothing exported: fix the errors below, then export again"
+        else:
+            verdict = "Export done and checked" if report.ok else "Export done, but the check found errors"
         self._say(f"{verdict}: {report.summary()}.", error=not report.ok)
         self.export_finished.emit(result)
 

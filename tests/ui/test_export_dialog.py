@@ -199,3 +199,16 @@ def test_category_ids_are_kept_by_default_as_on_the_command_line(qtbot, tmp_path
     assert _export(qtbot, dialog).report.ok
     document = json.loads((tmp_path / "renumbered" / "instances.json").read_text())
     assert [c["id"] for c in document["categories"]] == [1, 2, 3, 4]
+
+
+def test_a_dataset_the_check_refuses_says_nothing_was_written(qtbot, tmp_path, source):
+    from segview.core.segments import Segment
+
+    broken = source.images[0].annotation
+    broken.segments[max(broken.segments)] = Segment(999)  # a class the project does not have
+    dialog, _ = _dialog(qtbot, source, tmp_path / "out")
+    result = _export(qtbot, dialog)
+    assert not result.paths and not (tmp_path / "out" / "instances.json").exists()
+    assert dialog.status.text().startswith("Nothing exported")
+    assert dialog.report_view.toPlainText().startswith("Nothing was written.")
+    assert "999" in dialog.report_view.toPlainText()

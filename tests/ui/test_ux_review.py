@@ -223,3 +223,19 @@ def test_opening_a_folder_with_an_export_in_it_says_its_masks_were_skipped(qtbot
     window.open_path(folder)
     assert [e.path.name for e in window.workspace.entries] == ["a.png", "b.png"]
     assert "not opened as images" in window.statusBar().currentMessage()
+
+
+def test_painting_before_any_class_exists_is_refused_and_says_why(qtbot, window, scenes):
+    window.open_path(scenes)  # no model result yet, no project classes
+    assert not len(window.workspace.categories) and not len(window.workspace.model_categories)
+    window.editor.tool_actions["brush"].trigger()
+    window.editor.tools["brush"].press(10.0, 10.0, Mods())
+    window.editor.tools["brush"].release(10.0, 10.0, Mods())
+    assert window.current_entry().annotation is None  # no segment of class 0
+    assert "No classes yet" in window.statusBar().currentMessage()
+    _predict(qtbot, window, "tiny_sem")  # the model's classes arrive: painting works
+    window.editor.tools["brush"].press(10.0, 10.0, Mods())
+    window.editor.tools["brush"].release(10.0, 10.0, Mods())
+    annotation = window.current_entry().annotation
+    assert annotation is not None and all(s.category_id in window.workspace.categories
+                                          for s in annotation.segments.values())
