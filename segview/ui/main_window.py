@@ -327,6 +327,7 @@ class MainWindow(QMainWindow):
             self.refresh_layers()
             if self.compare is not None:
                 self.compare.set_image(None)
+            self._prefetch_neighbours(index)  # the model loads and the next images get ready all the same
             return
         if self._image_error is not None:  # the previous image's error must not seem to be this one's
             if self.statusBar().currentMessage() == self._image_error:
@@ -341,6 +342,9 @@ class MainWindow(QMainWindow):
         self.editor.set_image(index, entry, self._image)
         if entry.prediction is None:
             self.bridge.request(entry.path, Priority.VISIBLE)
+        self._prefetch_neighbours(index)
+
+    def _prefetch_neighbours(self, index: int) -> None:
         for neighbour in self.workspace.neighbours(index):
             if self.workspace.entries[neighbour].prediction is None:
                 self.bridge.request(self.workspace.entries[neighbour].path, Priority.NEIGHBOUR)
@@ -440,8 +444,9 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"Loading {name}…")
         for index, entry in enumerate(self.workspace.entries):
             self.browser.set_status(index, entry.status)
-        if self.current is not None:
-            self.show_image(self.current)
+        shown = self.current if self.current is not None else self.browser.current_index()
+        if shown is not None and 0 <= shown < len(self.workspace.entries):
+            self.show_image(shown)  # an unreadable image still gets its neighbours predicted
 
     def _prediction_ready(self, path, generation: int, prediction, categories: CategorySet) -> None:
         if generation != self.bridge.generation:

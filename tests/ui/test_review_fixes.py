@@ -224,3 +224,14 @@ def test_a_folder_that_cannot_be_written_says_so_and_keeps_saying_it(qtbot, wind
     assert not shown and window.project_link.read_only
     assert window.read_only_notice.isVisible() and "not saved" in window.read_only_notice.text()
     assert window.read_only_banner.isVisible()
+
+
+def test_an_unreadable_first_image_does_not_keep_the_model_from_loading(qtbot, window, scenes, monkeypatch):
+    (scenes / "a_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")  # sorts first
+    _no_boxes(monkeypatch)
+    with qtbot.waitSignal(window.bridge.prediction_ready, timeout=60000):
+        window.open_path(scenes)
+        window.set_model("tiny_sem")
+        assert window.current is None  # the first image cannot be shown
+    qtbot.waitUntil(lambda: window.workspace.entries[1].prediction is not None, timeout=60000)
+    assert len(window.workspace.model_categories)  # its classes are there to label with
