@@ -14,13 +14,14 @@ from segview.core.polygons import outlines
 from segview.core.segments import VOID
 from segview.ui.tools import Handles, Path, Point, Tool
 
-SIMPLIFY = 1.0  # Douglas-Peucker tolerance in pixels for the editable outline
+SIMPLIFY = 1.0  # Douglas-Peucker tolerance in image pixels for the editable outline ...
+SIMPLIFY_ON_SCREEN = 2.0  # ... and in screen pixels, so that a zoomed-out outline keeps few handles
 GRAB_PIXELS = 8.0  # how near (on screen) a press must be to grab a vertex or an edge
 
 
-def segment_rings(mask: CroppedMask) -> tuple[list[list[Point]], list[list[Point]]]:
-    """Simplified outlines of a cropped mask, as vertex lists in image coordinates: the outer ones, and
-    those of its holes (the outer outlines of the enclosed background)."""
+def segment_rings(mask: CroppedMask, tolerance: float = SIMPLIFY) -> tuple[list[list[Point]], list[list[Point]]]:
+    """Outlines of a cropped mask simplified to ``tolerance`` pixels, as vertex lists in image
+    coordinates: the outer ones, and those of its holes (the outer outlines of the enclosed background)."""
     if mask.mask.size == 0:
         return [], []
     pixels = np.ascontiguousarray(mask.mask)
@@ -28,7 +29,7 @@ def segment_rings(mask: CroppedMask) -> tuple[list[list[Point]], list[list[Point
     hole_rings = []
     if has_holes:
         hole_rings, _ = outlines(_holes(pixels), mask.x, mask.y)
-    return _simplified(rings), _simplified(hole_rings)
+    return _simplified(rings, tolerance), _simplified(hole_rings, tolerance)
 
 
 def _holes(mask: np.ndarray) -> np.ndarray:
@@ -38,11 +39,11 @@ def _holes(mask: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((labels != labels[0, 0])[1:-1, 1:-1] & ~mask)
 
 
-def _simplified(rings: list[np.ndarray]) -> list[list[Point]]:
+def _simplified(rings: list[np.ndarray], tolerance: float) -> list[list[Point]]:
     out = []
     for ring in rings:
         points = ring.reshape(-1, 1, 2).astype(np.int32)
-        simple = cv2.approxPolyDP(points, SIMPLIFY, True).reshape(-1, 2)
+        simple = cv2.approxPolyDP(points, tolerance, True).reshape(-1, 2)
         if len(simple) >= 3:
             out.append([(float(x), float(y)) for x, y in simple])
     return out
@@ -78,7 +79,8 @@ class VertexTool(Tool):
             self.segment_id, self.rings, self.hole_count = None, [], 0
         else:
             self.segment_id = segment_id
-            outer, holes = segment_rings(edits.segment_crop(annotation, segment_id))
+            tolerance = max(SIMPLIFY, SIMPLIFY_ON_SCREEN * getattr(self.ctx, "pixel_size", 1.0))
+            outer, holes = segment_rings(edits.segment_crop(annotation, segment_id), tolerance)
             self.rings, self.hole_count = outer + holes, len(holes)
         self._base = [list(r) for r in self.rings]
         self.ctx.preview_changed()

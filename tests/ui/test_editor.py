@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from segview.core import edits
 from segview.core.categories import Category, CategorySet
 from segview.core.edits import brush_mask
 from segview.core.layers import LayerSource, LayerView, layer_name
@@ -481,3 +482,26 @@ def test_the_brush_scales_with_the_image_until_the_user_picks_a_size(qtbot, wind
     assert chosen < 50
     window.actions_.previous_image.trigger()
     assert spin.value() == chosen
+
+
+def test_a_zoomed_out_outline_keeps_few_handles(qtbot, editor_window):
+    from segview.ui.vertex_tool import segment_rings
+
+    yy, xx = np.mgrid[0:600, 0:800]
+    rng = np.random.default_rng(3)
+    wobbly = (yy - 300) ** 2 + (xx - 400) ** 2 < (250 + 8 * np.sin(xx / 3.0) + rng.integers(0, 3, xx.shape)) ** 2
+    crop = CroppedMask.from_full(wobbly)
+    fine, _ = segment_rings(crop)
+    coarse, _ = segment_rings(crop, tolerance=16.0)  # a screen pixel is 8 image pixels
+    assert sum(map(len, coarse)) * 5 < sum(map(len, fine))
+    editor = editor_window.editor
+    editor.tool_actions["polygon"].trigger()
+    _polygon(qtbot, editor.canvas, [(60 + 30 * np.cos(a), 45 + 30 * np.sin(a)) for a in np.linspace(0, 6, 60)])
+    annotation = editor_window.current_entry().annotation
+    (sid,) = annotation.segments
+    full_detail = len(segment_rings(edits.segment_crop(annotation, sid))[0][0])
+    editor.canvas.zoom_by(1 / 8)  # zoomed out: a screen pixel covers about two image pixels
+    assert editor.pixel_size > 1.5
+    editor.tool_actions["vertices"].trigger()
+    tool = editor.tools["vertices"]
+    assert tool.segment_id == sid and len(tool.rings[0]) < full_detail
