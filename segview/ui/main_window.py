@@ -234,6 +234,10 @@ class MainWindow(QMainWindow):
         from segview.io.images import is_image_file
 
         path = Path(path)
+        exported = _exported_dataset(path) if path.is_dir() else None
+        if exported is not None:  # a segview export: open what it describes, not its masks as images
+            self.statusBar().showMessage(f"{path.name} is a segview export: opened {exported.name}.", 15000)
+            path = exported
         try:
             if path.is_dir() and not _looks_like_dataset(path):
                 from segview.inference.batch import collect_images
@@ -713,6 +717,18 @@ class _VerticalScroll(QScrollArea):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return self.widget().sizeHint().expandedTo(self.minimumSizeHint())
+
+
+def _exported_dataset(folder: Path) -> Path | None:
+    """The richest dataset of a segview export folder (panoptic, else instances, else semantic PNG)."""
+    from segview.io.detect import read_export_manifest
+
+    if read_export_manifest(folder) is None:
+        return None
+    for name in ("panoptic.json", "instances.json", "semantic"):
+        if (folder / name).exists():
+            return folder / name
+    return None
 
 
 def _looks_like_dataset(folder: Path) -> bool:

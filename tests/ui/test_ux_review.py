@@ -239,3 +239,16 @@ def test_painting_before_any_class_exists_is_refused_and_says_why(qtbot, window,
     annotation = window.current_entry().annotation
     assert annotation is not None and all(s.category_id in window.workspace.categories
                                           for s in annotation.segments.values())
+
+
+def test_opening_an_export_folder_opens_the_dataset_it_holds(qtbot, window, tmp_path):
+    from segview.io.export import export_dataset
+    from tests.factories import make_dataset
+
+    source = make_dataset(tmp_path / "images", n_images=2, seed=3)
+    report, _ = export_dataset(source, tmp_path / "export", ["coco", "coco-panoptic", "semantic-png"])
+    assert report.ok, report.format()
+    window.open_path(tmp_path / "export")
+    assert [e.path.name for e in window.workspace.entries] == [r.file_name for r in source.images]
+    assert all(e.path.is_file() and e.annotation is not None for e in window.workspace.entries)
+    assert "segview export" in window.statusBar().currentMessage() and window.windowTitle().endswith("panoptic.json")
