@@ -148,9 +148,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, checkable=False) -> QAction:
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | list | None, slot,
+                checkable=False) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, list):  # a main key and its alternatives
+            action.setShortcuts([QKeySequence(k) for k in shortcut])
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setCheckable(checkable)
         action.triggered.connect(slot)
@@ -163,8 +166,10 @@ class MainWindow(QMainWindow):
             open_dataset=self._action("Open &Dataset…", "Ctrl+Shift+O", self._ask_dataset),
             quit=self._action("&Quit", QKeySequence.StandardKey.Quit, self.close),
             fit=self._action("&Fit to Window", "F", self.canvas.fit),
-            actual_size=self._action("&Actual Size (1:1)", "1", self.canvas.actual_size),
-            zoom_in=self._action("Zoom &In", QKeySequence.StandardKey.ZoomIn, lambda: self.canvas.zoom_by(1.25)),
+            # Ctrl+1 too: with an editing tool, plain digits pick classes.
+            actual_size=self._action("&Actual Size (1:1)", ["1", "Ctrl+1"], self.canvas.actual_size),
+            zoom_in=self._action("Zoom &In", [QKeySequence(QKeySequence.StandardKey.ZoomIn), "Ctrl+="],
+                                 lambda: self.canvas.zoom_by(1.25)),
             zoom_out=self._action("Zoom &Out", QKeySequence.StandardKey.ZoomOut, lambda: self.canvas.zoom_by(0.8)),
             next_image=self._action("&Next Image", "PgDown", self.browser.select_next),
             previous_image=self._action("&Previous Image", "PgUp", self.browser.select_previous),
@@ -682,12 +687,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _show_shortcuts(self) -> None:
-        rows = []
+        rows = set()
         for action in self.findChildren(QAction):
-            if action.shortcut().isEmpty() or not action.text():
-                continue
-            rows.append(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{action.shortcut().toString()}</b></td></tr>")
-        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(set(rows))) + "</table>")
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys and action.text():
+                rows.add(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{keys}</b></td></tr>")
+        gestures = "".join(f"<tr><td>{what}</td><td><b>{how}</b></td></tr>" for what, how in CANVAS_GESTURES)
+        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(rows)) + "</table>"
+                                "<p><b>On the canvas</b></p><table>" + gestures + "</table>")
 
     def _about(self) -> None:
         from segview import __version__
@@ -717,6 +724,18 @@ class _VerticalScroll(QScrollArea):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return self.widget().sizeHint().expandedTo(self.minimumSizeHint())
+
+
+CANVAS_GESTURES = (
+    ("Zoom at the cursor", "Wheel"),
+    ("Pan", "Space + drag, middle drag, or the Pan tool (H)"),
+    ("Pick class 1–9 (with an editing tool)", "1 … 9"),
+    ("Polygon: close / remove the last vertex", "Enter or double-click / Backspace"),
+    ("Polygon: cut a hole in the selected segment", "Ctrl on the first vertex"),
+    ("Brush and eraser size", "[ and ]"),
+    ("Outline tool: insert / delete a vertex", "double-click an edge / Alt-click"),
+    ("Drop the shape in progress, then the selection", "Esc"),
+)
 
 
 def _exported_dataset(folder: Path) -> Path | None:

@@ -252,3 +252,23 @@ def test_opening_an_export_folder_opens_the_dataset_it_holds(qtbot, window, tmp_
     assert [e.path.name for e in window.workspace.entries] == [r.file_name for r in source.images]
     assert all(e.path.is_file() and e.annotation is not None for e in window.workspace.entries)
     assert "segview export" in window.statusBar().currentMessage() and window.windowTitle().endswith("panoptic.json")
+
+
+def test_help_lists_every_key_and_the_canvas_gestures_and_1_1_works_while_editing(qtbot, window, scenes, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, title, text, *a: shown.append(text)))
+    window.actions_.shortcuts.trigger()
+    (text,) = shown
+    for expected in ("Ctrl+1", "Ctrl+=", "Ctrl+Y", "Space + drag", "middle drag", "Backspace", "[ and ]", "Esc"):
+        assert expected in text, expected
+    window.open_path(scenes)
+    window.editor.tool_actions["brush"].trigger()
+    window.canvas.fit()
+    before = window.canvas.scale_factor()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.scale_factor() == 1.0 != before
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.scale_factor() > 1.0
