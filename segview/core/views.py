@@ -25,7 +25,7 @@ def semantic_view(annotation: Annotation) -> np.ndarray:
     """Category id per pixel (0 = void): one lookup through the segment map."""
     lut = category_lut(annotation)
     dtype = np.uint16 if int(lut.max(initial=0)) <= np.iinfo(np.uint16).max else np.uint32
-    return lut.astype(dtype)[_clip_ids(annotation.segment_map, lut.size)]
+    return _lookup(annotation, lut.astype(dtype))
 
 
 def class_shares(annotation: Annotation, max_samples: int = 1_000_000) -> dict[int, float]:
@@ -69,11 +69,21 @@ def panoptic_view(annotation: Annotation) -> np.ndarray:
 
 def instance_id_map(annotation: Annotation, categories: CategorySet) -> np.ndarray:
     """The segment map with stuff segments set to void (what the instance overlay shows)."""
-    keep = np.zeros(max(annotation.segments, default=0) + 1, dtype=bool)
-    for sid, seg in annotation.segments.items():
-        keep[sid] = categories.is_thing(seg.category_id)
     ids = annotation.segment_map
-    return np.where(keep[_clip_ids(ids, keep.size)], ids, VOID).astype(ids.dtype)
+    kept = np.zeros(max(annotation.segments, default=0) + 1, dtype=ids.dtype)
+    for sid, seg in annotation.segments.items():
+        if categories.is_thing(seg.category_id):
+            kept[sid] = sid
+    return _lookup(annotation, kept)
+
+
+def _lookup(annotation: Annotation, table: np.ndarray) -> np.ndarray:
+    """``table[segment_map]``, ids beyond the table void; all void at once when no segment maps to
+    anything (a new annotation of a 80-megapixel image is not read)."""
+    ids = annotation.segment_map
+    if not table.any():
+        return np.zeros(ids.shape, table.dtype)
+    return np.take(np.append(table, table.dtype.type(VOID)), ids, mode="clip")
 
 
 def segment_colors(

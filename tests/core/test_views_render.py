@@ -52,6 +52,18 @@ def test_unknown_segment_ids_render_as_void():
     ann.add(np.ones((2, 2), bool), Segment(1))
     ann.segment_map[0, 0] = 40
     assert views.semantic_view(ann)[0, 0] == 0
+    assert views.instance_id_map(ann, make_categories()).tolist() == [[0, 1], [1, 1]]
+
+
+def test_views_of_an_annotation_without_things_are_void_of_the_right_type():
+    cats = make_categories()
+    empty = Annotation(3, 4)
+    assert views.semantic_view(empty).shape == (3, 4) and not views.semantic_view(empty).any()
+    only_sky = Annotation(3, 4)
+    only_sky.add(np.ones((3, 4), bool), Segment(4))  # stuff: no instance
+    ids = views.instance_id_map(only_sky, cats)
+    assert ids.dtype == only_sky.segment_map.dtype and not ids.any()
+    assert (views.semantic_view(only_sky) == 4).all()
 
 
 def test_segment_colours_things_distinct_stuff_by_class():
