@@ -272,3 +272,14 @@ def test_help_lists_every_key_and_the_canvas_gestures_and_1_1_works_while_editin
     assert window.canvas.scale_factor() == 1.0 != before
     qtbot.keyClick(window.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     assert window.canvas.scale_factor() > 1.0
+
+
+def test_run_on_all_images_is_in_view_on_a_1366_by_768_screen(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.resize(1366, 740)
+    qtbot.waitUntil(lambda: window.height() == 740, timeout=2000)
+    qtbot.wait(50)
+    button = window.model_panel.run_button
+    dock = window._docks["Model"]
+    corner = button.mapTo(dock, button.rect().bottomLeft())
+    assert button.isVisible() and corner.y() <= dock.height()  # not scrolled out of the dock
