@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -673,10 +674,17 @@ class MainWindow(QMainWindow):
         self.resizeDocks([docks["Images"], docks["Layers"]], [230, 290], Qt.Orientation.Horizontal)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        # Escape that no widget used (Cancel Batch is off outside a batch): the tool or the selection.
-        if event.key() == Qt.Key.Key_Escape and not event.modifiers() and self.editor.escape():
-            event.accept()
-            return
+        # Escape that no widget used (Cancel Batch is off outside a batch): a search field's text first,
+        # then the tool's shape in progress or the selection.
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            field = QApplication.focusWidget()
+            if isinstance(field, QLineEdit) and not field.isReadOnly() and field.text():
+                field.clear()
+                event.accept()
+                return
+            if self.editor.escape():
+                event.accept()
+                return
         super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

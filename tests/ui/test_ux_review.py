@@ -283,3 +283,20 @@ def test_run_on_all_images_is_in_view_on_a_1366_by_768_screen(qtbot, window, sce
     dock = window._docks["Model"]
     corner = button.mapTo(dock, button.rect().bottomLeft())
     assert button.isVisible() and corner.y() <= dock.height()  # not scrolled out of the dock
+
+
+def test_escape_in_a_search_field_clears_it_before_the_selection(qtbot, window, scenes):
+    from PySide6.QtCore import Qt
+
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    window.editor.actions_.accept_all.trigger()
+    sid = next(iter(window.current_entry().annotation.segments))
+    window.editor.select([sid])
+    search = window.editor.panel.search
+    search.setFocus()
+    qtbot.keyClicks(search, "sk")
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert search.text() == "" and window.editor.selection == [sid]
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert window.editor.selection == []
