@@ -6,10 +6,10 @@ pixels that show it.
 
 The source span under the screen box is resampled with ``cv2.resize(..., INTER_NEAREST_EXACT)``, which
 picks the source pixel under each output pixel's centre. It reads no coordinate map (a gather's map costs
-4 bytes a screen pixel), so it is faster while the labels are in cache and no slower when they are not. The span's ends are whole source pixels, so a sample can be off the one under its
-screen pixel's centre by up to half a screen pixel (plus rounding). The grid's rows and columns are read
-off OpenCV itself (its rule is separable), so every other path (sub-boxes, channels) samples the same
-pixels.
+4 bytes a screen pixel), so it is faster while the labels are in cache and no slower when they are not.
+The span's ends are whole source pixels, so a sample can be off the one under its screen pixel's centre
+by up to half a screen pixel (plus rounding). The grid's rows and columns are read off OpenCV itself
+(its rule is separable), so every other path (sub-boxes, channels) samples the same pixels.
 """
 
 from __future__ import annotations

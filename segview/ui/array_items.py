@@ -1,8 +1,8 @@
 """Graphics items that paint numpy arrays, rendering only the exposed region.
 
 Zoomed out (and at 1:1) an item renders exactly the screen pixels it covers and blits them unscaled:
-labels are sampled under each pixel's centre (nearest neighbour, exact for labels), the image is
-resampled from a lazily built area-averaged pyramid. A 10000×10000 image or label map stays responsive.
+labels are sampled nearest-neighbour (exact labels, see segview.core.sampling), the image is resampled
+from a lazily built area-averaged pyramid. A 10000×10000 image or label map stays responsive.
 Zoomed in, only the visible source pixels are converted and Qt scales them up (no smoothing). The last
 rendering is cached, so toggling another layer does not re-render this one.
 """
@@ -76,7 +76,8 @@ def _view_for(key: tuple, height: int, width: int) -> _View | None:
 
 
 class _ArrayItem(QGraphicsItem):
-    """Shared painting: subclasses turn a view into uint8 pixels and their QImage format."""
+    """Shared painting: subclasses turn a view into pixels (uint8 channels or packed uint32 words) and
+    their QImage format."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,7 +86,7 @@ class _ArrayItem(QGraphicsItem):
         self._width = 0
         self._version = 0
         self._cache_key: tuple | None = None
-        self._view_key: tuple | None = None  # the view is kept while the geometry stays (its grid caches)
+        self._view_key: tuple | None = None  # the view is kept while the geometry stays
         self._cache_view: _View | None = None
         self._cache_image: QImage | None = None
         self._cache_pixels: np.ndarray | None = None
@@ -107,13 +108,14 @@ class _ArrayItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._width == 0:
             return
-        view_key = (*_view_key(self, painter, option), self._height, self._width)
-        if view_key != self._view_key:
-            self._view_key, self._cache_view, self._cache_key = view_key, _view_for(view_key[:-2], *view_key[-2:]), None
+        view_key = _view_key(self, painter, option)
+        if (view_key, self._height, self._width) != self._view_key:
+            self._view_key = (view_key, self._height, self._width)
+            self._cache_view, self._cache_key = _view_for(view_key, self._height, self._width), None
         view = self._cache_view
         if view is None:
             return
-        key = (view_key, self._version)
+        key = (self._view_key, self._version)
         if key != self._cache_key:
             rendered = self._render(view)
             if rendered is None:
