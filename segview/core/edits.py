@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from segview.core.categories import CategorySet
 from segview.core.history import EditAtom, PixelChange
 from segview.core.masks import CroppedMask
 from segview.core.segments import VOID, Annotation, Segment, Source
@@ -72,11 +73,23 @@ def paint(annotation: Annotation, mask: CroppedMask, segment_id: int, segment: S
     return EditAtom(change)
 
 
-def new_segment(annotation: Annotation, mask: CroppedMask, segment: Segment, *, overwrite: bool = True
-                ) -> tuple[int, EditAtom | None]:
-    """Paint ``mask`` as a new segment; returns its id (the next free one) and the atom."""
-    segment_id = annotation.next_id()
-    return segment_id, paint(annotation, mask, segment_id, segment, overwrite=overwrite)
+def class_segment(annotation: Annotation, categories: CategorySet | None, category_id: int) -> int:
+    """The id new pixels of a class go into: a stuff class's existing segment (stuff has no instances:
+    COCO panoptic lists each stuff class once per image), else the next free id."""
+    if categories is not None and not categories.is_thing(category_id):
+        for sid, segment in annotation.segments.items():
+            if segment.category_id == category_id:
+                return sid
+    return annotation.next_id()
+
+
+def new_segment(annotation: Annotation, mask: CroppedMask, segment: Segment, *, overwrite: bool = True,
+                categories: CategorySet | None = None) -> tuple[int, EditAtom | None]:
+    """Paint ``mask`` as a new segment (with ``categories``, a stuff class's pixels join its segment,
+    see ``class_segment``); returns the segment's id and the atom."""
+    segment_id = class_segment(annotation, categories, segment.category_id)
+    new = segment_id not in annotation.segments
+    return segment_id, paint(annotation, mask, segment_id, segment if new else None, overwrite=overwrite)
 
 
 def erase(annotation: Annotation, mask: CroppedMask, *, only: Iterable[int] | None = None) -> EditAtom | None:

@@ -137,10 +137,3 @@ def render_sampled(labels: np.ndarray, grid: SampleGrid, table: np.ndarray,
 
     list(_band_pool().map(render_band, range(bands)))
     return out
-
-
-def render_overlay(labels: np.ndarray, lut: np.ndarray, mode: OverlayMode = OverlayMode.FILL,
-                   fill_alpha: int = 255, outline_width: int = 1) -> np.ndarray:
-    """RGBA (h, w, 4) uint8 overlay: ``lut[labels]`` filled, outlined, or both (see ``colour_table``)."""
-    packed = render_packed(labels, colour_table(lut, mode, fill_alpha), mode, outline_width)
-    return packed.view(np.uint8).reshape(*packed.shape, 4)

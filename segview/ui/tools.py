@@ -104,16 +104,7 @@ def paint_target(ctx: ToolContext, annotation: Annotation) -> int:
         segment = annotation.segments.get(sid)
         if segment is not None and segment.category_id == ctx.category_id:
             return sid
-    return new_target(ctx, annotation)
-
-
-def new_target(ctx: ToolContext, annotation: Annotation) -> int:
-    """The id a new region of the current class gets: a stuff class's existing segment, else a new id."""
-    if not ctx.categories().is_thing(ctx.category_id):
-        for sid, segment in annotation.segments.items():
-            if segment.category_id == ctx.category_id:
-                return sid
-    return annotation.next_id()
+    return edits.class_segment(annotation, ctx.categories(), ctx.category_id)
 
 
 class Tool:
@@ -316,8 +307,7 @@ class PolygonTool(Tool):
         if (self.hole or self.ctx.add_hole) and target:
             history.apply(edits.erase(annotation, mask, only=target[:1]), "Cut hole")
             return
-        sid = new_target(self.ctx, annotation)
-        atom = edits.paint(annotation, mask, sid, None if sid in annotation.segments else self._segment())
+        sid, atom = edits.new_segment(annotation, mask, self._segment(), categories=self.ctx.categories())
         if atom is not None:
             history.apply(atom, "Polygon")
             self.ctx.select([sid])
@@ -436,9 +426,7 @@ class GrabCutTool(_DragTool):
         if history is None:
             return
         mask = edits.grabcut_mask(image, _box(a, b))
-        annotation = history.annotation
-        sid = new_target(self.ctx, annotation)
-        atom = edits.paint(annotation, mask, sid, None if sid in annotation.segments else self._segment())
+        sid, atom = edits.new_segment(history.annotation, mask, self._segment(), categories=self.ctx.categories())
         if atom is not None:
             history.apply(atom, "GrabCut")
             self.ctx.select([sid])

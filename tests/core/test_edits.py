@@ -163,3 +163,21 @@ def test_large_ids_widen_the_map():
     history.undo()
     assert not annotation.segment_map.any()
     assert ndimage.sum(annotation.segment_map) == 0
+
+
+def test_a_new_region_of_a_stuff_class_joins_its_segment():
+    from tests.factories import make_categories
+
+    categories = make_categories()  # 4 sky, 5 road: stuff; 1 person: thing
+    annotation = Annotation(10, 10)
+    left = CroppedMask(0, 0, np.ones((10, 3), bool))
+    right = CroppedMask(7, 0, np.ones((10, 3), bool))
+    sky, atom = edits.new_segment(annotation, left, Segment(4), categories=categories)
+    apply_atom(annotation, atom)
+    again, atom = edits.new_segment(annotation, right, Segment(4), categories=categories)
+    apply_atom(annotation, atom)
+    assert again == sky and list(annotation.segments) == [sky] and (annotation.segment_map[:, 7:] == sky).all()
+    person, atom = edits.new_segment(annotation, CroppedMask(4, 4, np.ones((2, 2), bool)), Segment(1),
+                                     categories=categories)
+    assert person != sky and edits.class_segment(annotation, categories, 1) != sky
+    assert edits.class_segment(annotation, None, 4) == annotation.next_id()  # no categories: always new

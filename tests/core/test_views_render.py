@@ -2,9 +2,15 @@ import numpy as np
 import pytest
 
 from segview.core import views
-from segview.core.render import OverlayMode, boundaries, render_overlay
+from segview.core.render import OverlayMode, boundaries, colour_table, render_packed
 from segview.core.segments import Annotation, Segment
 from tests.factories import make_categories, random_annotation
+
+
+def render_overlay(labels, lut, mode=OverlayMode.FILL, fill_alpha=255, outline_width=1):
+    """RGBA (h, w, 4) uint8 overlay through the RGBA8888 colour table (what the zoomed-in canvas draws)."""
+    packed = render_packed(labels, colour_table(lut, mode, fill_alpha), mode, outline_width)
+    return packed.view(np.uint8).reshape(*packed.shape, 4)
 
 
 def _scene():
