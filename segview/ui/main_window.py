@@ -175,7 +175,8 @@ class MainWindow(QMainWindow):
             next_image=self._action("&Next Image", "PgDown", self.browser.select_next),
             previous_image=self._action("&Previous Image", "PgUp", self.browser.select_previous),
             compare=self._action("&Compare View", "C", self._toggle_compare, checkable=True),
-            boxes=self._action("Instance &Boxes", "B", self.layers_panel.boxes.toggle),
+            boxes=self._action("Instance &Boxes", "B", lambda _checked=False: self.layers_panel.boxes.toggle(),
+                               checkable=True),
             run_current=self._action("&Run on This Image", "R", self._run_current),
             run_all=self._action("Run on &All Images", "Ctrl+R", self._run_all),
             cancel=self._action("&Cancel Batch", "Esc", self._cancel_batch),
@@ -196,11 +197,20 @@ class MainWindow(QMainWindow):
         view_menu.addActions([a.fit, a.actual_size, a.zoom_in, a.zoom_out])
         view_menu.addSeparator()
         self.layer_actions: dict[str, QAction] = {}
+        toggles = {a.boxes: self.layers_panel.boxes}
         for name, box in self.layers_panel.visible.items():
-            action = self._action(f"Show {name.replace('.', ' ')}", LAYER_SHORTCUTS[name], box.toggle)
+            action = self._action(f"Show {name.replace('.', ' ')}", LAYER_SHORTCUTS[name],
+                                  lambda _checked=False, b=box: b.toggle(), checkable=True)
             self.layer_actions[name] = action
+            toggles[action] = box
             view_menu.addAction(action)
         view_menu.addAction(a.boxes)
+
+        def show_states() -> None:  # the panel's boxes are the truth (they switch with the image too)
+            for action, box in toggles.items():
+                action.setChecked(box.isChecked())
+
+        view_menu.aboutToShow.connect(show_states)
         view_menu.addSeparator()
         view_menu.addActions([a.compare, a.next_image, a.previous_image])
         view_menu.addSeparator()

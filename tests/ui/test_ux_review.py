@@ -300,3 +300,22 @@ def test_escape_in_a_search_field_clears_it_before_the_selection(qtbot, window, 
     assert search.text() == "" and window.editor.selection == [sid]
     qtbot.keyClick(search, Qt.Key.Key_Escape)
     assert window.editor.selection == []
+
+
+def test_the_view_menu_shows_which_layers_are_on(qtbot, window, scenes):
+    from tests.ui.test_main_window import PRED_PANOPTIC
+
+    window.open_path(scenes)
+    action, box = window.layer_actions[PRED_PANOPTIC], window.layers_panel.visible[PRED_PANOPTIC]
+    menu = next(m for m in window.menuBar().findChildren(type(window.recent_menu)) if action in m.actions())
+    assert action.isCheckable()
+    menu.aboutToShow.emit()
+    assert action.isChecked() == box.isChecked()
+    on = box.isChecked()
+    action.trigger()  # the P shortcut / menu item
+    assert box.isChecked() != on
+    menu.aboutToShow.emit()
+    assert action.isChecked() == box.isChecked()
+    window.actions_.boxes.trigger()
+    menu.aboutToShow.emit()
+    assert window.actions_.boxes.isChecked() == window.layers_panel.boxes.isChecked()
