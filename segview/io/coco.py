@@ -33,9 +33,9 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
-from segview.io.coco_panoptic import ImageProgress, counted
 from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
 from segview.io.images import MAX_PIXELS, read_image_size
+from segview.io.progress import ImageProgress, counted
 
 MaskFormat = Literal["auto", "polygon", "rle"]
 MASK_FORMATS: tuple[str, ...] = ("auto", "polygon", "rle")

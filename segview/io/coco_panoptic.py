@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import numpy as np
 from PIL import Image
@@ -28,24 +28,10 @@ from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text, atomic_write_with
 from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
 from segview.io.images import read_image_size
+from segview.io.progress import ImageProgress, counted
 
 MAX_SEGMENT_ID = (1 << 24) - 1
 """The largest id an RGB pixel can hold."""
-
-ImageProgress = Callable[[int, int], None]
-"""``progress(done, total)``: ``done`` of ``total`` images (or items) handled."""
-
-_T = TypeVar("_T")
-
-
-def counted(items: Sequence[_T], progress: ImageProgress | None) -> Iterator[_T]:
-    """The items one by one, calling ``progress(done, len(items))`` once each is done (when the loop
-    asks for the next), so every item is reported once, in order, the last as ``(n, n)``."""
-    for done, item in enumerate(items, 1):
-        yield item
-        if progress is not None:
-            progress(done, len(items))
-
 
 def rgb2id(rgb: np.ndarray) -> np.ndarray:
     """Segment ids (uint32) of an (..., 3) RGB array: ``R + 256·G + 256²·B``."""

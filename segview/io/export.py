@@ -57,7 +57,7 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation
 from segview.errors import SegviewError, WriteError
 from segview.io.atomic import atomic_write_text
-from segview.io.coco_panoptic import ImageProgress, counted, png_name
+from segview.io.coco_panoptic import png_name
 from segview.io.detect import (
     EXPORT_MANIFEST,
     DatasetFormat,
@@ -66,6 +66,7 @@ from segview.io.detect import (
     read_export_manifest,
     save_dataset,
 )
+from segview.io.progress import ImageProgress, counted
 
 ProgressCallback = Callable[[int, int, str], None]
 """``progress(done, total, message)``: ``done`` of ``total`` steps finished, ``message`` the current one."""

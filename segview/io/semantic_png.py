@@ -22,10 +22,8 @@ from segview.core.segments import VOID, Annotation, Segment
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text
 from segview.io.coco_panoptic import (
-    ImageProgress,
     JsonReader,
     category_json,
-    counted,
     export_categories,
     png_name,
     read_categories,
@@ -33,6 +31,7 @@ from segview.io.coco_panoptic import (
 )
 from segview.io.detect import read_export_manifest
 from segview.io.images import is_image_file, read_image_size
+from segview.io.progress import ImageProgress, counted
 
 CLASSES_JSON = "classes.json"
 CLASSES_TXT = "classes.txt"
