@@ -33,7 +33,7 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
-from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
+from segview.io.detect import image_root_info, json_image_root
 from segview.io.images import MAX_PIXELS, read_image_size
 from segview.io.progress import ImageProgress, counted
 
@@ -64,7 +64,7 @@ def load_coco(
     """Read a COCO instances file into a Dataset and a Report of everything that could not be carried over.
 
     ``image_root`` (default: the JSON's folder, or when the images are not there the folder a segview
-    export recorded in ``info``, see :func:`segview.io.detect.fallback_image_root`) is where ``file_name``
+    export recorded in ``info``, see :func:`segview.io.detect.json_image_root`) is where ``file_name``
     paths are resolved; with
     ``check_images`` every image file must exist and have the stated size. Each image's annotations
     become segments 1..N in file order (an annotation skipped for an error takes no id). Overlapping
@@ -86,10 +86,7 @@ def load_coco(
     records, too_large = _read_images(reader, reader.array(doc, "images"), report)
     root = path.parent if image_root is None else Path(image_root)
     if image_root is None:
-        info = doc.get("info")
-        recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
-        names = [r.file_name for r in records.values()]
-        root = fallback_image_root(root, recorded, names, report, path.name) or root
+        root = json_image_root(root, doc, [r.file_name for r in records.values()], report, path.name)
     if check_images:
         _check_image_files(records.values(), root, report)
     if "annotations" in doc:

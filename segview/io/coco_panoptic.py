@@ -26,7 +26,7 @@ from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text, atomic_write_with
-from segview.io.detect import IMAGE_ROOT_KEY, fallback_image_root, image_root_info
+from segview.io.detect import image_root_info, json_image_root
 from segview.io.images import read_image_size
 from segview.io.progress import ImageProgress, counted
 
@@ -374,10 +374,8 @@ def load_coco_panoptic(
     categories, image_entries, annotations = _parse(reader, doc)
     report = Report()
     if given is None:
-        info = doc.get("info")
-        recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
         names = [record.file_name for _, record in image_entries]
-        image_root = fallback_image_root(image_root, recorded, names, report, json_path.name) or image_root
+        image_root = json_image_root(image_root, doc, names, report, json_path.name)
     records: dict[int, ImageRecord] = {}
     for path, record in image_entries:
         if record.id in records:

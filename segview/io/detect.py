@@ -101,20 +101,20 @@ def image_root_info(image_root: str | os.PathLike | None) -> dict[str, str]:
     return {} if image_root is None else {IMAGE_ROOT_KEY: str(Path(image_root).resolve())}
 
 
-def fallback_image_root(
-    beside: Path, recorded: object, file_names: list[str], report: Report, what: str
-) -> Path | None:
-    """Where to look for the images when no image folder was given: ``beside`` (the dataset's own folder)
-    while any of the first images is there or nothing was recorded, else the ``recorded`` folder (from a
-    segview export) when the images are there, said in the report as a note. None: keep ``beside``."""
+def json_image_root(beside: Path, doc: object, file_names: list[str], report: Report, what: str) -> Path:
+    """Where to look for the images of a COCO or COCO panoptic ``doc`` when no image folder was given:
+    ``beside`` (the dataset's own folder) while any of the first images is there or nothing was recorded,
+    else the folder a segview export recorded in ``info`` when the images are there, said in the report."""
+    info = doc.get("info") if isinstance(doc, dict) else None
+    recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
     if not isinstance(recorded, str) or not recorded or not file_names:
-        return None
+        return beside
     sample = file_names[:_SAMPLE]
     if any((beside / name).is_file() for name in sample):
-        return None
+        return beside
     root = Path(recorded)
     if root == beside or not any((root / name).is_file() for name in sample):
-        return None
+        return beside
     report.info(
         f"the images are not beside {what}; using the image folder recorded by the segview export: {root} "
         "(give an image folder, --images, to use another)"
