@@ -9,7 +9,9 @@ editing speed.
 API (what the editor UI calls)::
 
     project = Project.open(folder, create=True)      # ProjectLockedError when open elsewhere
-    project.recovered / project.recovered_edits       # previous session did not close cleanly
+    project = Project.open(root, store=dataset_store(path), images=[(name, w, h), ...])  # a dataset's
+    project.recovered / project.recovered_edits       # previous session did not close cleanly: its steps
+    project.last_edited()                             # the image edited last (any session), or None
     project.image_names() / project.image_size(name)  # images found in the folder (relative posix names)
     ann = project.load_annotation(name)               # snapshot + journal replay, or None
     history = EditHistory(ann or Annotation(h, w))
@@ -33,6 +35,11 @@ snapshot, so the store never drifts from what the editor shows.
 Two openers cannot corrupt a project: ``Project.open`` holds an exclusive lock on
 ``.segview/lock`` (``fcntl.flock`` / ``msvcrt.locking``) for its lifetime; the OS releases it when the
 process dies. A "corrected" image is one with a stored annotation (someone edited or saved it).
+
+A dataset (COCO, panoptic, labelme, semantic PNG) gets a project too, so that edits on it are kept:
+``dataset_store(path)`` says where (``.segview/<file name>/`` beside a JSON file, ``.segview/`` inside a
+dataset folder), the images are the dataset's (``images=``, named by their ``file_name``, no rescan),
+and an image without a stored annotation keeps the dataset's own: that is its starting state.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ LOCK_NAME = "lock"
 APPLICATION_ID = 0x53475657  # "SGVW"
 SCHEMA_VERSION = 1
 CHECKPOINT_ROWS = 500
+LAST_EDITED = "last_edited_image"
 _ZLEVEL = 3
 _T = TypeVar("_T")
 
@@ -134,13 +142,29 @@ def _describe_os_error(exc: OSError, path: Path) -> str:
     return f"Could not open the project in {path}: {exc.strerror or exc}."
 
 
+# --- where projects live ----------------------------------------------------------------------------
+
+
+def dataset_store(path: str | os.PathLike) -> Path:
+    """Where the project of a dataset lives: ``<folder>/.segview/`` inside a dataset folder (labelme,
+    semantic PNG: the same place as a plain folder's project), ``<dir>/.segview/<file name>/`` beside a
+    dataset file (COCO, panoptic JSON), so that several JSON files of one folder keep their own."""
+    path = Path(path).expanduser().resolve()
+    return path / DB_DIR if path.is_dir() else path.parent / DB_DIR / path.name
+
+
+def _store_owner(store: Path) -> Path:
+    """The folder or dataset file a project store belongs to (for messages)."""
+    return store.parent if store.name == DB_DIR else store.parent.parent / store.name
+
+
 # --- the lock ----------------------------------------------------------------------------------------------
 
 
 class _Lock:
     """An exclusive advisory lock on a file, held until ``release`` or the process's death."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, of: Path) -> None:
         self.path = path
         self._handle = open(path, "a+b")  # noqa: SIM115 - kept open for the lock's lifetime
         try:
@@ -149,7 +173,7 @@ class _Lock:
             owner = self._owner()
             self._handle.close()
             raise ProjectLockedError(
-                f"The project {path.parent.parent} is open in another segview window"
+                f"The project of {of} is open in another segview window"
                 f"{f' (process {owner})' if owner else ''}. Switch to that window, or close it and "
                 "open the project again."
             ) from None
@@ -324,9 +348,10 @@ class Project:
     checkpoint_rows: int = CHECKPOINT_ROWS
 
     def __init__(self, folder: Path, db: sqlite3.Connection, lock: _Lock | None,
-                 recovered_edits: int | None) -> None:
+                 recovered_edits: int | None, store: Path | None = None) -> None:
         self.folder = folder
-        self.db_path = folder / DB_DIR / DB_NAME
+        self.store = store or folder / DB_DIR
+        self.db_path = self.store / DB_NAME
         self._db: sqlite3.Connection | None = db
         self._lock = lock
         self._mutex = threading.RLock()
@@ -338,41 +363,47 @@ class Project:
     # --- opening and closing -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: str | os.PathLike, *, create: bool = True) -> Project:
-        """Open (or, with ``create``, make) the project of a folder of images."""
+    def open(cls, folder: str | os.PathLike, *, create: bool = True, store: str | os.PathLike | None = None,
+             images: list[tuple[str, int, int]] | None = None) -> Project:
+        """Open (or, with ``create``, make) the project of a folder of images. A dataset's project gives
+        its ``store`` (see ``dataset_store``) and its ``images`` as (file name relative to ``folder``,
+        width, height): they are registered instead of scanning the folder."""
         folder = Path(folder).expanduser().resolve()
         if not folder.is_dir():
             raise ProjectError(f"{folder} is not a folder. Give the folder that holds the project's images.")
-        db_path = folder / DB_DIR / DB_NAME
+        store = Path(store).expanduser().resolve() if store is not None else folder / DB_DIR
+        db_path = store / DB_NAME
         if not db_path.exists() and not create:
             raise ProjectError(
                 f"{folder} has no segview project ({DB_DIR}/{DB_NAME}). "
                 "Open the folder in the segview window first to create one."
             )
         try:
-            (folder / DB_DIR).mkdir(exist_ok=True)
-            lock = _Lock(folder / DB_DIR / LOCK_NAME)
+            store.mkdir(parents=True, exist_ok=True)
+            lock = _Lock(store / LOCK_NAME, _store_owner(store))
         except OSError as exc:
-            raise _os_error(exc, folder) from None
+            raise _os_error(exc, store.parent) from None
         try:
             db, recovered = _connect(db_path)
         except BaseException:
             lock.release()
             raise
-        project = cls(folder, db, lock, recovered)
+        project = cls(folder, db, lock, recovered, store)
         try:
-            project.rescan()
+            project.rescan() if images is None else project.add_images(images)
         except BaseException:
             project._abandon()
             raise
         return project
 
     @classmethod
-    def open_read_only(cls, folder: str | os.PathLike) -> Project:
-        """Open the project of a folder to read it, without the lock and without writing anything: for a
-        project another segview holds (WAL lets a reader see every edit it has journaled so far)."""
+    def open_read_only(cls, folder: str | os.PathLike, *, store: str | os.PathLike | None = None) -> Project:
+        """Open the project of a folder (or a dataset's, in ``store``) to read it, without the lock and without
+        writing anything: for a project another segview holds (WAL lets a reader see every edit it has
+        journaled so far)."""
         folder = Path(folder).expanduser().resolve()
-        db_path = folder / DB_DIR / DB_NAME
+        store = Path(store).expanduser().resolve() if store is not None else folder / DB_DIR
+        db_path = store / DB_NAME
         if not db_path.exists():
             raise ProjectError(f"{folder} has no segview project ({DB_DIR}/{DB_NAME}).")
 
@@ -381,7 +412,7 @@ class Project:
                 raise ProjectError(f"{db_path} is not a segview project database.")
 
         db, _ = _sqlite(db_path, check, read_only=True)
-        return cls(folder, db, None, None)
+        return cls(folder, db, None, None, store)
 
     @property
     def read_only(self) -> bool:
@@ -489,6 +520,16 @@ class Project:
         if found:
             with self._tx() as db:
                 db.executemany("INSERT INTO images (name, width, height) VALUES (?, ?, ?)", found)
+        return len(found)
+
+    def add_images(self, images: list[tuple[str, int, int]]) -> int:
+        """Register images given as (name, width, height) (a dataset's, instead of a folder scan); names
+        already known keep their row. Returns how many were new."""
+        known = {r[0] for r in self._read("SELECT name FROM images")}
+        found = [(str(n), int(w), int(h)) for n, w, h in images if n not in known]
+        if found:
+            with self._tx() as db:
+                db.executemany("INSERT OR IGNORE INTO images (name, width, height) VALUES (?, ?, ?)", found)
         return len(found)
 
     def _image_files(self, is_image_file) -> Iterator[Path]:
@@ -614,6 +655,7 @@ class Project:
                     attachment.count = 0
                 else:
                     self._append(db, attachment, image_id, row[0], kind, edit)
+                _count_step(db, name)
         except ProjectError:
             attachment.needs_snapshot = True
             raise
@@ -670,6 +712,11 @@ class Project:
         except (zlib.error, ValueError, KeyError, TypeError, StopIteration, struct.error):
             return None  # a damaged cache entry is simply recomputed
 
+    def last_edited(self) -> str | None:
+        """The name of the image edited last (in any session), or None."""
+        name = self.get_setting(LAST_EDITED)
+        return name if isinstance(name, str) else None
+
     def get_setting(self, key: str, default: Any = None) -> Any:
         """A setting's JSON value, or ``default``."""
         rows = self._read("SELECT value FROM settings WHERE key = ?", (key,))
@@ -700,6 +747,13 @@ class Project:
             if wanted is None or name in wanted
         ]
         return Dataset(self.categories(), records, image_root=self.folder)
+
+
+def _count_step(db: sqlite3.Connection, name: str) -> None:
+    """Inside a step's transaction: one more user step in this session; ``name`` was edited last."""
+    db.execute("INSERT INTO meta VALUES ('session_steps', '1') "
+               "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+    db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (LAST_EDITED, json.dumps(name)))
 
 
 def _replay(annotation: Annotation, journal: list[tuple]) -> None:
@@ -771,16 +825,21 @@ def _configure(db: sqlite3.Connection, db_path: Path, fresh: bool) -> None:
 
 
 def _mark_open(db: sqlite3.Connection) -> int | None:
-    """Clear the clean-shutdown flag; returns the journal length when the last session crashed."""
+    """Clear the clean-shutdown flag and start counting this session's steps; returns the steps (do, undo,
+    redo: a brush stroke is one) the last session journaled when it crashed, None after a clean close."""
     db.execute("BEGIN IMMEDIATE")
     try:
         row = db.execute("SELECT value FROM meta WHERE key = 'clean_shutdown'").fetchone()
         crashed = row is not None and row[0] == "0"
-        pending = db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] if crashed else None
+        steps = db.execute("SELECT value FROM meta WHERE key = 'session_steps'").fetchone()
+        if crashed and steps is None:  # written by a segview that did not count steps: its journal rows
+            steps = db.execute("SELECT COUNT(*) FROM journal").fetchone()
+        pending = int(steps[0]) if crashed else None
         problem = db.execute("PRAGMA quick_check").fetchone()[0] if crashed else "ok"
         if problem != "ok":
             raise ProjectError(f"The project database is damaged ({problem}). Restore it from a backup.")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_shutdown', '0')")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('session_steps', '0')")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
