@@ -99,6 +99,46 @@ def erase(annotation: Annotation, mask: CroppedMask, *, only: Iterable[int] | No
     return None if change is None else EditAtom(change)
 
 
+def cut_hole(annotation: Annotation, mask: CroppedMask, segment_id: int, categories: CategorySet
+             ) -> EditAtom | None:
+    """Cut ``mask`` out of one segment. Each cut pixel takes the stuff around the segment (the segment of
+    the nearest pixel bordering it, when that is a stuff segment), so a hole in a polygon drawn over sky
+    shows the sky again; where the nearest neighbour is void or another thing, the hole is void."""
+    segment = segment_crop(annotation, segment_id)
+    if segment.mask.size == 0:
+        return None
+    top, left = max(segment.y - 1, 0), max(segment.x - 1, 0)  # the segment's box and its 1-pixel rim
+    window = CroppedMask(left, top, np.zeros((min(segment.y + segment.height + 1, annotation.height) - top,
+                                              min(segment.x + segment.width + 1, annotation.width) - left), bool))
+    ids = annotation.segment_map[window.slices]
+    inside = ids == segment_id
+    cut = window.mask
+    (rows, cols), region = mask.clipped(annotation.height, annotation.width)
+    y0, y1 = max(rows.start, top), min(rows.stop, top + cut.shape[0])
+    x0, x1 = max(cols.start, left), min(cols.stop, left + cut.shape[1])
+    if y0 < y1 and x0 < x1:
+        cut[y0 - top : y1 - top, x0 - left : x1 - left] = region[y0 - rows.start : y1 - rows.start,
+                                                                 x0 - cols.start : x1 - cols.start]
+    cut &= inside
+    if not cut.any():
+        return None
+    rim = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool) & ~inside
+    filled = np.zeros(ids.shape, dtype=ids.dtype)
+    if rim.any():
+        rim_ids = ids[rim]  # row-major, as distanceTransformWithLabels numbers the rim pixels
+        stuff = [sid for sid in np.unique(rim_ids).tolist() if sid in annotation.segments
+                 and (category := categories.get(annotation.segments[sid].category_id)) is not None
+                 and not category.isthing]
+        rim_ids = np.where(np.isin(rim_ids, stuff), rim_ids, VOID).astype(ids.dtype)
+        _distance, nearest = cv2.distanceTransformWithLabels(
+            (~rim).view(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+        filled = rim_ids[nearest - 1]
+    crop = CroppedMask(left, top, cut).tight()
+    inner = (slice(crop.y - top, crop.y - top + crop.height), slice(crop.x - left, crop.x - left + crop.width))
+    before = ids[inner][crop.mask]
+    return EditAtom(PixelChange(crop.y, crop.x, crop.mask, before, filled[inner][crop.mask]))
+
+
 def fill(annotation: Annotation, x: int, y: int, segment_id: int, segment: Segment | None = None
          ) -> EditAtom | None:
     """Flood-fill: the 4-connected region of pixels holding the same id as (x, y) becomes ``segment_id``."""

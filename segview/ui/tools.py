@@ -305,7 +305,7 @@ class PolygonTool(Tool):
         mask = edits.polygon_mask(points, height=annotation.height, width=annotation.width)
         target = [sid for sid in self.ctx.selection if sid in annotation.segments]
         if (self.hole or self.ctx.add_hole) and target:
-            history.apply(edits.erase(annotation, mask, only=target[:1]), "Cut hole")
+            history.apply(edits.cut_hole(annotation, mask, target[0], self.ctx.categories()), "Cut hole")
             return
         sid, atom = edits.new_segment(annotation, mask, self._segment(), categories=self.ctx.categories())
         if atom is not None:

@@ -181,3 +181,63 @@ def test_a_new_region_of_a_stuff_class_joins_its_segment():
                                      categories=categories)
     assert person != sky and edits.class_segment(annotation, categories, 1) != sky
     assert edits.class_segment(annotation, None, 4) == annotation.next_id()  # no categories: always new
+
+
+def _person_over_sky_and_road() -> tuple[Annotation, int, int, int]:
+    """Sky (rows 0-19) over road (rows 20-39) with a person polygon (rows 10-29, cols 10-29) drawn over
+    both, and a car touching the person's right side."""
+    from tests.factories import make_categories
+
+    categories = make_categories()
+    annotation = Annotation(40, 50)
+    sky, atom = edits.new_segment(annotation, CroppedMask(0, 0, np.ones((20, 50), bool)), Segment(4),
+                                  categories=categories)
+    _done(annotation, atom)
+    road, atom = edits.new_segment(annotation, CroppedMask(0, 20, np.ones((20, 40), bool)), Segment(5),
+                                   categories=categories)
+    _done(annotation, atom)
+    person, atom = edits.new_segment(annotation, CroppedMask(10, 10, np.ones((20, 20), bool)), Segment(1),
+                                     categories=categories)
+    _done(annotation, atom)
+    _, atom = edits.new_segment(annotation, CroppedMask(30, 12, np.ones((16, 6), bool)), Segment(2),
+                                categories=categories)
+    _done(annotation, atom)
+    return annotation, sky, road, person
+
+
+def test_a_hole_cut_in_a_thing_over_stuff_shows_that_stuff_not_void():
+    from tests.factories import make_categories
+
+    annotation, sky, road, person = _person_over_sky_and_road()
+    before = annotation.copy()
+    hole = edits.polygon_mask([(12, 11), (16, 11), (16, 15), (12, 15)], height=40, width=50)  # upper part
+    low = edits.polygon_mask([(12, 25), (16, 25), (16, 29), (12, 29)], height=40, width=50)  # lower part
+    history = EditHistory(annotation)
+    history.apply(edits.cut_hole(annotation, hole, person, make_categories()))
+    history.apply(edits.cut_hole(annotation, low, person, make_categories()))
+    assert (annotation.segment_map[11:15, 12:16] == sky).all()
+    assert (annotation.segment_map[25:29, 12:16] == road).all()
+    assert (annotation.segment_map[15:25, 10:30] == person).all()  # nothing else changed
+    assert set(annotation.segments) == set(before.segments)
+    history.undo()
+    history.undo()
+    assert np.array_equal(annotation.segment_map, before.segment_map)
+
+
+def test_a_hole_next_to_void_or_another_thing_stays_void():
+    from tests.factories import make_categories
+
+    annotation, _sky, road, person = _person_over_sky_and_road()
+    categories = make_categories()
+    # the right edge of the person borders the car (rows 12-27): a hole there is void, not car
+    beside_car = edits.polygon_mask([(27, 16), (30, 16), (30, 20), (27, 20)], height=40, width=50)
+    _done(annotation, edits.cut_hole(annotation, beside_car, person, categories))
+    assert (annotation.segment_map[16:20, 27:30] == VOID).all()
+    # a thing drawn over void: its hole is void
+    lone = Annotation(20, 20)
+    lone.add(np.pad(np.ones((10, 10), bool), 5), Segment(1))
+    _done(lone, edits.cut_hole(lone, CroppedMask(8, 8, np.ones((4, 4), bool)), 1, categories))
+    assert (lone.segment_map[8:12, 8:12] == VOID).all() and lone.segment_map[5, 5] == 1
+    # the hole takes only the segment's pixels; a mask elsewhere changes nothing
+    assert edits.cut_hole(annotation, CroppedMask(40, 0, np.ones((5, 5), bool)), person, categories) is None
+    assert annotation.segment_map[35, 5] == road
