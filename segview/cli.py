@@ -4,6 +4,7 @@ demo model and evaluate models."""
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -446,16 +447,30 @@ def _run_gui(argv: Sequence[str]) -> int:
     return run(args.path, device=args.device, model=args.model)
 
 
+def _escape_unencodable_output() -> None:
+    """Print what the terminal cannot encode (a lone surrogate from a dataset's names) as escapes, such as
+    ``\\ud800``, instead of failing with UnicodeEncodeError halfway through a report."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line: line breaks a dataset's names may carry are shown escaped."""
+    return str(error).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user errors print one clear line (no traceback) and exit with status 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _escape_unencodable_output()
     if _wants_gui(argv, COMMANDS):
         return _run_gui(argv)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except SegviewError as exc:
-        print(f"segview: error: {exc}", file=sys.stderr)
+        print(f"segview: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("segview: interrupted", file=sys.stderr)

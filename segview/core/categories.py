@@ -9,6 +9,9 @@ import numpy as np
 
 from segview.core.palette import RGB, class_color, lut_from_colors
 
+MAX_CATEGORY_ID = 2**31 - 1
+"""The largest category id: COCO tools (pycocotools, Detectron2, panopticapi) read ids as 32-bit signed integers."""
+
 
 @dataclass(frozen=True)
 class Category:
@@ -32,8 +35,8 @@ class CategorySet:
 
     def add(self, category: Category) -> Category:
         """Append a category; a missing colour gets the deterministic class colour."""
-        if category.id <= 0:
-            raise ValueError(f"category id {category.id} of {category.name!r} must be positive")
+        if not 0 < category.id <= MAX_CATEGORY_ID:
+            raise ValueError(f"category id {category.id} of {category.name!r} must lie in 1..{MAX_CATEGORY_ID}")
         if category.id in self._by_id:
             raise ValueError(f"category id {category.id} is used twice")
         if any(c.name == category.name for c in self._items):

@@ -34,6 +34,7 @@ from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
 from segview.io.detect import image_root_info, json_image_root
+from segview.io.file_names import file_name_problem, shown, text_problem
 from segview.io.images import MAX_PIXELS, read_image_size
 from segview.io.progress import ImageProgress, counted
 
@@ -179,6 +180,9 @@ class _Reader:
         value = obj[key]
         if not isinstance(value, str):
             self.fail(f"{where}.{key}", f"must be a string, not {_kind(value)}")
+        problem = text_problem(value)
+        if problem is not None:
+            self.fail(f"{where}.{key} {shown(value)}", problem)
         return value
 
 
@@ -189,7 +193,9 @@ def _zero_based(items: list) -> bool:
     """True for a 0-based file (``category_id_base=0``, as Detectron2-style tools write): ids 0..n-1 with
     a real class at 0. Such a file is read with every id shifted up by one, since 0 means void here; a
     class called void or background at id 0 is skipped instead."""
-    ids = [i.get("id") for i in items if isinstance(i, dict)]
+    if not all(isinstance(i, dict) for i in items):
+        return False  # not read at all: _read_categories names the entry that is not an object
+    ids = [i.get("id") for i in items]
     if not ids or any(type(v) is not int for v in ids) or sorted(ids) != list(range(len(ids))):
         return False
     first = next(i for i in items if i.get("id") == 0)
@@ -256,6 +262,9 @@ def _read_images(reader: _Reader, items: list, report: Report) -> tuple[dict[int
         file_name = reader.text(obj, "file_name", where)
         if not file_name:
             reader.fail(f"{where}.file_name", "is empty")
+        problem = file_name_problem(file_name)
+        if problem is not None:
+            reader.fail(f"{where}.file_name {shown(file_name)}", problem)
         width = reader.integer(obj, "width", where, 1)
         height = reader.integer(obj, "height", where, 1)
         if image_id in records:

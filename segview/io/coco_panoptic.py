@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from segview.core.categories import Category, CategorySet
+from segview.core.categories import MAX_CATEGORY_ID, Category, CategorySet
 from segview.core.dataset import Dataset, ImageRecord
 from segview.core.palette import parse_color
 from segview.core.report import Report
@@ -27,11 +27,14 @@ from segview.core.segments import VOID, Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text, atomic_write_with
 from segview.io.detect import image_root_info, json_image_root
+from segview.io.file_names import file_name_problem, shown, text_problem
 from segview.io.images import read_image_size
 from segview.io.progress import ImageProgress, counted
 
 MAX_SEGMENT_ID = (1 << 24) - 1
 """The largest id an RGB pixel can hold."""
+MAX_IMAGE_ID = (1 << 63) - 1
+"""Image ids are 64-bit signed integers in the project store and in most COCO tools."""
 
 def rgb2id(rgb: np.ndarray) -> np.ndarray:
     """Segment ids (uint32) of an (..., 3) RGB array: ``R + 256·G + 256²·B``."""
@@ -92,6 +95,9 @@ class JsonReader:
         if kind == "list" and isinstance(value, list):
             return value
         if kind == "str" and isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                self.fail(f"{path} {shown(value)}", problem)
             return value
         if kind == "flag" and (isinstance(value, bool) or (type(value) is int and value in (0, 1))):
             return bool(value)
@@ -108,8 +114,8 @@ class JsonReader:
             "number": "a finite number",
             "flag": "0, 1, true or false",
         }[kind]
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        self.fail(path, f"must be {expected}, not {type(value).__name__} {shown}")
+        text = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        self.fail(path, f"must be {expected}, not {type(value).__name__} {text}")
 
     def get(self, obj: dict, path: str, key: str, kind: str, default: Any = _REQUIRED) -> Any:
         """``obj[key]`` checked as ``kind``; ``path`` is the JSON path of ``obj``."""
@@ -119,6 +125,21 @@ class JsonReader:
                 self.fail(where, "is missing")
             return default
         return self.check(obj[key], where, kind)
+
+    def file_name(self, obj: dict, path: str, key: str = "file_name") -> str:
+        """``obj[key]`` as a file name that can be a path (see :func:`segview.io.file_names.file_name_problem`)."""
+        name = self.get(obj, path, key, "str")
+        problem = "is empty" if not name else file_name_problem(name)
+        if problem is not None:
+            self.fail(f"{path}.{key} {shown(name)}", problem)
+        return name
+
+    def integer(self, obj: dict, path: str, key: str, low: int, high: int) -> int:
+        """``obj[key]`` as an integer in ``low`` .. ``high``."""
+        value = self.get(obj, path, key, "int")
+        if not low <= value <= high:
+            self.fail(f"{path}.{key}", f"must be between {low} and {high}, not {value}")
+        return value
 
     def items(self, obj: dict, path: str, key: str, kind: str = "dict") -> list[tuple[str, Any]]:
         """The entries of the list ``obj[key]`` with their JSON paths, each checked as ``kind``."""
@@ -134,7 +155,7 @@ def read_categories(reader: JsonReader, entries: Sequence[tuple[str, Any]]) -> C
     categories = CategorySet()
     for path, item in entries:
         item = reader.check(item, path, "dict")
-        category_id = reader.get(item, path, "id", "int")
+        category_id = reader.integer(item, path, "id", 1, MAX_CATEGORY_ID)
         name = reader.get(item, path, "name", "str")
         isthing = reader.get(item, path, "isthing", "flag", True)
         supercategory = reader.get(item, path, "supercategory", "str", "")
@@ -215,8 +236,8 @@ def _parse(
             (
                 path,
                 ImageRecord(
-                    reader.get(item, path, "id", "int"),
-                    reader.get(item, path, "file_name", "str"),
+                    reader.integer(item, path, "id", 0, MAX_IMAGE_ID),
+                    reader.file_name(item, path),
                     width,
                     height,
                 ),
@@ -245,8 +266,8 @@ def _parse(
         annotations.append(
             _AnnotationEntry(
                 path,
-                reader.get(item, path, "image_id", "int"),
-                reader.get(item, path, "file_name", "str"),
+                reader.integer(item, path, "image_id", 0, MAX_IMAGE_ID),
+                reader.file_name(item, path),
                 infos,
             )
         )

@@ -41,9 +41,21 @@ def _sniff_json(path: Path) -> DatasetFormat | None:
     return None
 
 
+def check_path(path: Path) -> None:
+    """Raise FormatError when the operating system refuses to look ``path`` up (a name too long, a
+    symbolic link loop, a folder above it that cannot be entered); a path that does not exist passes."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise FormatError(f"Cannot open {path}: {exc.strerror or exc}. Check the path.") from exc
+
+
 def detect_format(path: str | os.PathLike) -> DatasetFormat:
     """Guess the format of a JSON file or folder; raise FormatError when nothing fits."""
     path = Path(path)
+    check_path(path)
     if not path.exists():
         raise FormatError(f"{path} does not exist. Give a COCO or panoptic JSON file, or a labelme folder.")
     if path.is_file():
@@ -53,7 +65,10 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
             raise FormatError(f"{path} is an image, not a dataset: give the COCO or panoptic JSON file, or "
                               "the labelme folder, that describes it.")
         if path.suffix.lower() == ".json":
-            found = _sniff_json(path)
+            try:
+                found = _sniff_json(path)
+            except OSError as exc:
+                raise FormatError(f"Cannot read {path}: {exc.strerror or exc}. Check its permissions.") from exc
             if found is not None:
                 return found
         raise FormatError(
@@ -63,7 +78,11 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
     if (path / "classes.json").is_file() or (path / "classes.txt").is_file():
         return DatasetFormat.SEMANTIC_PNG
     for candidate in sorted(path.rglob("*.json")):
-        if _sniff_json(candidate) is DatasetFormat.LABELME:
+        try:  # a folder named *.json, a dangling link, an unreadable file: the labelme reader reports it
+            found = _sniff_json(candidate) if candidate.is_file() else None
+        except OSError:
+            continue
+        if found is DatasetFormat.LABELME:
             return DatasetFormat.LABELME
     raise FormatError(
         f"{path} holds no labelme JSON files and no semantic-PNG class list (classes.json). "
@@ -101,6 +120,14 @@ def image_root_info(image_root: str | os.PathLike | None) -> dict[str, str]:
     return {} if image_root is None else {IMAGE_ROOT_KEY: str(Path(image_root).resolve())}
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the operating system refuses to look the path up (too long, ...)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def json_image_root(beside: Path, doc: object, file_names: list[str], report: Report, what: str) -> Path:
     """Where to look for the images of a COCO or COCO panoptic ``doc`` when no image folder was given:
     ``beside`` (the dataset's own folder) while any of the first images is there or nothing was recorded,
@@ -110,10 +137,10 @@ def json_image_root(beside: Path, doc: object, file_names: list[str], report: Re
     if not isinstance(recorded, str) or not recorded or not file_names:
         return beside
     sample = file_names[:_SAMPLE]
-    if any((beside / name).is_file() for name in sample):
+    if any(_is_file(beside / name) for name in sample):
         return beside
     root = Path(recorded)
-    if root == beside or not any((root / name).is_file() for name in sample):
+    if root == beside or not any(_is_file(root / name) for name in sample):
         return beside
     report.info(
         f"the images are not beside {what}; using the image folder recorded by the segview export: {root} "
@@ -138,6 +165,7 @@ def load_dataset(
     (COCO, COCO panoptic: in the JSON's ``info``; semantic PNG: in the export folder's manifest), named in
     the report. ``progress(done, total)`` goes to the COCO, COCO panoptic and semantic PNG readers (not labelme's).
     """
+    check_path(Path(path))
     fmt = DatasetFormat(fmt) if fmt is not None else detect_format(path)
     if fmt is DatasetFormat.COCO:
         from segview.io.coco import load_coco

@@ -65,11 +65,14 @@ def _opened(source: ImageSource, name: str | None) -> Iterator[tuple[Image.Image
     else:
         path = Path(source)
         label, fp = name or str(path), path
-        if path.is_dir():
-            raise ImageReadError(f"{label} is a folder, not an image file. Give the path of an image.")
-        if not path.is_file():
-            raise ImageReadError(f"Image not found: {label}. Check the path or the dataset's image folder.")
-        n_bytes = path.stat().st_size
+        try:
+            if path.is_dir():
+                raise ImageReadError(f"{label} is a folder, not an image file. Give the path of an image.")
+            if not path.is_file():
+                raise ImageReadError(f"Image not found: {label}. Check the path or the dataset's image folder.")
+            n_bytes = path.stat().st_size
+        except OSError as exc:  # a path too long, a permission denied on a folder above it, ...
+            raise ImageReadError(f"Cannot open {label}: {exc.strerror or exc}. Check the path.") from exc
     if n_bytes == 0:
         raise ImageReadError(f"{label} is empty (0 bytes). Replace it with the real image.")
     try:

@@ -30,6 +30,7 @@ from segview.core.report import Report
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io import images
+from segview.io.file_names import file_name_problem, shown, text_problem
 
 IGNORED_LABELS = ("__ignore__", "_background_")
 _POLYGON_TYPES = ("polygon", "oriented_rectangle")
@@ -87,7 +88,11 @@ def load_labelme(path: str | os.PathLike, *, check_images: bool = True) -> tuple
         records.append(_to_record(document, path, file_name, 1, labels, check_images, report))
     elif path.is_dir():
         root = path
-        files = sorted((p for p in path.rglob("*.json") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
+        entries = sorted(path.rglob("*.json"), key=lambda p: p.relative_to(root).as_posix())
+        files = [p for p in entries if p.is_file()]
+        for entry in entries:
+            if not entry.is_file():
+                report.error(f"skipped: {_not_a_file(entry)}", image=entry.relative_to(root).as_posix())
         if not files:
             raise FormatError(f"{path} holds no labelme JSON files (*.json). Give a labelme file or folder.")
         annotated_by: dict[str, str] = {}
@@ -115,6 +120,15 @@ def load_labelme(path: str | os.PathLike, *, check_images: bool = True) -> tuple
         raise FormatError(f"{path} does not exist. Give a labelme JSON file or a folder of them.")
     categories = CategorySet(Category(cid, name, isthing=True) for name, cid in labels.items())
     return Dataset(categories, records, image_root=root), report
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a ``*.json`` entry of a folder cannot be read as a labelme file."""
+    if path.is_symlink() and not path.exists():
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    if path.is_dir():
+        return "a folder, not a labelme JSON file"
+    return "not a regular file (a device, socket or pipe), so not a labelme JSON file"
 
 
 def _read_document(json_path: Path, root: Path) -> tuple[_Document, str]:
@@ -218,6 +232,9 @@ def _parse(doc: object, json_path: Path) -> _Document:
     image_path = doc.get("imagePath")
     if not isinstance(image_path, str) or not image_path.strip():
         raise _bad(json_path, "imagePath", f"must name the image file, not {_short(image_path)}")
+    problem = file_name_problem(image_path)
+    if problem is not None:
+        raise _bad(json_path, f"imagePath {shown(image_path)}", problem)
     image_data = doc.get("imageData")
     if image_data is not None and not isinstance(image_data, str):
         raise _bad(json_path, "imageData", f"must be base64 text or null, not {_kind(image_data)}")
@@ -241,6 +258,9 @@ def _parse_shape(raw: object, index: int, json_path: Path) -> _Shape:
     label = raw.get("label")
     if not isinstance(label, str):
         raise _bad(json_path, f"{where}.label", f"must be a string, not {_kind(label)}")
+    problem = text_problem(label)
+    if problem is not None:
+        raise _bad(json_path, f"{where}.label {shown(label)}", problem)
     shape_type = raw.get("shape_type")
     if shape_type is None:
         shape_type = "polygon"  # labelme before 3.x wrote no shape_type
