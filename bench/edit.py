@@ -58,7 +58,8 @@ def main() -> None:
     from segview.core.workspace import ImageEntry
     from segview.ui.canvas import ImageCanvas
     from segview.ui.edit_redraw import AnnotationRedraw
-    from segview.ui.panels import DEFAULT_OPACITY, FILL_ALPHA
+    from segview.core.render import layer_style
+    from segview.ui.panels import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication([])
     annotation, categories = _annotation()
@@ -71,7 +72,8 @@ def main() -> None:
     redraw.attach(entry, categories)
     redraw.refresh()
     for name, item in canvas.layers().items():
-        item.set_style(OverlayMode.BOTH, FILL_ALPHA, DEFAULT_OPACITY / 100)
+        opacity, fill_alpha = layer_style(OverlayMode.BOTH, DEFAULT_OPACITY / 100)
+        item.set_style(OverlayMode.BOTH, fill_alpha, opacity)
         item.setVisible(args.layers == "all" or name.endswith("panoptic"))
     canvas.fit()
     app.processEvents()

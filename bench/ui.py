@@ -8,7 +8,7 @@ Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [-
 - overlay toggle: hide or show one LabelItem over a 3840×2160 image and ``viewport().repaint()``.
 - overlay rebuild: ``set_layer`` with a new label map (300 segments) and LUT, then ``repaint()``.
 Toggle and rebuild run on an ImageCanvas of ``--view`` size, fitted to the image (how an image opens) and
-at 1:1, with the app's default layer style ('both', segview.ui.panels FILL_ALPHA and DEFAULT_OPACITY);
+at 1:1, with the app's default layer style ('both', segview.ui.panels DEFAULT_OPACITY);
 median of ``--repeats``.
 """
 
@@ -109,7 +109,8 @@ def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, f
 
     from segview.core.render import OverlayMode
     from segview.ui.canvas import ImageCanvas
-    from segview.ui.panels import DEFAULT_OPACITY, FILL_ALPHA
+    from segview.core.render import layer_style
+    from segview.ui.panels import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     canvas = ImageCanvas()
@@ -120,7 +121,8 @@ def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, f
     maps = [label_map(seed) for seed in (1, 2)]
     canvas.set_image(image)
     canvas.set_layer("panoptic", *maps[0])
-    canvas.set_layer_style("panoptic", OverlayMode.BOTH, DEFAULT_OPACITY / 100, fill_alpha=FILL_ALPHA)
+    opacity, fill_alpha = layer_style(OverlayMode.BOTH, DEFAULT_OPACITY / 100)
+    canvas.set_layer_style("panoptic", OverlayMode.BOTH, opacity, fill_alpha=fill_alpha)
     item = canvas.layer("panoptic")
     results = {}
     for zoom in ("fit", "1:1"):

@@ -8,6 +8,7 @@ is the semantic model's own output and the instance layer its raw detections abo
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import numpy as np
@@ -35,17 +36,49 @@ def layer_name(source: LayerSource, view: LayerView) -> str:
     return f"{LayerSource(source).value}.{LayerView(view).value}"
 
 
+def score_text(score: float) -> str:
+    """A score with two decimals, cut rather than rounded, so that what is shown agrees with the
+    threshold (0.996 reads "0.99" and is hidden at 1.00; "0.50" is kept at 0.50)."""
+    return f"{math.floor(float(score) * 100 + 1e-6) / 100:.2f}"
+
+
 def instance_map(prediction: Prediction, categories: CategorySet, score_threshold: float):
-    """Detections above the threshold painted lowest score first: (label map, lut, index → detection)."""
-    kept = sorted(prediction.instances_above(score_threshold), key=lambda i: i.score)
+    """Detections above the threshold painted lowest score first: (label map, lut, index → detection).
+    Label ``k`` is the ``k``-th best detection; its colour is its class colour shaded by ``k``, as the
+    fused segment it became has in the panoptic view (``detection_keys``)."""
+    kept = prediction.instances_above(score_threshold)  # best first: label 1 is the best
     dtype = np.uint16 if len(kept) < np.iinfo(np.uint16).max else np.uint32
     labels = np.zeros((prediction.height, prediction.width), dtype)
     colors = {}
-    for index, inst in enumerate(kept, start=1):
+    for index in range(len(kept), 0, -1):
+        inst = kept[index - 1]
         slices, region = inst.mask.clipped(prediction.height, prediction.width)
         labels[slices][region] = index
         colors[index] = instance_color(index, categories.color_of(inst.category_id))
     return labels, lut_from_colors(colors), kept
+
+
+def detection_keys(fused: Annotation, prediction: Prediction, categories: CategorySet,
+                   score_threshold: float) -> dict[int, int]:
+    """Thing segment id of the fused prediction → rank (1 = best) of the detection it came from.
+
+    Fusion takes the detections above the threshold best first and numbers the ones it keeps in that
+    order, each with its detection's class and score, so walking both in order pairs them."""
+    ranked = prediction.instances_above(score_threshold)
+    keys: dict[int, int] = {}
+    rank = 0
+    for sid in sorted(fused.segments):
+        segment = fused.segments[sid]
+        if segment.score is None or not categories.is_thing(segment.category_id):
+            continue
+        while rank < len(ranked) and (ranked[rank].category_id, float(ranked[rank].score)) != (
+                segment.category_id, segment.score):
+            rank += 1
+        if rank == len(ranked):
+            break
+        keys[sid] = rank + 1
+        rank += 1
+    return keys
 
 
 def _annotation_layer(annotation: Annotation, categories: CategorySet, view: LayerView):
@@ -73,7 +106,8 @@ def layer_data(
     if view is LayerView.INSTANCE:
         labels, lut, _ = instance_map(prediction, categories, score_threshold)
         return labels, lut
-    return _annotation_layer(entry.fused, categories, LayerView.PANOPTIC)
+    keys = detection_keys(entry.fused, prediction, categories, score_threshold)
+    return entry.fused.segment_map, views.segment_lut(entry.fused, categories, keys=keys)
 
 
 def describe_pixel(entry: ImageEntry, categories: CategorySet, x: int, y: int, score_threshold: float) -> str:
@@ -101,7 +135,7 @@ def describe_pixel(entry: ImageEntry, categories: CategorySet, x: int, y: int, s
         if hits:
             best = hits[0]
             parts.append(
-                f"instance: {name(best.category_id)} {best.score:.2f}"
+                f"instance: {name(best.category_id)} {score_text(best.score)}"
                 + (f" (+{len(hits) - 1})" if len(hits) > 1 else "")
             )
     for label, annotation in (("panoptic", entry.fused), ("annotation", entry.annotation)):
@@ -110,6 +144,6 @@ def describe_pixel(entry: ImageEntry, categories: CategorySet, x: int, y: int, s
         sid = int(annotation.segment_map[y, x])
         segment = annotation.segments.get(sid)
         if segment is not None:
-            score = f" {segment.score:.2f}" if segment.score is not None else ""
+            score = f" {score_text(segment.score)}" if segment.score is not None else ""
             parts.append(f"{label}: #{sid} {name(segment.category_id)}{score}")
     return "   ".join(parts)

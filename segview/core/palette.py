@@ -1,8 +1,10 @@
 """Deterministic colours: a colour is a function of a category id or a segment id, never random.
 
 Class colours come from a fixed table of well-separated colours (Detectron2/COCO-style) and, past
-its end, from golden-ratio hue steps. Instance colours are jittered around their class colour so that
-neighbouring instances of one class stay distinguishable while keeping the class recognisable.
+its end, from golden-ratio hue steps. An object's colour is its class colour shaded by a key (its segment
+id, or a prediction's detection rank): instances of one class stay distinguishable, the class stays
+recognisable, and the same object has the same colour in the instance and panoptic views
+(docs/adr/0005-object-colours.md).
 """
 
 from __future__ import annotations
@@ -49,13 +51,21 @@ def class_color(category_id: int) -> RGB:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def instance_color(segment_id: int, base: RGB) -> RGB:
-    """A colour for one instance: its class colour shifted in hue and lightness by the segment id."""
+def instance_color(key: int, base: RGB) -> RGB:
+    """One object's shade of its class colour, as Detectron2's visualizer jitters it, but a function of
+    ``key`` (a segment id, or a detection's rank): never random, the same on every redraw and in every
+    pane. The lightness moves by 0.12–0.3 (golden-ratio steps, so consecutive keys differ by at least
+    0.07) and the hue by up to ±0.05, so an object reads as its class yet differs from the class's pure
+    colour (the semantic view) and from its neighbours."""
     r, g, b = (c / 255.0 for c in base)
     hue, light, sat = colorsys.rgb_to_hls(r, g, b)
-    step = int(segment_id)
-    hue = (hue + ((step * _GOLDEN) % 1.0 - 0.5) * 0.22) % 1.0
-    light = min(max(light + (((step * 37) % 11) / 10.0 - 0.5) * 0.35, 0.25), 0.8)
+    step = int(key)
+    offset = ((step * _GOLDEN) % 1.0 - 0.5) * 0.36  # -0.18 .. 0.18
+    offset += 0.12 if offset >= 0 else -0.12  # never close to the class colour itself
+    if not 0.18 <= light + offset <= 0.88:
+        offset = -offset  # darker instead of white, lighter instead of black
+    light = min(max(light + offset, 0.1), 0.92)
+    hue = (hue + ((step * _GOLDEN * _GOLDEN) % 1.0 - 0.5) * 0.1) % 1.0
     sat = min(max(sat, 0.55), 1.0)
     r, g, b = colorsys.hls_to_rgb(hue, light, sat)
     return int(round(r * 255)), int(round(g * 255)), int(round(b * 255))

@@ -67,6 +67,16 @@ def boundaries(labels: np.ndarray, width: int = 1) -> np.ndarray:
     return (_edge_mask(labels, width) != 0) & (labels != 0)
 
 
+def layer_style(mode: OverlayMode, fill_opacity: float) -> tuple[float, int]:
+    """(opacity, fill_alpha) for ``colour_table`` from a layer's opacity setting: it is the fill's
+    opacity, up to 100 % (the class's pure colour, which nothing blends into another class's colour);
+    outlines stay opaque, except in outline mode, where the setting fades them."""
+    fill_opacity = min(max(float(fill_opacity), 0.0), 1.0)
+    if OverlayMode(mode) is OverlayMode.OUTLINE:
+        return fill_opacity, 255
+    return 1.0, int(round(255 * fill_opacity))
+
+
 def colour_table(lut: np.ndarray, mode: OverlayMode = OverlayMode.FILL, fill_alpha: int = 255,
                  opacity: float = 1.0, pixel_format: PixelFormat = PixelFormat.RGBA8888) -> np.ndarray:
     """The packed colours ``render_packed`` looks up for an (n, 4) RGBA ``lut``: for each label its fill

@@ -87,22 +87,26 @@ def _lookup(annotation: Annotation, table: np.ndarray) -> np.ndarray:
 
 
 def segment_colors(
-    annotation: Annotation, categories: CategorySet, things_only: bool = False
+    annotation: Annotation, categories: CategorySet, things_only: bool = False,
+    keys: dict[int, int] | None = None,
 ) -> dict[int, RGB]:
-    """Colour per segment id: things get distinct instance colours, stuff its class colour."""
+    """Colour per segment id: a thing gets its class colour shaded by its key (``keys[sid]``, else the
+    segment id; the same in the instance and panoptic views), stuff its class colour."""
     colors: dict[int, RGB] = {}
+    keys = keys or {}
     for sid, seg in annotation.segments.items():
         base = categories.color_of(seg.category_id)
         if categories.is_thing(seg.category_id):
-            colors[sid] = instance_color(sid, base)
+            colors[sid] = instance_color(keys.get(sid, sid), base)
         elif not things_only:
             colors[sid] = base
     return colors
 
 
-def segment_lut(annotation: Annotation, categories: CategorySet, things_only: bool = False) -> np.ndarray:
+def segment_lut(annotation: Annotation, categories: CategorySet, things_only: bool = False,
+                keys: dict[int, int] | None = None) -> np.ndarray:
     """RGBA lookup table indexed by segment id for the instance or panoptic overlay."""
-    return lut_from_colors(segment_colors(annotation, categories, things_only))
+    return lut_from_colors(segment_colors(annotation, categories, things_only, keys))
 
 
 def _clip_ids(ids: np.ndarray, size: int) -> np.ndarray:

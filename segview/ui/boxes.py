@@ -7,24 +7,28 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from segview.core.categories import CategorySet
+from segview.core.layers import score_text
+from segview.core.palette import instance_color
 from segview.core.prediction import Prediction
 
 BOX_Z, LABEL_Z = 10.0, 11.0
 
 
 def detection_items(prediction: Prediction, categories: CategorySet, score_threshold: float) -> list[QGraphicsItem]:
-    """A cosmetic box per detection above the threshold, and a label in the class colour above its
-    top-left corner that keeps its screen size at every zoom (white text, or black on light colours)."""
+    """A cosmetic box per detection above the threshold, and a label above its top-left corner that keeps
+    its screen size at every zoom (white text, or black on light colours), in the detection's colour in
+    the instance view (its class colour shaded by its rank). The score is cut to two decimals, as the
+    threshold compares it."""
     items: list[QGraphicsItem] = []
-    for inst in prediction.instances_above(score_threshold):
-        color = QColor(*categories.color_of(inst.category_id))
+    for rank, inst in enumerate(prediction.instances_above(score_threshold), start=1):
+        color = QColor(*instance_color(rank, categories.color_of(inst.category_id)))
         box = QGraphicsRectItem(inst.mask.x, inst.mask.y, inst.mask.width, inst.mask.height)
         pen = QPen(color, 2)
         pen.setCosmetic(True)
         box.setPen(pen)
         box.setZValue(BOX_Z)
         category = categories.get(inst.category_id)
-        text = QGraphicsSimpleTextItem(f"{category.name if category else inst.category_id} {inst.score:.2f}")
+        text = QGraphicsSimpleTextItem(f"{category.name if category else inst.category_id} {score_text(inst.score)}")
         text.setBrush(QColor(0, 0, 0) if color.lightnessF() > 0.6 else QColor(255, 255, 255))
         size = text.boundingRect()
         tag = QGraphicsRectItem(0, -size.height() - 2, size.width() + 6, size.height() + 2)

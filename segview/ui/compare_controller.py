@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from segview.core.diff import disagreement
 from segview.core.layers import LayerSource, LayerView, layer_data
+from segview.core.render import layer_style
 from segview.core.views import semantic_view
 from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.compare import CompareView
@@ -52,8 +53,10 @@ class ComparePanel(QWidget):
     def set_image(self, rgb: np.ndarray) -> None:
         self.view.set_image(rgb)
 
-    def set_style(self, mode, opacity: float) -> None:
-        self.view.set_style(mode, opacity)
+    def set_style(self, mode, fill_opacity: float) -> None:
+        """Fill, outline or both, with the fill ``fill_opacity`` opaque (outlines opaque)."""
+        opacity, fill_alpha = layer_style(mode, fill_opacity)
+        self.view.set_style(mode, opacity, fill_alpha)
 
     def fit(self) -> None:
         self.view.fit()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from segview.core.categories import CategorySet
 from segview.core.layers import LayerSource, LayerView, describe_pixel, instance_map, layer_data, layer_name
+from segview.core.render import layer_style
 from segview.core.report import Report
 from segview.core.segments import Source
 from segview.core.views import class_shares
@@ -38,7 +39,7 @@ from segview.ui.canvas import ImageCanvas
 from segview.ui.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.legend import LegendPanel
-from segview.ui.panels import FILL_ALPHA, LAYER_SHORTCUTS, LayersPanel, ModelPanel
+from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
 from segview.ui.project_link import ProjectLink
 from segview.ui.theme import apply_theme
 
@@ -410,7 +411,8 @@ class MainWindow(QMainWindow):
         entry = self.current_entry()
         self.layers_panel.set_annotated(self._shows_annotation(entry))
         for name, item in self.canvas.layers().items():
-            self.canvas.set_layer_style(name, mode, self.layers_panel.opacity_of(name), fill_alpha=FILL_ALPHA)
+            opacity, fill_alpha = layer_style(mode, self.layers_panel.opacity_of(name))
+            self.canvas.set_layer_style(name, mode, opacity, fill_alpha=fill_alpha)
             item.setVisible(self.layers_panel.is_visible(name))
             item.set_hidden(_hidden_labels(name, hidden, entry, self.workspace))
         show_boxes = self.layers_panel.boxes.isChecked() and self.layers_panel.is_visible(

@@ -41,8 +41,7 @@ def bounded_combo(combo: QComboBox, characters: int = 10) -> QComboBox:
     return combo
 
 
-DEFAULT_OPACITY = 100  # with FILL_ALPHA: fills about half opaque, outlines opaque
-FILL_ALPHA = 128  # the fill's share of a layer's opacity (outlines keep all of it)
+DEFAULT_OPACITY = 50  # the fill's opacity in % (segview.core.render.layer_style); outlines opaque
 PREDICTION_LAYERS = tuple(layer_name(LayerSource.PREDICTION, view) for view in LayerView)
 DEFAULT_SHOWN = {
     False: {name: name == layer_name(LayerSource.PREDICTION, LayerView.PANOPTIC) for name in PREDICTION_LAYERS},
@@ -81,7 +80,7 @@ class LayersPanel(QWidget):
                 slider.setObjectName(f"opacity:{name}")
                 slider.setRange(0, 100)
                 slider.setValue(DEFAULT_OPACITY)
-                slider.setToolTip("Opacity")
+                slider.setToolTip("Fill opacity (100 %: the pure class colour)")
                 if source is LayerSource.PREDICTION:
                     box.toggled.connect(lambda on, n=name: self._remember(n, on))
                 box.toggled.connect(self.changed)

@@ -34,8 +34,8 @@ def _workspace():
 def test_instance_map_paints_higher_scores_on_top():
     ws = _workspace()
     labels, lut, kept = instance_map(ws.entries[0].prediction, CATS, 0.5)
-    assert [k.score for k in kept] == [0.6, 0.9]
-    assert labels[3, 3] == 2 and labels[5, 5] == 1 and labels[8, 8] == 0
+    assert [k.score for k in kept] == [0.9, 0.6]  # label 1 is the best detection
+    assert labels[3, 3] == 1 and labels[5, 5] == 2 and labels[8, 8] == 0
     assert lut[1, 3] == 255 and tuple(lut[1, :3]) != tuple(lut[2, :3])
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QPointF, QTimer
 
-from segview.core.layers import LayerSource, LayerView, layer_name
+from segview.core.layers import LayerSource, LayerView, layer_name, score_text
 from segview.core.workspace import ImageStatus
 
 PRED_PANOPTIC = layer_name(LayerSource.PREDICTION, LayerView.PANOPTIC)
@@ -162,7 +162,8 @@ def test_instance_boxes_show_class_and_score_and_follow_the_toggles(qtbot, windo
     tags = [i for i in window._box_items if i.childItems()]
     assert len(boxes) == len(tags) == len(shown) > 0
     texts = sorted(t.childItems()[0].text() for t in tags)
-    assert texts == sorted(f"{window.workspace.model_categories[i.category_id].name} {i.score:.2f}" for i in shown)
+    assert texts == sorted(f"{window.workspace.model_categories[i.category_id].name} {score_text(i.score)}"
+                           for i in shown)
     assert all(isinstance(t.childItems()[0], QGraphicsSimpleTextItem) for t in tags)
     if not window.layers_panel.is_visible(PRED_INSTANCE):
         window.layer_actions[PRED_INSTANCE].trigger()
