@@ -27,6 +27,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise WriteError(_describe(exc, target)) from exc
+    except (ValueError, RecursionError) as exc:  # a NUL byte, a lone surrogate, thousands of folders deep
+        problem = "too many nested folders" if isinstance(exc, RecursionError) else str(exc)
+        raise WriteError(f"{str(target)[:200]!a} cannot be a file's path ({problem}). Nothing was written.") from exc
     tmp = Path(tmp_name)
     try:
         encoding = None if "b" in mode else "utf-8"
@@ -39,6 +42,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise WriteError(_describe(exc, target)) from exc
+    except UnicodeEncodeError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(f"Could not write {str(target)!a}: its text holds {exc.object[exc.start:exc.end]!a}, "
+                         "which UTF-8 cannot encode. Nothing was changed.") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

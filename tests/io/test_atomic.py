@@ -5,6 +5,7 @@ import stat
 
 import pytest
 
+from segview.errors import WriteError
 from segview.io import atomic
 from segview.io.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 
@@ -31,3 +32,18 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
         handle.write("half")
         raise RuntimeError("crash")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("name", ["a\x00.json", "\ud800.json", "/".join(["d"] * 1500) + "/x.json"])
+def test_a_name_no_file_system_takes_is_a_write_error_and_writes_nothing(tmp_path, name):
+    with pytest.raises(WriteError, match="cannot be a file's path"):
+        atomic_write_text(tmp_path / name, "{}")
+    assert not any(tmp_path.iterdir())
+
+
+def test_text_utf8_cannot_encode_is_a_write_error_and_leaves_the_old_file(tmp_path):
+    target = tmp_path / "classes.txt"
+    target.write_text("old")
+    with pytest.raises(WriteError, match=r"\\ud800"):
+        atomic_write_text(target, "1 \ud800\n")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["classes.txt"]
