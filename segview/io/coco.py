@@ -35,7 +35,8 @@ from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
 from segview.io.detect import image_root_info, json_image_root
 from segview.io.file_names import file_name_problem, shown, text_problem
-from segview.io.images import MAX_PIXELS, read_image_size
+from segview.io.images import read_image_size
+from segview.io.pixel_budget import budget_message, over_budget
 from segview.io.progress import ImageProgress, counted
 
 MaskFormat = Literal["auto", "polygon", "rle"]
@@ -274,10 +275,9 @@ def _read_images(reader: _Reader, items: list, report: Report) -> tuple[dict[int
                 image=file_name,
             )
             continue
-        if width * height > MAX_PIXELS:
+        if over_budget(width, height):
             report.error(
-                f"the image is {width}×{height} pixels, more than the {MAX_PIXELS:,} segview can hold; "
-                "its annotations are not loaded",
+                budget_message("the size the file gives", width, height) + " Its annotations are not loaded.",
                 image=file_name,
             )
             too_large.add(image_id)

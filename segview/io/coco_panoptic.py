@@ -29,6 +29,7 @@ from segview.io.atomic import atomic_write_text, atomic_write_with
 from segview.io.detect import image_root_info, json_image_root
 from segview.io.file_names import file_name_problem, shown, text_problem
 from segview.io.images import read_image_size
+from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
 MAX_SEGMENT_ID = (1 << 24) - 1
@@ -287,7 +288,10 @@ def _read_png(path: Path, image: str, report: Report) -> np.ndarray | None:
                 )
                 return None
             return np.asarray(png.convert("RGB"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow's limit is the pixel budget: refused before decoding
+        report.error(budget_message(f"panoptic PNG {path}") + " The image has no annotation.", image)
+        return None
+    except (OSError, ValueError, SyntaxError) as exc:
         report.error(f"panoptic PNG {path} cannot be read ({exc}); the image has no annotation", image)
         return None
 

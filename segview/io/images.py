@@ -19,15 +19,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from segview.errors import ImageReadError
+from segview.io.pixel_budget import PixelBudgetError, budget_message, check_pixels
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-# segview's own limit on pixels per image (checked from the header, before decoding). Pillow's hard
-# bomb limit (2 × Image.MAX_IMAGE_PIXELS, about 179 million by default) applies too; both are errors.
-MAX_PIXELS = 300_000_000
 
 ImageSource = str | os.PathLike | bytes
 
-# segview checks sizes itself (MAX_PIXELS), so Pillow's bomb *warning* below its hard limit is noise.
+# segview checks sizes itself (segview.io.pixel_budget), so Pillow's bomb *warning* below its hard limit is noise.
 # A module-level filter rather than catch_warnings() per call: the latter is not thread-safe.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
@@ -53,10 +51,6 @@ def is_image_file(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def _too_large(label: str, detail: str) -> str:
-    return f"{label} is too large ({detail}) for segview to hold safely. Downscale or tile it first."
-
-
 @contextlib.contextmanager
 def _opened(source: ImageSource, name: str | None) -> Iterator[tuple[Image.Image, str]]:
     """Open the header only; yield the image and the label used in messages."""
@@ -77,9 +71,8 @@ def _opened(source: ImageSource, name: str | None) -> Iterator[tuple[Image.Image
         raise ImageReadError(f"{label} is empty (0 bytes). Replace it with the real image.")
     try:
         image = Image.open(fp)
-    except Image.DecompressionBombError as exc:
-        detail = f"more than Pillow's safety limit of {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels"
-        raise ImageReadError(_too_large(label, detail)) from exc
+    except Image.DecompressionBombError as exc:  # Pillow's limit follows the pixel budget
+        raise PixelBudgetError(budget_message(label)) from exc
     except UnidentifiedImageError as exc:
         raise ImageReadError(
             f"{label} is not an image segview can read (unknown format or damaged header). "
@@ -90,9 +83,7 @@ def _opened(source: ImageSource, name: str | None) -> Iterator[tuple[Image.Image
     except _DECODE_ERRORS as exc:
         raise ImageReadError(f"{label} is corrupt or unreadable ({exc}). Replace the file.") from exc
     with image:
-        if image.width * image.height > MAX_PIXELS:
-            detail = f"{image.width}×{image.height} pixels, more than the {MAX_PIXELS:,} allowed"
-            raise ImageReadError(_too_large(label, detail))
+        check_pixels(image.width, image.height, label)
         if image.width == 0 or image.height == 0:
             raise ImageReadError(f"{label} has no pixels ({image.width}×{image.height}). Replace the file.")
         yield image, label

@@ -31,6 +31,7 @@ from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io import images
 from segview.io.file_names import file_name_problem, shown, text_problem
+from segview.io.pixel_budget import budget_message, over_budget
 
 IGNORED_LABELS = ("__ignore__", "_background_")
 _POLYGON_TYPES = ("polygon", "oriented_rectangle")
@@ -239,8 +240,8 @@ def _parse(doc: object, json_path: Path) -> _Document:
     if image_data is not None and not isinstance(image_data, str):
         raise _bad(json_path, "imageData", f"must be base64 text or null, not {_kind(image_data)}")
     width, height = _optional_size(doc, "imageWidth", json_path), _optional_size(doc, "imageHeight", json_path)
-    if width is not None and height is not None and width * height > images.MAX_PIXELS:
-        raise _bad(json_path, "imageWidth × imageHeight", f"({width}×{height}) is more pixels than segview can hold")
+    if width is not None and height is not None and over_budget(width, height):
+        raise FormatError(f"{json_path}: " + budget_message("the size imageWidth × imageHeight give", width, height))
     return _Document(
         shapes=[_parse_shape(raw, i, json_path) for i, raw in enumerate(raw_shapes)],
         image_path=PureWindowsPath(image_path).as_posix(),  # labelme on Windows writes backslashes

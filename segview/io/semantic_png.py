@@ -31,6 +31,7 @@ from segview.io.coco_panoptic import (
 )
 from segview.io.detect import read_export_manifest
 from segview.io.images import is_image_file, read_image_size
+from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
 CLASSES_JSON = "classes.json"
@@ -187,7 +188,10 @@ def _read_mask(path: Path, name: str, report: Report) -> np.ndarray | None:
                 )
                 return None
             return np.asarray(png).astype(np.int64)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow's limit is the pixel budget: refused before decoding
+        report.error(budget_message(f"mask {path}") + " The image has no annotation.", name)
+        return None
+    except (OSError, ValueError, SyntaxError) as exc:
         report.error(f"mask {path} cannot be read ({exc}); the image has no annotation", name)
         return None
 

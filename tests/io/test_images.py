@@ -16,6 +16,7 @@ from PIL import Image, ImageFile
 from segview.errors import ImageReadError
 from segview.io import images
 from segview.io.images import is_image_file, read_image, read_image_size, to_rgb8
+from segview.io.pixel_budget import PixelBudgetError
 
 RNG_IMAGE = np.random.default_rng(7).integers(0, 256, (48, 64, 3), dtype=np.uint8)
 
@@ -92,14 +93,24 @@ def test_decompression_bomb_header_is_refused_without_decoding(tmp_path):
             reader(path)
 
 
-def test_max_pixels_is_checked_from_the_header(tmp_path, monkeypatch):
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # the app filters it (images.py)
+def test_the_pixel_budget_is_checked_from_the_header_and_says_how_to_raise_it(tmp_path, max_pixels):
     path = tmp_path / "big.png"
     path.write_bytes(_png_claiming(4000, 3000))  # a 12 MP header over a 1-pixel body
-    monkeypatch.setattr(images, "MAX_PIXELS", 10_000_000)
-    with pytest.raises(ImageReadError, match=r"big\.png is too large \(4000×3000 pixels"):
+    max_pixels(10_000_000)
+    for reader in (read_image, read_image_size):
+        with pytest.raises(PixelBudgetError, match=r"big\.png is too large.*budget of 10 megapixels.*--max-pixels"):
+            reader(path)
+    max_pixels(12_000_000)  # exactly the budget is allowed; Pillow's bomb limit moved with it
+    assert read_image_size(path) == (4000, 3000)
+
+
+def test_pillows_bomb_limit_is_the_pixel_budget(tmp_path, max_pixels):
+    max_pixels(1000)
+    assert 2 * Image.MAX_IMAGE_PIXELS == 1000
+    path = _save(Image.fromarray(np.zeros((40, 30, 3), np.uint8)), tmp_path / "a.png")  # 1200 pixels
+    with pytest.raises(PixelBudgetError, match="budget of 0.001 megapixels"):
         read_image(path)
-    with pytest.raises(ImageReadError, match="too large"):
-        read_image_size(path)
 
 
 @pytest.mark.parametrize(
