@@ -10,6 +10,7 @@ rendering is cached, so toggling another layer does not re-render this one.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import cv2
@@ -137,44 +138,101 @@ class _ArrayItem(QGraphicsItem):
             painter.drawImage(QRectF(view.origin[0], view.origin[1], image.width(), image.height()), image)
 
 
-class ImageItem(_ArrayItem):
-    """An (h, w, 3) uint8 RGB image with a lazily built pyramid for zoomed-out views."""
+class ImagePyramid:
+    """An (h, w, 3) uint8 RGB image and its area-averaged power-of-two reductions, built on demand.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._levels: dict[int, np.ndarray] = {}
+    Every item given the same array shares one pyramid (the compare panes and the main canvas build the
+    reductions of a 48-megapixel photo once, not four times). A *preview* pyramid holds only a reduced
+    decode of an image of ``shape``: it draws as that image, coarser, until the full one replaces it.
+    """
 
-    def set_image(self, rgb: np.ndarray | None) -> None:
-        self._levels = {} if rgb is None else {1: np.ascontiguousarray(rgb)}
-        h, w = (0, 0) if rgb is None else rgb.shape[:2]
-        self._changed(h, w)
+    _shared: weakref.WeakValueDictionary[int, ImagePyramid] = weakref.WeakValueDictionary()
+
+    def __init__(self, finest: np.ndarray, shape: tuple[int, int], stride: int = 1) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.source = finest
+        self._finest = stride
+        self._levels: dict[int, np.ndarray] = {stride: np.ascontiguousarray(finest)}
+
+    @classmethod
+    def of(cls, rgb: np.ndarray) -> ImagePyramid:
+        """The pyramid of a full-resolution image (the one already built for this array, if any)."""
+        shared = cls._shared.get(id(rgb))
+        if shared is not None and shared.source is rgb:
+            return shared
+        pyramid = cls(rgb, rgb.shape[:2])
+        cls._shared[id(rgb)] = pyramid
+        return pyramid
+
+    @classmethod
+    def preview(cls, reduced: np.ndarray, shape: tuple[int, int]) -> ImagePyramid:
+        """A stand-in for an image of ``shape`` (h, w) from a reduced decode of it."""
+        factor = max(shape[0] / reduced.shape[0], shape[1] / reduced.shape[1], 1.0)
+        return cls(reduced, shape, 2 ** int(math.floor(math.log2(factor))))
+
+    @property
+    def complete(self) -> bool:
+        """Whether the full-resolution image is there (not only a preview)."""
+        return self._finest == 1
 
     def level(self, stride: int) -> np.ndarray:
-        """The image downscaled by ``stride`` (area averaging), built once per stride."""
+        """The image downscaled by about ``stride`` (area averaging), built once per stride; a preview's
+        strides finer than its own give the preview itself."""
+        if stride <= self._finest:
+            return self._levels[self._finest]
         if stride not in self._levels:
             base = self.level(stride // 2)
             size = (max(1, base.shape[1] // 2), max(1, base.shape[0] // 2))
             self._levels[stride] = cv2.resize(base, size, interpolation=cv2.INTER_AREA)
         return self._levels[stride]
 
+
+class ImageItem(_ArrayItem):
+    """An RGB image (an array, or a possibly preview ``ImagePyramid``) drawn from its pyramid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pyramid: ImagePyramid | None = None
+
+    def set_image(self, image: np.ndarray | ImagePyramid | None) -> None:
+        if isinstance(image, np.ndarray):
+            image = ImagePyramid.of(image)
+        self.pyramid = image
+        h, w = (0, 0) if image is None else image.shape
+        self._changed(h, w)
+
+    def level(self, stride: int) -> np.ndarray:
+        """The image downscaled by ``stride`` (see ``ImagePyramid.level``)."""
+        return self.pyramid.level(stride)
+
     def _render(self, view):
+        complete = self.pyramid.complete
         if not view.on_screen:
-            return view.grid.sample(self.level(1)), QImage.Format.Format_RGB888
+            if complete:
+                return view.grid.sample(self.level(1)), QImage.Format.Format_RGB888
+            rows, cols = view.grid.rows, view.grid.cols  # a regular box of source pixels
+            return self._resampled(self.level(1), (1.0, 1.0), (-float(cols[0]), -float(rows[0])), (0, 0),
+                                   (len(rows), len(cols)), cv2.COLOR_RGB2RGBA), QImage.Format.Format_RGBA8888
         (sx, sy), (tx, ty), (u0, v0) = view.scale, view.offset, view.origin
-        if (sx, sy) == (1.0, 1.0):  # 1:1, maybe half a pixel off the grid: pixel for pixel, like the labels
+        if (sx, sy) == (1.0, 1.0) and complete:  # 1:1, maybe half a pixel off: pixel for pixel, like labels
             return cv2.cvtColor(view.grid.sample(self.level(1)), cv2.COLOR_RGB2BGRA), QImage.Format.Format_RGB32
-        stride = _stride_for(max(sx, sy))
-        level = self.level(stride)
-        kx, ky = level.shape[1] / self._width, level.shape[0] / self._height  # level pixels per source pixel
-        # Output pixel (j, i) shows the source point under its centre, in the level's pixel coordinates.
-        to_level = np.array([[kx / sx, 0, (u0 + 0.5 - tx) * kx / sx - 0.5],
-                             [0, ky / sy, (v0 + 0.5 - ty) * ky / sy - 0.5]])
-        rows, cols = view.grid.shape
-        rgb = cv2.warpAffine(level, to_level, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_REPLICATE)
+        level = self.level(_stride_for(max(sx, sy)))
         # B, G, R, 255 bytes are the 0xffRRGGBB words of Format_RGB32 on little-endian machines (all the
         # platforms segview ships for); Qt blits them without a conversion.
-        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA), QImage.Format.Format_RGB32
+        return self._resampled(level, (sx, sy), (tx, ty), (u0, v0), view.grid.shape,
+                               cv2.COLOR_RGB2BGRA), QImage.Format.Format_RGB32
+
+    def _resampled(self, level: np.ndarray, scale, offset, origin, shape, conversion: int) -> np.ndarray:
+        """Output pixel (j, i) shows the source point under its centre (source p lies at p * scale +
+        offset, output pixel (0, 0) at ``origin``), read bilinearly from ``level``."""
+        (sx, sy), (tx, ty), (u0, v0) = scale, offset, origin
+        kx, ky = level.shape[1] / self._width, level.shape[0] / self._height  # level pixels per source pixel
+        to_level = np.array([[kx / sx, 0, (u0 + 0.5 - tx) * kx / sx - 0.5],
+                             [0, ky / sy, (v0 + 0.5 - ty) * ky / sy - 0.5]])
+        rows, cols = shape
+        rgb = cv2.warpAffine(level, to_level, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+        return cv2.cvtColor(rgb, conversion)
 
 
 class LabelItem(_ArrayItem):

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, 
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from segview.core.render import OverlayMode
-from segview.ui.array_items import ImageItem, LabelItem
+from segview.ui.array_items import ImageItem, ImagePyramid, LabelItem
 from segview.ui.tool_overlay import ToolOverlay
 from segview.ui.tools import Mods, Tool
 
@@ -60,9 +60,10 @@ class ImageCanvas(QGraphicsView):
 
     # --- content -----------------------------------------------------------------------------------
 
-    def set_image(self, rgb: np.ndarray | None) -> None:
-        """Show a new image (layers keep their settings; their data is replaced by the caller)."""
-        size_changed = rgb is None or (rgb.shape[0], rgb.shape[1]) != self.image_shape()
+    def set_image(self, rgb: np.ndarray | ImagePyramid | None) -> None:
+        """Show a new image, or a preview pyramid of one (layers keep their settings; their data is
+        replaced by the caller). The full image replacing its preview keeps the view."""
+        size_changed = rgb is None or tuple(rgb.shape[:2]) != self.image_shape()
         self.image_item.set_image(rgb)
         if rgb is not None:
             self.scene().setSceneRect(self.image_item.boundingRect())

@@ -121,7 +121,8 @@ def test_compare_view_and_diff(qtbot, window, scenes):
     window.actions_.compare.trigger()
     panel = window.compare
     assert window.stack.currentWidget() is panel
-    panel.diff.setCurrentIndex(list(panel.diff.itemData(i) for i in range(panel.diff.count())).index("semantic-panoptic"))
+    with qtbot.waitSignal(panel.filled):  # the panes are computed in the background
+        panel.diff.setCurrentIndex(panel.diff.findData("semantic-panoptic"))
     assert "pixels disagree" in panel.view.caption.text()
     window.actions_.compare.trigger()
     assert window.stack.currentWidget() is window.canvas

@@ -94,10 +94,12 @@ def test_compare_caption_says_it_once_and_says_when_a_diff_is_not_available(qtbo
     _predict(qtbot, window, "tiny_sem")
     window.actions_.compare.trigger()
     panel = window.compare
-    panel.diff.setCurrentIndex(panel.diff.findData("prediction-annotation"))
+    with qtbot.waitSignal(panel.filled):  # the panes are computed in the background
+        panel.diff.setCurrentIndex(panel.diff.findData("prediction-annotation"))
     caption = panel.view.caption
     assert not caption.isHidden() and caption.text() == "Prediction vs annotation: not available for this image"
-    window.editor.actions_.accept_all.trigger()
+    with qtbot.waitSignal(panel.filled):
+        window.editor.actions_.accept_all.trigger()
     text = caption.text()
     assert text.startswith("Prediction vs annotation: ") and text.count("pixels disagree") == 1
 
