@@ -9,7 +9,7 @@ from pathlib import Path
 from segview.core.dataset import Dataset, ImageRecord
 from segview.core.fusion import FusionParams, fuse
 from segview.core.report import Report
-from segview.errors import ImageReadError, SegviewError
+from segview.errors import SegviewError
 from segview.inference.pipeline import LoadedModel
 from segview.io.detect import (
     EXPORT_MANIFEST,
@@ -100,7 +100,8 @@ def predict_images(
     params: FusionParams | None = None,
     progress: Callable[[int, int, Path], None] | None = None,
 ) -> tuple[Dataset, Report]:
-    """Run a model over images; a corrupt image is reported and skipped, the rest is predicted."""
+    """Run a model over images; an image that cannot be read or predicted (corrupt, over the pixel budget,
+    too thin for the model) is reported and skipped, the rest is predicted."""
     report = Report()
     root, files = collect_images(paths, report)
     dataset = Dataset(model.categories, image_root=root)
@@ -108,10 +109,10 @@ def predict_images(
         name = path.relative_to(root).as_posix()
         try:
             image = read_image(path)
-        except ImageReadError as exc:
+            prediction = model.predict(image)
+        except SegviewError as exc:  # unreadable, over the pixel budget, a shape the model cannot take
             report.error(f"skipped: {exc}", image=name)
         else:
-            prediction = model.predict(image)
             annotation = fuse(prediction, model.categories, params or FusionParams())
             dataset.images.append(
                 ImageRecord(len(dataset.images) + 1, name, image.shape[1], image.shape[0], annotation)

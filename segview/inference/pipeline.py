@@ -18,7 +18,8 @@ from segview.core.categories import Category, CategorySet
 from segview.core.prediction import Prediction
 from segview.inference.cards import ModelCard, get_card, resolve_categories, weight_cards
 from segview.inference.device import DeviceChoice, choose_device, is_out_of_memory
-from segview.inference.weights import Progress, check_fits, ensure_weights, load_checkpoint
+from segview.inference.weights import Progress, WeightsError, check_fits, ensure_weights, load_checkpoint
+from segview.io.pixel_budget import check_pixels
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class LoadedModel:
         return self.space.categories
 
     def predict(self, image: np.ndarray) -> Prediction:
-        """Run the model(s) on an (h, w, 3) uint8 RGB image."""
+        """Run the model(s) on an (h, w, 3) uint8 RGB image; one over the pixel budget is refused
+        (:class:`segview.io.pixel_budget.PixelBudgetError`) before anything is allocated for it."""
+        check_pixels(image.shape[1], image.shape[0], "the image")
         try:
             return self._predict(image, str(self.device))
         except Exception as exc:
@@ -165,13 +168,23 @@ def load_model(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> LoadedModel:
-    """Load a card (by name or parsed) with its weights on a device, ready to predict."""
+    """Load a card (by name or parsed) with its weights on a device, ready to predict.
+
+    ``weights_path`` replaces a single model's weights (loaded strictly: a checkpoint of another
+    architecture is a WeightsError); a panoptic pair refuses it, having two models to load."""
     card = get_card(card) if isinstance(card, str) else card
     choice = choose_device(device)
     options = dict(allow_download=allow_download, progress=progress, cancel=cancel)
     space = category_space(card)
     if card.task == "panoptic":
         instance_card, semantic_card = weight_cards(card)
+        if weights_path is not None:
+            raise WeightsError(
+                f"Model {card.name!r} is a pair of models ({instance_card.name} for things, {semantic_card.name} "
+                f"for stuff), so one weights file cannot replace its weights. Use --model {instance_card.name} or "
+                f"--model {semantic_card.name} with the file, or register your checkpoints as models of their own "
+                "with `segview models import NAME FILE --base CARD`."
+            )
         return LoadedModel(
             card,
             space,

@@ -18,6 +18,7 @@ from torchvision.models.detection.transform import resize_boxes
 
 from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction
+from segview.errors import SegviewError
 from segview.inference.device import DeviceChoice
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -25,6 +26,13 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Semantic logits are upsampled at most to this many pixels on the long side; beyond it the label map
 # is resized with nearest neighbour, so a 10k image does not need a C × 10k × 10k float tensor.
 MAX_SEMANTIC_UPSAMPLE = 2048
+# The semantic model's input: the short side scaled to the card's size, but the long side never beyond
+# this (a 1×500 image scaled to a short side of 256 would be 256×128000: 6.7 GB and 90 s).
+MAX_SEMANTIC_INPUT_SIDE = 2048
+
+
+class ImageShapeError(SegviewError):
+    """An image the model cannot take (so thin that the model's resize leaves no pixel across)."""
 
 
 def _autocast(device: DeviceChoice):
@@ -68,6 +76,13 @@ class InstancePredictor:
     def __call__(self, image: np.ndarray) -> list[InstancePrediction]:
         height, width = image.shape[:2]
         model = self.model
+        scale = min(min(model.transform.min_size) / min(height, width), model.transform.max_size / max(height, width))
+        if min(height, width) * scale < 1:
+            raise ImageShapeError(
+                f"the image is {width}×{height}: too thin for {type(model).__name__}, which scales its long side "
+                f"to {model.transform.max_size} pixels and so leaves no pixel across. Crop or pad it to an aspect "
+                f"ratio under {model.transform.max_size}:1."
+            )
         with _autocast(self.device):
             images, _ = model.transform([_to_tensor(image, self.device.device)])
             features = model.backbone(images.tensors)
@@ -114,7 +129,7 @@ class SemanticPredictor:
         height, width = image.shape[:2]
         x = _to_tensor(image, self.device.device)
         if self.resize_short_side:
-            scale = self.resize_short_side / min(height, width)
+            scale = min(self.resize_short_side / min(height, width), MAX_SEMANTIC_INPUT_SIDE / max(height, width))
             size = (max(1, round(height * scale)), max(1, round(width * scale)))
             x = F.interpolate(x[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
         mean = torch.tensor(IMAGENET_MEAN, device=x.device)[:, None, None]

@@ -41,9 +41,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -57,7 +60,7 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation
 from segview.errors import SegviewError, WriteError
 from segview.io.atomic import atomic_write_text
-from segview.io.coco_panoptic import png_name
+from segview.io.coco_panoptic import default_png_dir, png_name
 from segview.io.detect import (
     EXPORT_MANIFEST,
     DatasetFormat,
@@ -113,6 +116,27 @@ def output_path(out_dir: str | os.PathLike, fmt: DatasetFormat | str) -> Path:
     return Path(out_dir) / LAYOUTS[DatasetFormat(fmt)].main
 
 
+def single_output_layout(out: str | os.PathLike, fmt: DatasetFormat | str) -> tuple[Path, FormatLayout]:
+    """The folder and layout of one format written to the path ``out`` names (``segview convert --out``):
+    a JSON file (COCO; COCO panoptic with its PNG folder beside it, see
+    :func:`segview.io.coco_panoptic.default_png_dir`) or the semantic-PNG folder itself. Written with
+    :func:`export_dataset`, it gets an export's guarantees: staged, listed in the folder's manifest, and
+    refused where it would replace files segview did not write."""
+    fmt = DatasetFormat(fmt)
+    path = Path(out).absolute()
+    if not path.name or path.name in (".", ".."):
+        raise ExportError(f"{out} is not a name to write to: give a file name (or, for semantic-png, a folder "
+                          "name) inside an existing folder.")
+    label = LAYOUTS[_formats([fmt])[0]].label
+    if fmt is DatasetFormat.SEMANTIC_PNG:
+        return path.parent, FormatLayout(label, path.name, (path.name,))
+    if path.is_dir():
+        raise ExportError(f"{out} is a folder: --out takes the {label} JSON file to write, e.g. {path / 'out.json'}.")
+    if fmt is DatasetFormat.COCO_PANOPTIC:
+        return path.parent, FormatLayout(label, path.name, (default_png_dir(path).name, path.name))
+    return path.parent, FormatLayout(label, path.name, (path.name,))
+
+
 def export_steps(dataset: Dataset, formats: Iterable[DatasetFormat | str]) -> int:
     """The ``total`` of :func:`export_dataset`'s progress: three steps (write, read back, compare) per
     image and format."""
@@ -129,6 +153,8 @@ def export_dataset(
     progress: ProgressCallback | None = None,
     check_images: bool | None = None,
     unreviewed: Iterable[str] = (),
+    layouts: dict[DatasetFormat, FormatLayout] | None = None,
+    read_back: bool = True,
 ) -> tuple[Report, list[Path]]:
     """Write ``dataset`` into ``out_dir`` in each of ``formats`` and validate each output.
 
@@ -142,6 +168,10 @@ def export_dataset(
     ``check_images`` (default: when the dataset has an ``image_root``) makes the check also require
     every image file to exist with the stated size. ``unreviewed``: the file names of images whose
     annotation is a model's prediction no person made or accepted; the report warns how many.
+    ``layouts`` (default :data:`LAYOUTS`) names each format's paths in ``out_dir`` (``segview convert``
+    writes to the file name it is given); ``read_back=False`` skips loading each output back.
+    Staging folders that interrupted exports left in ``out_dir`` are removed first (see
+    :func:`remove_stale_staging`).
 
     :func:`check_before_export` runs first: when it finds errors nothing is written and its report comes
     back with no paths. Otherwise returns the combined report (the check's issues, the writers' issues,
@@ -150,12 +180,13 @@ def export_dataset(
     :class:`ExportError` when no format (or labelme) is asked for, :class:`ForeignFilesError` (before
     anything is written) when the export would replace files segview did not write, and
     :class:`WriteError` when the folder cannot be written; a format written before the failure stays
-    complete.
+    complete, and the message names what was written and what was not.
     """
     chosen = _formats(formats)
+    layouts = LAYOUTS if layouts is None else layouts
     out_dir = Path(out_dir)
     manifest = read_export_manifest(out_dir) if out_dir.is_dir() else None
-    refuse_foreign_files(out_dir, chosen, manifest)
+    refuse_foreign_files(out_dir, chosen, manifest, layouts)
     outputs: dict[str, list[str]] = dict(manifest["outputs"]) if manifest else {}
     if check_images is None:
         check_images = dataset.image_root is not None
@@ -173,34 +204,21 @@ def export_dataset(
     images = max(len(dataset.images), 1)
     annotated = sum(r.annotation is not None for r in dataset.images)
     _make_folder(out_dir)
+    remove_stale_staging(out_dir)
     for index, fmt in enumerate(chosen):
-        layout = LAYOUTS[fmt]
+        layout = layouts[fmt]
         start = _STEPS_PER_IMAGE * images * index
-        staging = _staging_folder(out_dir)
         try:
-            save_report = save_dataset(
-                dataset,
-                fmt,
-                staging / layout.main,
+            save_report = _write_format(
+                dataset, fmt, out_dir, layout, outputs, written, report,
                 mask_format=mask_format,
                 category_id_base=category_id_base,
                 progress=_step(progress, start, images, total, f"Writing {layout.label}"),
             )
-            report.extend(_prefixed(save_report, layout.label))
-            if not (staging / layout.main).exists():
-                report.error(f"{layout.label}: nothing was written")
-                continue
-            new_files = _files_at(staging, layout.paths)
-            # Listed before they are moved in: an interrupted export leaves none of its files unlisted.
-            outputs[fmt.value] = sorted(set(outputs.get(fmt.value, ())) | set(new_files))
-            _write_manifest(out_dir, outputs, dataset.image_root)
-            for name in layout.paths:
-                if (staging / name).exists():
-                    _move_into_place(staging / name, out_dir / name)
-                    written.append(out_dir / name)
-            outputs[fmt.value] = new_files
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        except WriteError as exc:
+            raise WriteError(_partial_message(exc, out_dir, layout, written, chosen[index + 1:], layouts)) from exc
+        if save_report is None or not read_back:
+            continue
         checked = validate_export(
             dataset,
             out_dir / layout.main,
@@ -216,34 +234,111 @@ def export_dataset(
                     dataset.image_root)
     report.info(
         f"{annotated} annotated image(s) of {len(dataset.images)} exported as "
-        + ", ".join(LAYOUTS[f].label for f in chosen)
+        + ", ".join(layouts[f].label for f in chosen)
     )
     if progress is not None:
         progress(total, total, "Done")
     return report, written
 
 
+def _write_format(
+    dataset: Dataset,
+    fmt: DatasetFormat,
+    out_dir: Path,
+    layout: FormatLayout,
+    outputs: dict[str, list[str]],
+    written: list[Path],
+    report: Report,
+    **options,
+) -> Report | None:
+    """Write one format into a staging folder, list its files in the manifest, then move them into place
+    (appended to ``written``). Returns the writer's report, None when it wrote nothing (an error in
+    ``report``)."""
+    staging = _staging_folder(out_dir)
+    try:
+        save_report = save_dataset(dataset, fmt, staging / layout.main, **options)
+        report.extend(_prefixed(save_report, layout.label))
+        if not (staging / layout.main).exists():
+            report.error(f"{layout.label}: nothing was written")
+            return None
+        new_files = _files_at(staging, layout.paths)
+        # Listed before they are moved in: an interrupted export leaves none of its files unlisted.
+        outputs[fmt.value] = _relisted(outputs.get(fmt.value, ()), layout.paths, new_files, keep_old=True)
+        _write_manifest(out_dir, outputs, dataset.image_root)
+        for name in layout.paths:
+            if (staging / name).exists():
+                _move_into_place(staging / name, out_dir / name, staging)
+                written.append(out_dir / name)
+        outputs[fmt.value] = _relisted(outputs[fmt.value], layout.paths, new_files, keep_old=False)
+        return save_report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _relisted(listed: Iterable[str], paths: Iterable[str], new_files: list[str], keep_old: bool) -> list[str]:
+    """A format's manifest entries with those under ``paths`` replaced by ``new_files`` (or, with
+    ``keep_old``, joined by them); entries of the format at other paths (another convert's output) stay."""
+    paths = tuple(paths)
+
+    def under(name: str) -> bool:
+        return any(name == p or name.startswith(f"{p}/") for p in paths)
+
+    return sorted({n for n in listed if keep_old or not under(n)} | set(new_files))
+
+
+def _partial_message(
+    exc: WriteError,
+    out_dir: Path,
+    failed: FormatLayout,
+    written: list[Path],
+    not_started: list[DatasetFormat],
+    layouts: dict[DatasetFormat, FormatLayout],
+) -> str:
+    """What an export that stopped on a write error wrote, and what it did not."""
+    cause = exc.__cause__
+    reason = (cause.strerror or str(cause)) if isinstance(cause, OSError) else str(exc)
+    done = ", ".join(str(p) for p in written) if written else "nothing"
+    missing = [failed, *(layouts[f] for f in not_started)]
+    names = "; ".join(f"{layout.label} ({' + '.join(layout.paths)})" for layout in missing)
+    return (
+        f"Writing into {out_dir} stopped while writing {failed.label}: {reason}. Written, complete: {done}. "
+        f"Not written: {names}; files of an earlier export at those paths are unchanged. Fix the cause "
+        "(free some space, check permissions), then write again."
+    )
+
+
 def foreign_files(
-    out_dir: str | os.PathLike, formats: Iterable[DatasetFormat | str], manifest: dict | None = None
+    out_dir: str | os.PathLike,
+    formats: Iterable[DatasetFormat | str],
+    manifest: dict | None = None,
+    layouts: dict[DatasetFormat, FormatLayout] | None = None,
 ) -> list[str]:
     """The files an export of ``formats`` into ``out_dir`` would replace that segview did not write: those
-    at the formats' paths not listed in the folder's manifest (read from ``out_dir`` when None), as paths
-    relative to ``out_dir`` with ``/``, sorted."""
+    at the formats' paths (``layouts``, default :data:`LAYOUTS`) not listed in the folder's manifest (read
+    from ``out_dir`` when None), and the manifest's own path when the file there is not a segview
+    manifest; as paths relative to ``out_dir`` with ``/``, sorted."""
     out_dir = Path(out_dir)
+    layouts = LAYOUTS if layouts is None else layouts
     if manifest is None:
         manifest = read_export_manifest(out_dir)
     own = manifest_files(manifest)
-    paths = [name for fmt in _formats(formats) for name in LAYOUTS[fmt].paths]
-    return [name for name in _files_at(out_dir, paths) if name not in own and PurePosixPath(name).name not in _OS_LITTER]
+    paths = [name for fmt in _formats(formats) for name in layouts[fmt].paths]
+    found = [name for name in _files_at(out_dir, paths) if name not in own and PurePosixPath(name).name not in _OS_LITTER]
+    if manifest is None and _files_at(out_dir, [EXPORT_MANIFEST]):  # a file of that name segview did not write
+        found.append(EXPORT_MANIFEST)
+    return sorted(found)
 
 
 def refuse_foreign_files(
-    out_dir: str | os.PathLike, formats: Iterable[DatasetFormat | str], manifest: dict | None = None
+    out_dir: str | os.PathLike,
+    formats: Iterable[DatasetFormat | str],
+    manifest: dict | None = None,
+    layouts: dict[DatasetFormat, FormatLayout] | None = None,
 ) -> None:
     """Raise :class:`ForeignFilesError` when an export of ``formats`` would replace files segview did not
     write (see :func:`foreign_files`); the message names the folders, the first few files and what to do."""
     out_dir = Path(out_dir)
-    found = foreign_files(out_dir, formats, manifest)
+    found = foreign_files(out_dir, formats, manifest, layouts)
     if not found:
         return
     by_place: dict[str, list[str]] = {}
@@ -465,19 +560,67 @@ def _write_manifest(out_dir: Path, outputs: dict[str, list[str]], image_root: Pa
 
 
 def _staging_folder(out_dir: Path) -> Path:
+    """A new staging folder in ``out_dir``, named after this process (see :func:`remove_stale_staging`)."""
     try:
-        return Path(tempfile.mkdtemp(prefix=".segview-export-", dir=out_dir))
+        return Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}@{_host()}-", dir=out_dir))
     except OSError as exc:
         raise WriteError(
             f"Cannot write into {out_dir}: {exc.strerror or exc}. Choose a folder you can write to."
         ) from exc
 
 
-def _move_into_place(source: Path, target: Path) -> None:
-    """Replace ``target`` (file or folder) by ``source``; a folder is swapped with two renames."""
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Remove the staging folders that interrupted exports (a crash, kill -9) left in ``out_dir``; returns
+    them. A folder named after a process of this machine is stale when that process is gone; one of
+    another machine, or of a segview that did not name its staging folders, when it is older than a day.
+    A live export's folder is never touched."""
+    removed = []
+    for entry in out_dir.glob(f"{_STAGING_PREFIX}*"):
+        if entry.is_dir() and not entry.is_symlink() and _stale(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+_STAGING_PREFIX = ".segview-export-"
+_STAGING_OWNER = re.compile(r"(\d+)@(.+)-[a-z0-9_]+")
+_STALE_AFTER_S = 24 * 3600
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
+
+
+def _stale(folder: Path) -> bool:
+    owner = _STAGING_OWNER.fullmatch(folder.name[len(_STAGING_PREFIX):])
+    if owner is not None and owner.group(2) == _host():
+        return not _process_alive(int(owner.group(1)))
+    try:
+        return time.time() - folder.stat().st_mtime > _STALE_AFTER_S
+    except OSError:
+        return False
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # os.kill(pid, 0) would send CTRL_C_EVENT on Windows: assume alive
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, run by another user
+        return True
+    return True
+
+
+def _move_into_place(source: Path, target: Path, trash: Path) -> None:
+    """Replace ``target`` (file or folder) by ``source``; a folder is swapped with two renames, the old
+    one moved into ``trash`` (the staging folder, removed afterwards or by the next export)."""
     try:
         if target.is_dir() and not target.is_symlink():
-            old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+            old = trash / f".{target.name}.old-{secrets.token_hex(4)}"
             os.replace(target, old)
             os.replace(source, target)
             shutil.rmtree(old, ignore_errors=True)

@@ -14,6 +14,9 @@ RGB image (3 bytes) and, while writing a panoptic PNG, about 10 bytes more: abou
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from PIL import Image
 
 from segview.errors import ImageReadError
@@ -40,6 +43,18 @@ def set_max_pixels(pixels: int) -> None:
     _budget = int(pixels)
     # Pillow refuses images of more than 2 × MAX_IMAGE_PIXELS pixels (and only warns above it).
     Image.MAX_IMAGE_PIXELS = (_budget + 1) // 2
+
+
+@contextlib.contextmanager
+def pixel_budget(pixels: int | None) -> Iterator[None]:
+    """The budget set to ``pixels`` (None: left as it is) while the block runs, then restored."""
+    before = _budget
+    if pixels is not None:
+        set_max_pixels(pixels)
+    try:
+        yield
+    finally:
+        set_max_pixels(before)
 
 
 def over_budget(width: int, height: int) -> bool:

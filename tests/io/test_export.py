@@ -244,3 +244,66 @@ def test_the_report_warns_about_images_without_annotation_and_unreviewed_predict
     assert any(m.startswith("1 image(s) are exported from the model's unreviewed predictions") for m in warnings)
     clean, _ = export_dataset(make_dataset(None, n_images=2), tmp_path / "clean", ["coco"])
     assert not clean.warnings
+
+
+def test_a_manifest_segview_did_not_write_is_a_foreign_file(tmp_path):
+    (tmp_path / export.EXPORT_MANIFEST).write_text('{"my": "own notes"}')
+    with pytest.raises(export.ForeignFilesError, match=r"\.segview-export\.json") as caught:
+        export_dataset(make_dataset(None, n_images=1), tmp_path, ["coco"])
+    assert caught.value.files == [export.EXPORT_MANIFEST]
+    assert (tmp_path / export.EXPORT_MANIFEST).read_text() == '{"my": "own notes"}'
+    assert not (tmp_path / "instances.json").exists()
+
+
+def test_staging_folders_of_dead_exports_are_removed_by_the_next_one_but_a_live_ones_are_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)  # a process that has exited (kill -9 during an export leaves its folder)
+    host = export._host()
+    dead = tmp_path / f".segview-export-{dead_pid}@{host}-abc_12x"
+    live = tmp_path / f".segview-export-{os.getppid()}@{host}-def34"
+    old_unnamed, new_unnamed = tmp_path / ".segview-export-k2j_4l", tmp_path / ".segview-export-zz9"
+    for folder in (dead, live, old_unnamed, new_unnamed):
+        (folder / "semantic").mkdir(parents=True)
+        (folder / "semantic" / "a.png").write_bytes(b"half")
+    os.utime(old_unnamed, (0, 0))  # written by an older segview long ago: stale by age
+    report, _ = export_dataset(make_dataset(None, n_images=1), tmp_path, ["semantic-png"])
+    assert report.ok
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".segview-export-"))
+    assert left == [live.name, new_unnamed.name]
+
+
+def test_a_write_error_in_the_second_format_says_what_was_written_and_what_was_not(tmp_path, monkeypatch):
+    import errno
+
+    real = export.save_dataset
+
+    def disk_full_for_panoptic(dataset, fmt, out, **options):
+        if fmt is DatasetFormat.COCO_PANOPTIC:
+            raise WriteError("The disk is full") from OSError(errno.ENOSPC, "No space left on device")
+        return real(dataset, fmt, out, **options)
+
+    monkeypatch.setattr(export, "save_dataset", disk_full_for_panoptic)
+    with pytest.raises(WriteError) as caught:
+        export_dataset(make_dataset(None, n_images=2), tmp_path, ALL)
+    message = str(caught.value)
+    assert "stopped while writing COCO panoptic: No space left on device" in message
+    assert f"Written, complete: {tmp_path / 'instances.json'}." in message
+    assert "Not written: COCO panoptic (panoptic + panoptic.json); semantic PNG (semantic)" in message
+    assert "nothing was changed" not in message
+    assert (tmp_path / "instances.json").is_file() and not (tmp_path / "panoptic.json").exists()
+    manifest = json.loads((tmp_path / export.EXPORT_MANIFEST).read_text())
+    assert manifest["outputs"] == {"coco": ["instances.json"]}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".segview-export-")]
+
+
+def test_single_output_layouts_follow_the_path_given(tmp_path):
+    folder, layout = export.single_output_layout(tmp_path / "train.json", "coco-panoptic")
+    assert folder == tmp_path and layout.main == "train.json" and layout.paths == ("train", "train.json")
+    folder, layout = export.single_output_layout(tmp_path / "masks", "semantic-png")
+    assert folder == tmp_path and layout.paths == ("masks",)
+    with pytest.raises(ExportError, match="is a folder"):
+        export.single_output_layout(tmp_path, "coco")
