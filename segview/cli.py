@@ -27,8 +27,11 @@ def _print_report(title: str, report: Report, limit: int | None) -> None:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from segview.io.detect import load_dataset, save_dataset
+    from segview.io.detect import load_dataset
+    from segview.io.export import export_dataset, single_output_layout
 
+    fmt = DatasetFormat(args.to)
+    out_dir, layout = single_output_layout(args.out, fmt)
     dataset, load_report = load_dataset(
         args.input,
         args.input_format,
@@ -37,16 +40,26 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         check_images=not args.no_check_images,
     )
     _print_report("Reading", load_report, args.max_issues)
-    save_report = save_dataset(
-        dataset, args.to, args.out, mask_format=args.mask_format, category_id_base=args.category_id_base
+    errors = len(load_report.errors)
+    if errors and not args.allow_errors:
+        print(f"Nothing written: reading found {errors} error(s) (above); what they name would be missing from "
+              f"{args.out}. Fix the input, or pass --allow-errors to write it without them.", file=sys.stderr)
+        return 1
+    report, written = export_dataset(
+        dataset, out_dir, [fmt], mask_format=args.mask_format, category_id_base=args.category_id_base,
+        check_images=False, layouts={fmt: layout}, read_back=False,
     )
-    _print_report("Writing", save_report, args.max_issues)
+    _print_report("Writing", report, args.max_issues)
+    if not written:
+        print(f"Nothing written to {args.out}: fix the errors above, then convert again.", file=sys.stderr)
+        return 1
     annotated = sum(1 for r in dataset.images if r.annotation is not None and r.annotation.segments)
+    dropped = f" ({errors} reading error(s) above: what they name was left out)" if errors else ""
     print(
         f"Wrote {args.to} to {args.out}: {len(dataset.images)} image(s), {annotated} annotated, "
-        f"{len(dataset.categories)} categories."
+        f"{len(dataset.categories)} categories{dropped}."
     )
-    return 0 if save_report.ok else 1
+    return 0 if report.ok else 1
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -144,11 +157,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.fusion import FusionParams
     from segview.inference.batch import predict_images
     from segview.inference.pipeline import load_model
-    from segview.io.detect import DatasetFormat, save_dataset
+    from segview.io.export import LAYOUTS, export_dataset, refuse_foreign_files
 
-    formats = [DatasetFormat(f.strip()) for f in args.format.split(",") if f.strip()]
+    try:
+        formats = [DatasetFormat(f.strip()) for f in args.format.split(",") if f.strip()]
+    except ValueError:
+        raise SegviewError(f"--format takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not "
+                           f"{args.format!r}.") from None
+    refuse_foreign_files(args.out, formats)  # before the model runs: files of the person's own are in the way
     model = load_model(args.model, device=args.device, weights_path=args.weights)
-    print(f"Model {model.card.name} on {model.device}", file=sys.stderr)
+    weights = f" with the weights {args.weights}" if args.weights else ""
+    print(f"Model {model.card.name} on {model.device}{weights}", file=sys.stderr)
     params = FusionParams(score_threshold=args.score_threshold)
     with _progress_bar("predict", None, "img") as bar:
 
@@ -158,17 +177,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
         dataset, report = predict_images(args.paths, model, params, progress)
     _print_report("Reading", report, args.max_issues)
-    targets = {
-        DatasetFormat.COCO: args.out / "instances.json",
-        DatasetFormat.COCO_PANOPTIC: args.out / "panoptic.json",
-        DatasetFormat.SEMANTIC_PNG: args.out / "semantic",
-    }
-    ok = True
+    save_report, written = export_dataset(dataset, args.out, formats, check_images=False, read_back=False)
+    _print_report("Writing", save_report, args.max_issues)
     for fmt in formats:
-        save_report = save_dataset(dataset, fmt, targets[fmt])
-        _print_report(f"Writing {fmt.value}", save_report, args.max_issues)
-        ok &= save_report.ok
-        print(f"Wrote {fmt.value} to {targets[fmt]}")
+        if args.out / LAYOUTS[fmt].main in written:
+            print(f"Wrote {fmt.value} to {args.out / LAYOUTS[fmt].main}")
+    ok = save_report.ok and bool(written)
     print(
         f"Predicted {len(dataset.images)} image(s), skipped {len(report.errors)}; images root: {dataset.image_root}"
     )
@@ -307,6 +321,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+    return value
+
+
+def _add_max_pixels(parser: argparse.ArgumentParser) -> None:
+    from segview.io.pixel_budget import DEFAULT_MAX_PIXELS
+
+    parser.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                        help="refuse images (and sizes a file gives) of more than N pixels before allocating "
+                        "for them; segview needs about 15 bytes a pixel (default: %(default)s)")
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="skip format detection")
     parser.add_argument("--images", metavar="DIR", help="image folder (default: beside the JSON file, or when "
@@ -315,6 +347,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         "--png-dir", metavar="DIR", help="panoptic PNG folder (default: JSON path without .json)"
     )
     parser.add_argument("--no-check-images", action="store_true", help="do not open the image files")
+    _add_max_pixels(parser)
     parser.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
 
 
@@ -340,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="renumber categories contiguously from N (default: keep ids)",
     )
+    convert.add_argument("--allow-errors", action="store_true",
+                         help="write the output even when reading found errors (the report lists what was "
+                         "left out); without it nothing is written and the exit status is 1")
     _add_input_options(convert)
     convert.set_defaults(func=_cmd_convert)
 
@@ -374,8 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     predict.add_argument("--score-threshold", type=float, default=0.5)
-    predict.add_argument("--weights", help="explicit weights file for the model")
+    predict.add_argument("--weights", help="a weights file to use instead of the model's own (a checkpoint "
+                         "of the card's architecture; not for a panoptic pair, which has two models)")
     predict.add_argument("--max-issues", type=int, default=50, metavar="N")
+    _add_max_pixels(predict)
     predict.set_defaults(func=_cmd_predict)
 
     export = sub.add_parser("export", help="export a segview project (folder of images) to dataset formats")
@@ -393,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--mask-format", choices=["auto", "polygon", "rle"], default="auto",
                         help="COCO masks: polygons when a mask has no holes, RLE otherwise (auto)")
     export.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
+    _add_max_pixels(export)
     export.set_defaults(func=_cmd_export)
 
     demo = sub.add_parser("train-demo", help="train the bundled demo models from scratch on generated scenes")
@@ -467,8 +506,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _wants_gui(argv, COMMANDS):
         return _run_gui(argv)
     args = build_parser().parse_args(argv)
+    from segview.io.pixel_budget import pixel_budget
+
     try:
-        return int(args.func(args))
+        with pixel_budget(getattr(args, "max_pixels", None)):
+            return int(args.func(args))
     except SegviewError as exc:
         print(f"segview: error: {_one_line(exc)}", file=sys.stderr)
         return 2
