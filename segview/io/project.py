@@ -65,6 +65,7 @@ from segview.core.categories import Category, CategorySet
 from segview.core.dataset import Dataset, ImageRecord
 from segview.core.history import Edit, EditAtom, EditHistory, PixelChange, apply_atom
 from segview.core.masks import CroppedMask
+from segview.core.palette import parse_color
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.report import Report
 from segview.core.segments import Annotation, Segment, Source
@@ -104,6 +105,23 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 # --- errors ------------------------------------------------------------------------------------------------
+
+
+def _category_from_row(category_id: object, name: object, isthing: object, color: object,
+                       supercategory: object) -> Category:
+    """A category from its database row; TypeError or ValueError when the row cannot be one. An
+    unreadable colour is left out (the class then has its default colour): it is cosmetic."""
+    if type(category_id) is not int:
+        raise TypeError(f"id {category_id!a:.40} is not an integer")
+    if not isinstance(name, str) or not isinstance(supercategory, str):
+        raise TypeError("the name and the supercategory must be text")
+    if isthing not in (0, 1):
+        raise ValueError(f"isthing {isthing!a:.40} is not 0 or 1")
+    try:
+        rgb = None if color in (None, "null") else parse_color(json.loads(color))  # type: ignore[arg-type]
+    except (TypeError, ValueError, RecursionError):
+        rgb = None
+    return Category(category_id, name, bool(isthing), rgb, supercategory)
 
 
 def _db_error(exc: sqlite3.Error, path: Path) -> ProjectError:
@@ -678,11 +696,19 @@ class Project:
     # --- categories, predictions, settings -------------------------------------------------------------
 
     def categories(self) -> CategorySet:
-        """The project's categories in display order."""
+        """The project's categories in display order. A damaged colour gives the class its default colour;
+        a row that cannot be a category (id, name, thing flag) is a ProjectError naming it."""
         rows = self._read("SELECT id, name, isthing, color, supercategory FROM categories ORDER BY position")
-        return CategorySet(
-            Category(i, n, bool(t), tuple(json.loads(c)) if c != "null" else None, s) for i, n, t, c, s in rows
-        )
+        categories = CategorySet()
+        for row in rows:
+            try:
+                categories.add(_category_from_row(*row))
+            except (TypeError, ValueError) as exc:
+                raise ProjectError(
+                    f"The project's categories in {self.db_path} are damaged: the row {row!a:.120} ({exc}). "
+                    "Restore the project from a backup, or correct the row with an SQLite tool."
+                ) from None
+        return categories
 
     def set_categories(self, categories: CategorySet) -> None:
         """Replace the project's categories (order kept)."""
