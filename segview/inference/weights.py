@@ -18,6 +18,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,15 +226,21 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if lfs:
         raise WeightsError(f"{path} is not a weights file. {lfs}")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's own warnings about the file would precede segview's message
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "weights only load failed" not in str(exc).lower():
             raise _corrupt(path, exc) from exc
         culprit = re.search(r"GLOBAL (\S+)", str(exc))
+        if culprit is None:  # refused for an opcode, not for an object: random bytes, a plain pickle
+            raise WeightsError(
+                f"{path} is not a PyTorch checkpoint (a file written by torch.save) and cannot be loaded. "
+                "Give the .pt or .pth file the model was saved to, or download or copy it again."
+            ) from exc
         raise WeightsError(
-            f"Refused to load {path}: it contains Python objects"
-            f"{f' ({culprit.group(1)})' if culprit else ''} that could run code when loaded, and segview "
-            "loads only tensors. Use checkpoints you trust, saved with torch.save(model.state_dict(), path) "
+            f"Refused to load {path}: it contains Python objects ({culprit.group(1)}) that could run code when "
+            "loaded, and segview loads only tensors. Use checkpoints you trust, saved with torch.save(model.state_dict(), path) "
             "or torch.save({'model': model.state_dict(), 'categories': [...]}, path)."
         ) from exc
     except Exception as exc:  # on a bad file torch.load raises RuntimeError, EOFError, KeyError, ...

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
 import re
 import socket
 import subprocess
 import sys
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -371,6 +374,22 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
     assert not marker.exists()
     torch.load(path, weights_only=False)  # the file really is malicious: an unsafe load runs it
     assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [np.random.default_rng(seed).bytes(4096) for seed in range(3)] + [pickle.dumps({"weight": [1.0]}, protocol=4)],
+    ids=["random0", "random1", "random2", "raw_pickle"],
+)
+def test_a_file_that_is_no_checkpoint_says_so_without_torchs_warnings(tmp_path, content):
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(WeightsError, match="is not a PyTorch checkpoint") as info:
+            load_state_dict(path)
+    assert str(path) in str(info.value) and "could run code" not in str(info.value)
+    assert caught == []  # torch warns about a raw pickle's protocol: that would print before segview's message
 
 
 # --- fitting a model -----------------------------------------------------------------------------
