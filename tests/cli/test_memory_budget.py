@@ -1,0 +1,83 @@
+"""The field report's memory reproducers, each in its own process: refused within 1 GB and 10 s with a
+message that names the pixel budget and --max-pixels."""
+
+import json
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+# Runs the command line and prints the process's peak RSS (kB on Linux) as the last line of stderr.
+_MEASURED = (
+    "import resource, sys\n"
+    "from segview.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+_LIMIT_KB = 1024 * 1024
+
+
+def zero_png(path: Path, width: int, height: int, channels: int) -> None:
+    """A real, complete PNG of zeros (gray or RGB), compressed row by row so the test never holds it."""
+    row = b"\0" * (1 + width * channels)
+    packer = zlib.compressobj(1)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, {1: 0, 3: 2}[channels], 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def _run(*argv: str) -> tuple[subprocess.CompletedProcess, int, float]:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", _MEASURED, *argv], capture_output=True, text=True, timeout=60)
+    seconds = time.perf_counter() - start
+    *lines, peak = result.stderr.strip().splitlines()
+    result.stderr = "\n".join(lines)
+    return result, int(peak), seconds
+
+
+def test_a_coco_file_claiming_300_megapixels_is_refused_in_bounded_memory(tmp_path):
+    """r8_claimed_300mpx.json (220 bytes): 18.8 GB and 95 s before."""
+    doc = {"images": [{"id": 1, "file_name": "x.png", "width": 30000, "height": 10000}],
+           "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[2, 2, 10, 2, 10, 10]]}],
+           "categories": [{"id": 1, "name": "a"}]}
+    source = tmp_path / "r8.json"
+    source.write_text(json.dumps(doc))
+    for fmt, out in (("coco-panoptic", "p.json"), ("semantic-png", "s")):
+        result, peak_kb, seconds = _run("convert", str(source), "--no-check-images", "--to", fmt, "--allow-errors",
+                                        "--out", str(tmp_path / out))
+        assert result.returncode == 0, result.stderr
+        assert "more than segview's budget of 150 megapixels" in result.stdout and "--max-pixels" in result.stdout
+        assert peak_kb < _LIMIT_KB and seconds < 10, (peak_kb, seconds)
+        print(f"r8 to {fmt}: {peak_kb / 1024:.0f} MB, {seconds:.2f} s")
+
+
+@pytest.mark.parametrize("fmt", ["coco-panoptic", "semantic-png"])
+def test_a_13000_square_mask_png_is_refused_in_bounded_memory(tmp_path, fmt):
+    """A 0.5 MB 13000×13000 panoptic PNG took 6.7 GB to validate, a semantic mask 8.2 GB."""
+    if fmt == "coco-panoptic":
+        doc = {"images": [{"id": 1, "file_name": "a.png", "width": 13000, "height": 13000}],
+               "annotations": [{"image_id": 1, "file_name": "a.png", "segments_info": []}],
+               "categories": [{"id": 1, "name": "a", "isthing": 1}]}
+        (tmp_path / "pan").mkdir()
+        zero_png(tmp_path / "pan" / "a.png", 13000, 13000, 3)
+        target = tmp_path / "pan.json"
+        target.write_text(json.dumps(doc))
+    else:
+        target = tmp_path / "sem"
+        target.mkdir()
+        (target / "classes.txt").write_text("1 a\n")
+        zero_png(target / "a.png", 13000, 13000, 1)
+    result, peak_kb, seconds = _run("validate", str(target), "--no-check-images")
+    assert result.returncode == 1, result.stderr
+    assert "is too large: more than segview's budget of 150 megapixels per image" in result.stdout
+    assert peak_kb < _LIMIT_KB and seconds < 10, (peak_kb, seconds)
+    print(f"{fmt}: {peak_kb / 1024:.0f} MB, {seconds:.2f} s")
