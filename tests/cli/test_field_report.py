@@ -100,3 +100,24 @@ def test_a_name_the_terminal_cannot_encode_is_printed_escaped(tmp_path, capsys):
     assert main(["validate", str(folder), "--no-check-images"]) == 1
     out = capsys.readouterr().out
     assert "error: \\udcff.json: skipped:" in out and "the top level must be an object" in out
+
+
+@pytest.mark.parametrize("to", ["semantic-png", "coco-panoptic"])
+def test_a_convert_that_fails_while_writing_leaves_out_as_it_was(tmp_path, capsys, to):
+    """The second image's mask name (its 254-byte name with .png) is too long for the file system: the
+    first mask was already written when that failed, and must not be left behind."""
+    names = ["img0.png", "a" * 252 + ".j"]
+    document = {
+        "images": [{"id": i, "file_name": n, "width": 8, "height": 6} for i, n in enumerate(names, 1)],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": i, "image_id": i, "category_id": 1, "segmentation": [[1, 1, 6, 1, 6, 5]]}
+                        for i in (1, 2)],
+    }
+    (tmp_path / "in.json").write_text(json.dumps(document))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    target = out / ("masks" if to == "semantic-png" else "panoptic.json")
+    assert main(["convert", str(tmp_path / "in.json"), "--to", to, "--out", str(target), "--no-check-images"]) == 2
+    assert "File name too long" in _error_line(capsys)
+    assert [p.name for p in out.rglob("*")] == ["notes.txt"]
