@@ -115,7 +115,8 @@ def save_semantic_png(
         if labels.size and int(labels.max()) > limit:
             report.error(
                 f"class ids up to {int(labels.max())} do not fit in {dtype}; no mask written "
-                "(use dtype='auto' or category_id_base=1)",
+                + ("(use dtype='auto' or category_id_base=1)" if int(labels.max()) <= 0xFFFF else
+                   "(renumber the classes from 1: --category-id-base 1, or 'Renumber from' 1 in the export dialog)"),
                 name,
             )
             continue

@@ -344,3 +344,17 @@ def test_category_id_base_zero_would_collide_with_void(tmp_path):
     report = save_semantic_png(make_dataset(None, 1), tmp_path, category_id_base=0)
     assert "category_id_base 0 is too small for this format: use 1 or more" in report.errors[0].message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_class_ids_beyond_16_bits_are_a_report_error_that_says_to_renumber(tmp_path):
+    big = 2**31 - 1
+    ann = Annotation(5, 7)
+    ann.add(np.pad(np.ones((2, 3), bool), ((0, 3), (0, 4))), Segment(big))
+    dataset = Dataset(CategorySet([Category(big, "wall", isthing=False)]), [ImageRecord(1, "a/b.jpg", 7, 5, ann)])
+    report = save_semantic_png(dataset, tmp_path)
+    assert _messages(report, Severity.ERROR) == [
+        f"a/b.jpg: class ids up to {big} do not fit in uint16; no mask written (renumber the classes from 1: "
+        "--category-id-base 1, or 'Renumber from' 1 in the export dialog)"
+    ]
+    assert not (tmp_path / "a" / "b.png").exists()
+    assert save_semantic_png(dataset, tmp_path / "renumbered", category_id_base=1).ok
