@@ -11,6 +11,7 @@ from pathlib import Path
 from segview.core.dataset import Dataset
 from segview.core.report import Report
 from segview.errors import FormatError
+from segview.io.listing import list_tree
 
 _SNIFF_BYTES = 4 << 20
 
@@ -77,7 +78,7 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
         )
     if (path / "classes.json").is_file() or (path / "classes.txt").is_file():
         return DatasetFormat.SEMANTIC_PNG
-    for candidate in sorted(path.rglob("*.json")):
+    for candidate in list_tree(path, "*.json").entries:
         try:  # a folder named *.json, a dangling link, an unreadable file: the labelme reader reports it
             found = _sniff_json(candidate) if candidate.is_file() else None
         except OSError:

@@ -89,7 +89,10 @@ def load_labelme(path: str | os.PathLike, *, check_images: bool = True) -> tuple
         records.append(_to_record(document, path, file_name, 1, labels, check_images, report))
     elif path.is_dir():
         root = path
-        entries = sorted(path.rglob("*.json"), key=lambda p: p.relative_to(root).as_posix())
+        listing = list_tree(path, "*.json")
+        for line in listing.not_searched:
+            report.error(f"{line}; labelme files there are not loaded")
+        entries = sorted(listing.entries, key=lambda p: p.relative_to(root).as_posix())
         files = [p for p in entries if p.is_file()]
         for entry in entries:
             if not entry.is_file():

@@ -31,6 +31,7 @@ from segview.io.coco_panoptic import (
 )
 from segview.io.detect import read_export_manifest
 from segview.io.images import is_image_file, read_image_size
+from segview.io.listing import list_tree
 from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
@@ -170,7 +171,7 @@ def _image_index(image_root: Path, masks: list[Path]) -> dict[str, list[str]]:
     """Image files under ``image_root`` (the masks themselves excepted) by relative path without suffix."""
     index: dict[str, list[str]] = {}
     skip = {mask.resolve() for mask in masks}
-    for path in sorted(image_root.rglob("*")):
+    for path in list_tree(image_root).entries:
         if is_image_file(path) and path.is_file() and path.resolve() not in skip:
             rel = path.relative_to(image_root).as_posix()
             index.setdefault(rel.rsplit(".", 1)[0], []).append(rel)
@@ -263,7 +264,10 @@ def load_semantic_png(
     report = Report()
     categories = _read_classes(mask_dir, report)
     root = _recorded_image_root(mask_dir, report) if image_root is None else Path(image_root)
-    masks = sorted(p for p in mask_dir.rglob("*.png") if p.is_file())
+    listing = list_tree(mask_dir, "*.png")
+    for line in listing.not_searched:
+        report.error(f"{line}; masks there are not loaded")
+    masks = [p for p in listing.entries if p.is_file()]
     index = {} if root is None else _image_index(root, masks)
     dataset = Dataset(categories, image_root=root)
     if not masks:
