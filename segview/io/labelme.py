@@ -31,6 +31,7 @@ from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io import images
 from segview.io.file_names import file_name_problem, shown, text_problem
+from segview.io.listing import list_tree
 from segview.io.pixel_budget import budget_message, over_budget
 
 IGNORED_LABELS = ("__ignore__", "_background_")
