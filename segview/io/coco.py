@@ -71,7 +71,10 @@ def load_coco(
     ``check_images`` every image file must exist and have the stated size. Each image's annotations
     become segments 1..N in file order (an annotation skipped for an error takes no id). Overlapping
     pixels go to the smaller instance (usually the one in front); an instance left without pixels is
-    dropped, leaving its id unused. Raises FormatError when the file as a whole cannot be read (not
+    dropped, leaving its id unused. Every image listed is annotated, as COCO tools (COCOeval, Detectron2,
+    panopticapi's converters) take it: one without annotations gets an empty annotation (background only,
+    no object), so it keeps its entry when converted to COCO panoptic; only an image over the pixel budget
+    has none. Raises FormatError when the file as a whole cannot be read (not
     JSON, wrong structure, ids of the wrong type, missing keys); problems of single items are reported.
     ``progress(done, total)`` follows the decoding of the annotations in images: total is the number
     of images, done that number times the share of annotations decoded.
@@ -102,6 +105,9 @@ def load_coco(
     )
     for image_id, items in instances.items():
         _paint(records[image_id], items, report)
+    for image_id, record in records.items():  # listed in a COCO instances file: annotated, maybe with no object
+        if record.annotation is None and image_id not in too_large:
+            record.annotation = Annotation(record.height, record.width)
     return Dataset(categories, list(records.values()), image_root=root), report
 
 
@@ -632,11 +638,12 @@ def save_coco(
     workers: int | None = None,
     progress: ImageProgress | None = None,
 ) -> Report:
-    """Write the dataset's *thing* segments as a COCO instances file, atomically.
+    """Write the dataset's *thing* segments and categories as a COCO instances file, atomically.
 
     ``mask_format``: "auto" writes polygons for segments without holes and compressed RLE for segments
     with holes and for crowd regions; "polygon" always writes polygons (holes are filled, a warning
-    each); "rle" always writes compressed RLE. ``category_id_base`` renumbers the categories
+    each, and area and bbox are those of the filled mask the polygons encode); "rle" always writes
+    compressed RLE. ``category_id_base`` renumbers the categories
     contiguously from that id in display order (None keeps them). Area and bbox come from the masks via
     pycocotools. ``workers``: encoding processes; None uses 2 for large datasets where forking is safe
     (Linux, a single thread; the workers share the segment maps without copying), 1 encodes here.
@@ -670,6 +677,7 @@ def save_coco(
                 "color": list(c.color or ()),
             }
             for c in categories
+            if c.isthing  # stuff stays in panoptic and semantic outputs; the ids of things are the same there
         ],
     }
     things = frozenset(c.id for c in dataset.categories if c.isthing)
@@ -802,6 +810,9 @@ def _encode_image(job: _Job) -> tuple[list[str], Report, int]:
                 image=name,
                 item=f"segment {sid}",
             )
+        if holes and not use_rle:  # the polygons encode the filled outline: area and bbox of that mask
+            crop = rasterise_polygons([np.asarray(ring, dtype=np.float64) for ring in polygons], record.height,
+                                      record.width)
         fields = _encode_segment(crop, None if use_rle else polygons, record)
         fields["category_id"] = job.mapping[segment.category_id]
         fields["iscrowd"] = int(segment.iscrowd)

@@ -396,8 +396,9 @@ def validate_export(
     report.extend(load_report)
     explained = {i.image for i in (save_report.issues if save_report else []) if i.severity is not Severity.INFO}
     mapping = _category_mapping(dataset.categories, category_id_base)
-    if fmt is DatasetFormat.COCO and category_id_base == 0:  # the COCO reader shifts 0-based ids by one
-        mapping = {c: v + 1 for c, v in mapping.items()}
+    if fmt is DatasetFormat.COCO:  # by name: the reader shifts 0-based ids by one, and COCO lists things only
+        mapping = {c.id: loaded.categories.by_name(c.name).id for c in dataset.categories
+                   if c.isthing and loaded.categories.by_name(c.name) is not None}
     key = _semantic_key if fmt is DatasetFormat.SEMANTIC_PNG else (lambda r: r.file_name)
     back = {_loaded_key(r.file_name, fmt): r for r in loaded.images}
     for record in counted(dataset.images, _step(progress, images, images, 2 * images, "comparing")):

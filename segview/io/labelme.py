@@ -245,7 +245,7 @@ def _parse(doc: object, json_path: Path) -> _Document:
         raise _bad(json_path, "imageData", f"must be base64 text or null, not {_kind(image_data)}")
     width, height = _optional_size(doc, "imageWidth", json_path), _optional_size(doc, "imageHeight", json_path)
     if width is not None and height is not None and over_budget(width, height):
-        raise FormatError(f"{json_path}: " + budget_message("the size imageWidth × imageHeight give", width, height))
+        raise FormatError(f"{json_path}: {budget_message('imageWidth × imageHeight', width, height)} {_FIX}")
     return _Document(
         shapes=[_parse_shape(raw, i, json_path) for i, raw in enumerate(raw_shapes)],
         image_path=PureWindowsPath(image_path).as_posix(),  # labelme on Windows writes backslashes

@@ -190,12 +190,14 @@ def test_export_fields_ids_scores_and_stuff_note(tmp_path: Path) -> None:
     assert [a["id"] for a in doc["annotations"]] == list(range(1, len(doc["annotations"]) + 1))
     assert [a.get("score") for a in doc["annotations"]].count(0.75) == 1
     assert doc["images"][0] == {"id": 1, "file_name": "img_000.png", "width": 80, "height": 64}
-    assert doc["categories"][3] == {
-        "id": 4,
-        "name": "sky",
-        "supercategory": "background",
-        "isthing": 0,
-        "color": list(dataset.categories[4].color),
+    things = [c for c in dataset.categories if c.isthing]  # stuff is listed by panoptic and semantic only
+    assert [c["id"] for c in doc["categories"]] == [c.id for c in things] == [1, 2, 3]
+    assert doc["categories"][1] == {
+        "id": 2,
+        "name": "car",
+        "supercategory": things[1].supercategory,
+        "isthing": 1,
+        "color": list(things[1].color),
     }
     stuff = sum(1 for r in dataset.images for s in r.annotation.segments.values() if s.category_id in (4, 5))
     assert _issues(report, Severity.INFO, f"{stuff} stuff segment(s) not exported")
@@ -204,7 +206,7 @@ def test_export_fields_ids_scores_and_stuff_note(tmp_path: Path) -> None:
         rle = api.annToRLE(a)
         assert a["area"] == mask_utils.area(rle) and a["bbox"] == mask_utils.toBbox(rle).tolist()
     loaded, _ = load_coco(out, check_images=False)
-    assert loaded.categories == dataset.categories
+    assert loaded.categories == CategorySet(things)
 
 
 def _ring_dataset() -> Dataset:
@@ -483,7 +485,8 @@ def test_check_images_off_and_image_root(tmp_path: Path) -> None:
     }
     path = _write(tmp_path / "in.json", doc)
     dataset, report = load_coco(path, check_images=False)
-    assert report.issues == [] and dataset.images[0].annotation is None
+    annotation = dataset.images[0].annotation  # listed, so annotated: background only, no object
+    assert report.issues == [] and annotation.segments == {} and annotation.segment_map.shape == (6, 8)
     write_image(tmp_path / "pics" / "a.png", 6, 8)
     dataset, report = load_coco(path, tmp_path / "pics")
     assert report.issues == [] and dataset.image_root == tmp_path / "pics"
@@ -695,8 +698,8 @@ def test_zero_based_category_ids_are_read_shifted_by_one(tmp_path: Path) -> None
     dataset = make_dataset(None, n_images=2)
     save_coco(dataset, tmp_path / "zero.json", category_id_base=0)
     loaded, report = load_coco(tmp_path / "zero.json", check_images=False)
-    assert [c.name for c in loaded.categories] == [c.name for c in dataset.categories]
-    assert loaded.categories.ids == [1, 2, 3, 4, 5]
+    assert [c.name for c in loaded.categories] == [c.name for c in dataset.categories if c.isthing]
+    assert loaded.categories.ids == [1, 2, 3]
     assert _issues(report, Severity.INFO, "category ids start at 0")
     for source, back in zip(dataset.images, loaded.images, strict=True):
         things = {sid for sid, s in source.annotation.segments.items() if dataset.categories.is_thing(s.category_id)}

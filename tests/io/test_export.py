@@ -113,7 +113,9 @@ def test_category_id_base_renumbers_every_format(tmp_path):
     report, _ = export_dataset(dataset, tmp_path, ALL, category_id_base=10)
     assert report.ok, report.format()
     doc = json.loads((tmp_path / "instances.json").read_text())
-    assert [c["id"] for c in doc["categories"]] == [10, 11, 12, 13, 14]
+    assert [c["id"] for c in doc["categories"]] == [10, 11, 12]  # the things: their ids as in the other formats
+    panoptic = json.loads((tmp_path / "panoptic.json").read_text())
+    assert [c["id"] for c in panoptic["categories"]] == [10, 11, 12, 13, 14]
     labels = np.asarray(Image.open(tmp_path / "semantic" / "img_000.png"))
     assert set(np.unique(labels)) <= {0, 10, 11, 12, 13, 14}
 
