@@ -285,9 +285,11 @@ def split(annotation: Annotation, segment_id: int) -> tuple[list[int], EditAtom 
     return [segment_id, *new_ids], EditAtom(change, dict.fromkeys(new_ids), dict.fromkeys(new_ids, segment))
 
 
-def accept(annotation: Annotation, fused: Annotation, ids: Iterable[int] | None = None) -> tuple[list[int], EditAtom | None]:
+def accept(annotation: Annotation, fused: Annotation, ids: Iterable[int] | None = None, *,
+           only_void: bool = False) -> tuple[list[int], EditAtom | None]:
     """Copy segments of a fused prediction (all, or ``ids``) into the annotation as new segments painted
-    over what is there; each keeps its model source and score. Returns the new ids and the atom."""
+    over what is there (``only_void``: only where nothing is annotated; a segment with no such pixel is
+    left out); each keeps its model source and score. Returns the new ids and the atom."""
     if (fused.height, fused.width) != (annotation.height, annotation.width):
         raise ValueError("the prediction and the annotation have different sizes")
     chosen = sorted(fused.segments) if ids is None else [sid for sid in ids if sid in fused.segments]
@@ -304,6 +306,8 @@ def accept(annotation: Annotation, fused: Annotation, ids: Iterable[int] | None 
         return [], None
     region = annotation.segment_map[crop.slices]
     where = crop.mask & (region != translated[crop.slices])
+    if only_void:
+        where &= region == VOID
     sub = CroppedMask(crop.x, crop.y, where).tight()
     if sub.mask.size == 0:
         return [], None
@@ -312,4 +316,8 @@ def accept(annotation: Annotation, fused: Annotation, ids: Iterable[int] | None 
     dtype = np.uint32 if int(after.max()) > np.iinfo(np.uint16).max else before.dtype
     change = PixelChange(sub.y, sub.x, sub.mask, before, after.astype(dtype))
     after_segments = {new: fused.segments[old] for old, new in zip(chosen, new_ids, strict=True)}
+    if only_void:  # segments that found no free pixel are not added
+        present = set(np.unique(after).tolist())
+        after_segments = {sid: seg for sid, seg in after_segments.items() if sid in present}
+        new_ids = list(after_segments)
     return new_ids, EditAtom(change, dict.fromkeys(new_ids), after_segments)
