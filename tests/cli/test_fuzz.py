@@ -170,7 +170,22 @@ def fuzz_case(draw, reader: str):
         st.binary(max_size=40),
         st.tuples(st.integers(1, 9), st.integers(1, 9), st.sampled_from(["L", "RGB", "I;16", "RGBA", "1"])),
     ))
-    return draw(st.randoms(use_true_random=False)), command, options, mask_bytes
+    extra = draw(st.sampled_from([None, None, "dangling link", "folder", "empty file", "binary file"]))
+    return draw(st.randoms(use_true_random=False)), command, options, mask_bytes, extra
+
+
+def _add_entry(folder: Path, kind: str | None) -> None:
+    """An odd entry named like the dataset's files in the folder the reader lists."""
+    for name in ("odd.json", "odd.png"):
+        path = folder / name
+        if kind == "dangling link":
+            path.symlink_to("/nonexistent/odd")
+        elif kind == "folder":
+            path.mkdir()
+        elif kind == "empty file":
+            path.write_bytes(b"")
+        elif kind == "binary file":
+            path.write_bytes(bytes(range(256)))
 
 
 def _mask_payload(spec, seed: int) -> bytes:
@@ -218,7 +233,7 @@ def test_mutated_datasets_end_cleanly(bases, tally, max_pixels, reader):
     @settings(max_examples=_EXAMPLES, deadline=None, database=None)
     @given(data=st.data())
     def run(data):
-        random, command, options, mask_spec = data.draw(fuzz_case(reader))
+        random, command, options, mask_spec, extra = data.draw(fuzz_case(reader))
         with tempfile.TemporaryDirectory() as temp:
             case = Path(temp) / "case"
             shutil.copytree(folder, case)
@@ -227,6 +242,8 @@ def test_mutated_datasets_end_cleanly(bases, tally, max_pixels, reader):
             masks = _masks(case, reader)
             if mask_spec is not None and masks:
                 random.choice(masks).write_bytes(_mask_payload(mask_spec, random.randrange(2**32)))
+            listed = {"semantic-png": case / "masks", "coco-panoptic": case / "panoptic"}.get(reader, case)
+            _add_entry(listed, extra)
             before = _files(Path(temp))
             target = case / base.name
             out = Path(temp) / "out"

@@ -5,23 +5,38 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from segview.cli import main
 from segview.io.file_names import MAX_DEPTH
 from segview.io.listing import list_tree
 
 
-def _deep(folder: Path, levels: int) -> Path:
-    """``folder``/d/d/... ``levels`` deep (os.makedirs itself recurses once per level)."""
-    folder.mkdir(exist_ok=True)
-    path = folder
-    for _ in range(levels):
-        path = path / "d"
-        path.mkdir()
-    return path
+@pytest.fixture
+def deep(tmp_path):
+    """``deep(folder, levels)``: ``folder``/d/d/... ``levels`` deep, removed bottom-up after the test
+    (os.makedirs and shutil.rmtree, pytest's clean-up of old temporary folders among them, recurse per level)."""
+    made: list[Path] = []
+
+    def make(folder: Path, levels: int) -> Path:
+        folder.mkdir(exist_ok=True)
+        path = folder
+        for _ in range(levels):
+            path = path / "d"
+            path.mkdir()
+            made.append(path)
+        return path
+
+    yield make
+    for path in reversed(made):
+        for child in path.iterdir():
+            if not child.is_dir():
+                child.unlink()
+        path.rmdir()
 
 
-def test_a_tree_deeper_than_the_recursion_limit_is_listed_to_max_depth(tmp_path):
-    bottom = _deep(tmp_path, 1100)
+def test_a_tree_deeper_than_the_recursion_limit_is_listed_to_max_depth(tmp_path, deep):
+    bottom = deep(tmp_path, 1100)
     (bottom / "lost.json").write_text("{}")
     (tmp_path / "d" / "near.json").write_text("{}")
     listing = list_tree(tmp_path, "*.json")
@@ -43,9 +58,9 @@ def test_entries_of_every_kind_match_and_links_to_folders_are_not_followed(tmp_p
     assert list_tree(tmp_path / "missing").not_searched[0].startswith(f"folder {tmp_path / 'missing'} not searched")
 
 
-def test_validate_names_the_folders_it_did_not_search(tmp_path, capsys):
+def test_validate_names_the_folders_it_did_not_search(tmp_path, capsys, deep):
     folder = tmp_path / "labelme"
-    bottom = _deep(folder, 1100)
+    bottom = deep(folder, 1100)
     for where in (folder, bottom):
         (where / "x.json").write_text(json.dumps({"shapes": [], "imagePath": "x.png", "imageHeight": 2,
                                                   "imageWidth": 2}))
