@@ -251,6 +251,10 @@ class MainWindow(QMainWindow):
         from segview.io.images import is_image_file
 
         path = Path(path)
+        from segview.ui.unsaved_prompt import may_drop_unsaved
+
+        if not may_drop_unsaved(self, f"Open {path.name}"):
+            return
         exported = _exported_dataset(path) if path.is_dir() else None
         if exported is not None:  # a segview export: open what it describes, not its masks as images
             self.statusBar().showMessage(f"{path.name} is a segview export: opened {exported.name}.", 15000)
@@ -264,27 +268,19 @@ class MainWindow(QMainWindow):
                 entries = [ImageEntry(f) for f in files]
                 categories, message = self.project_link.open(path, entries)
                 message = " ".join([*(issue.message for issue in skipped.issues), message]).strip()
-                self._set_entries(entries, categories)
-                if message:
-                    self.statusBar().showMessage(message, 15000)
-                if self.project_link.read_only:
-                    self._notify_read_only(path, message)
             elif path.is_file() and is_image_file(path):
                 QMessageBox.warning(self, "Cannot open", f"{path.name} is an image, not a dataset. To see it, "
                                     f"open its folder with File → Open Folder… ({path.parent}).")
                 return
-            else:
-                from segview.io.detect import load_dataset
+            else:  # a dataset gets a project too; a bad file keeps the open folder's project open
+                from segview.ui.dataset_open import open_dataset
 
-                dataset, report = load_dataset(path)
-                self.project_link.close()  # only once the dataset loaded: a bad file keeps the folder open
-                entries = [
-                    ImageEntry(dataset.image_path(r), annotation=r.annotation) for r in dataset.images
-                ]
-                self._set_entries(entries, dataset.categories)
-                if report.issues:
-                    first = (report.errors or report.issues)[0]  # say what is wrong, not only how much
-                    self.statusBar().showMessage(f"{path.name}: {report.summary()}; {first}", 30000)
+                entries, categories, message = open_dataset(path, self.project_link)
+            self._set_entries(entries, categories, self.project_link.last_edited(entries) or 0)
+            if message:
+                self.statusBar().showMessage(message, 30000)
+            if self.project_link.read_only:  # said before the first edit
+                self._notify_read_only(path, message)
         except SegviewError as exc:
             QMessageBox.warning(self, "Cannot open", str(exc))
             return
@@ -307,7 +303,7 @@ class MainWindow(QMainWindow):
         box.show()
         self.read_only_notice = box
 
-    def _set_entries(self, entries: list[ImageEntry], categories: CategorySet) -> None:
+    def _set_entries(self, entries: list[ImageEntry], categories: CategorySet, shown: int = 0) -> None:
         self.bridge.cancel_all()
         self.workspace = Workspace(entries, categories, params=self.model_panel.params())
         self.classes_panel.set_categories(categories)
@@ -315,7 +311,7 @@ class MainWindow(QMainWindow):
         self.editor.clear()
         self.browser.set_images([e.path for e in entries], [e.status for e in entries])
         if entries:
-            self.browser.select(0)
+            self.browser.select(shown)
 
     def _ask_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of images")
@@ -361,6 +357,7 @@ class MainWindow(QMainWindow):
             self.compare.set_image(self._image)
         self.refresh_layers()
         self.editor.set_image(index, entry, self._image)
+        self.editor.history_view.setEmptyLabel(self.project_link.history_origin(entry))
         if entry.prediction is None:
             self.bridge.request(entry.path, Priority.VISIBLE)
         self._prefetch_neighbours(index)
@@ -642,6 +639,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         dialog.export_finished.connect(lambda _r: self.settings.setValue("export_folder", dialog.folder.text()))
+        dialog.export_finished.connect(lambda _r: self.project_link.exported())
         # The scope buttons say what they export in the dialog's own words (export_dialog.SCOPE_LABELS).
         self.export_dialog = dialog
         dialog.open()
@@ -700,6 +698,11 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        from segview.ui.unsaved_prompt import may_drop_unsaved
+
+        if not may_drop_unsaved(self, "Quit"):
+            event.ignore()
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.bridge.shutdown()
