@@ -521,11 +521,12 @@ class Project:
 
         Unreadable files are skipped and listed in ``scan_report``; rows of vanished files are kept.
         """
-        from segview.io.images import is_image_file, read_image_size
+        from segview.io.folder_images import image_files
+        from segview.io.images import read_image_size
 
         known = {r[0] for r in self._read("SELECT name FROM images")}
         found = []
-        for path in sorted(self._image_files(is_image_file)):
+        for path in sorted(image_files(self.folder)):
             name = path.relative_to(self.folder).as_posix()
             if name in known:
                 continue
@@ -549,14 +550,6 @@ class Project:
             with self._tx() as db:
                 db.executemany("INSERT OR IGNORE INTO images (name, width, height) VALUES (?, ?, ?)", found)
         return len(found)
-
-    def _image_files(self, is_image_file) -> Iterator[Path]:
-        """Image files under the folder, skipping hidden folders (the .segview store among them)."""
-        for root, dirs, files in os.walk(self.folder):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for file in files:
-                if is_image_file(file) and not file.startswith("."):
-                    yield Path(root) / file
 
     def image_names(self) -> list[str]:
         """Every image of the project, by name relative to the folder (posix separators), sorted."""

@@ -257,8 +257,11 @@ class Editor(QObject):
         if self.canvas.tool is tool and not tool.busy():
             tool.load(self.selection[0] if self.selection else None)
 
-    def accept(self, ids: list[int] | None) -> None:
-        """Copy fused segments (all with None) into the annotation, as one undo step."""
+    def accept(self, ids: list[int] | None, mode: str = "") -> None:
+        """Copy fused segments (all with None) into the annotation, as one undo step; for all of them,
+        ``mode`` REPLACE drops the annotation first, ADD_WHERE_EMPTY paints only unannotated pixels."""
+        from segview.ui.accept_prompt import ADD_WHERE_EMPTY, REPLACE
+
         fused = self.fused()
         if fused is None or not fused.segments:
             self.window.statusBar().showMessage("No prediction to accept on this image", 5000)
@@ -266,8 +269,19 @@ class Editor(QObject):
         history = self.history()
         if history is None:
             return
-        new_ids, atom = edits.accept(history.annotation, fused, ids)
-        history.apply(atom, "Accept all predictions" if ids is None else f"Accept segment {ids[0]}")
+        if mode == REPLACE:
+            history.begin("Replace with all predictions")
+            history.apply(edits.delete(history.annotation, list(history.annotation.segments)))
+            history.apply(edits.accept(history.annotation, fused)[1])
+            history.commit()
+            self.select([])
+            return
+        new_ids, atom = edits.accept(history.annotation, fused, ids, only_void=mode == ADD_WHERE_EMPTY)
+        if atom is None and mode == ADD_WHERE_EMPTY:
+            self.window.statusBar().showMessage("Nothing added: the prediction lies where the image is annotated",
+                                                5000)
+        name = "Accept all predictions" if ids is None else f"Accept segment {ids[0]}"
+        history.apply(atom, name + (" where nothing is annotated" if mode == ADD_WHERE_EMPTY else ""))
         if ids is not None:
             self.select(new_ids)
 
@@ -292,7 +306,17 @@ class Editor(QObject):
         self._reload_outline()
 
     def accept_all(self) -> None:
-        self.accept(None)
+        """Accept every predicted segment; on an image with annotated segments, ask first (replace them,
+        add only where nothing is annotated, or cancel)."""
+        from segview.ui.accept_prompt import CANCEL, ask_accept_all
+
+        annotation, fused = self.annotation(), self.fused()
+        mode = ""
+        if annotation is not None and annotation.segments and fused is not None and fused.segments:
+            mode = ask_accept_all(self.window, len(annotation.segments))
+            if mode == CANCEL:
+                return
+        self.accept(None, mode)
 
     def _selected(self) -> tuple[EditHistory, list[int]] | None:
         annotation = self.annotation()

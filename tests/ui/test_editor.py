@@ -463,6 +463,13 @@ def test_a_read_only_folder_opens_without_a_project_and_says_so(qtbot, window, s
     window.editor.tool_actions["brush"].trigger()
     _drag(qtbot, window.canvas, [(20, 20), (40, 25)])  # editing still works, in memory
     assert window.current_entry().annotation is not None and window.current_entry().annotation.segments
+    from tests.ui.answers import answer
+
+    asked = answer(monkeypatch, "Cancel", "Discard")  # quitting with unexported edits asks
+    window.close()
+    assert asked == ["Quit: unsaved edits"] and window.isVisible()
+    window.close()
+    assert len(asked) == 2 and not window.isVisible()
 
 
 def test_the_brush_scales_with_the_image_until_the_user_picks_a_size(qtbot, window, tmp_path):

@@ -1,0 +1,27 @@
+"""Opening a dataset for editing: its images (for a labelme folder, every image in it, annotated or not),
+its annotations as the starting state, and its project, where edits are journaled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segview.core.categories import CategorySet
+from segview.core.workspace import ImageEntry
+from segview.io.detect import DatasetFormat, detect_format, load_dataset
+from segview.io.folder_images import add_unlisted_images
+from segview.ui.project_link import ProjectLink
+
+
+def open_dataset(path: Path, link: ProjectLink) -> tuple[list[ImageEntry], CategorySet, str]:
+    """The dataset's images as entries (stored edits loaded over the dataset's annotations), its
+    categories and a status-bar message (the reader's report, recovery), possibly empty. SegviewError
+    when it cannot be read: then the open project is left as it was."""
+    dataset, report = load_dataset(path)
+    if path.is_dir() and detect_format(path) is DatasetFormat.LABELME:
+        add_unlisted_images(dataset, report)
+    entries = [ImageEntry(dataset.image_path(r), annotation=r.annotation) for r in dataset.images]
+    categories, message = link.open_dataset(path, dataset, entries)
+    if report.issues:
+        first = (report.errors or report.issues)[0]  # say what is wrong, not only how much
+        message = f"{path.name}: {report.summary()}; {first}" + (f" {message}" if message else "")
+    return entries, categories, message

@@ -1,0 +1,190 @@
+"""No edit is lost (issue 9, item 1): datasets get a project, a labelme folder lists every image, Accept all
+asks before it changes corrections, read-only places say so and ask on quit, a restart comes back to
+the last edited image and counts the recovered steps."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from segview.core.segments import Source
+from segview.io.coco import save_coco
+from segview.io.project import DB_DIR
+from tests.factories import make_dataset, write_image
+from tests.ui.answers import answer
+from tests.ui.test_editor import CATEGORIES, _drag, _with_prediction
+
+
+def _restart(qtbot, window, tmp_path):
+    """Close the window (as quitting does) and start a new one with the same settings."""
+    from segview.ui.main_window import MainWindow
+
+    window.close()
+    window.bridge.shutdown()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    again = MainWindow(settings, device="cpu")
+    qtbot.addWidget(again)
+    again.resize(1100, 750)
+    again.show()
+    qtbot.waitExposed(again)
+    return again
+
+
+def _brush(qtbot, window, y: int, pieces: int = 2) -> None:
+    """A brush stroke of ``pieces`` moves along row ``y`` (one step)."""
+    window.editor.select([])
+    window.editor.tool_actions["brush"].trigger()
+    _drag(qtbot, window.canvas, [(5 + 6 * i, y + (i % 2)) for i in range(pieces + 1)])
+
+
+@pytest.fixture
+def editor_window(window, scenes):
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.refresh_layers()
+    return window
+
+
+@pytest.fixture
+def coco(tmp_path):
+    folder = tmp_path / "ds"
+    save_coco(make_dataset(folder, n_images=3), folder / "instances.json")
+    return folder / "instances.json"
+
+
+def test_edits_on_a_coco_dataset_come_back_after_a_restart(qtbot, window, coco, tmp_path):
+    window.open_path(coco)
+    assert window.project_link.project is not None
+    assert window.project_link.project.db_path == coco.parent / DB_DIR / "instances.json" / "project.sqlite"
+    untouched = window.workspace.entries[2].annotation.copy()
+    window.browser.select(1)
+    from_dataset = window.current_entry().annotation.copy()
+    _brush(qtbot, window, 30)
+    edited = window.current_entry().annotation.copy()
+    assert not edited.equals(from_dataset)
+    assert window.editor.history_view.emptyLabel() == "Opened with its annotation"
+    before = coco.read_bytes()
+
+    window = _restart(qtbot, window, tmp_path)
+    window.open_path(coco)
+    assert window.current == 1  # the image edited last, not the first
+    assert window.current_entry().annotation.equals(edited)  # the dataset is not imported over the edits
+    assert window.workspace.entries[2].annotation.equals(untouched)  # the dataset's annotation, as before
+    assert coco.read_bytes() == before  # the dataset file itself is not touched
+    assert window.editor.history_view.emptyLabel() == "Saved edits of earlier sessions (not undoable)"
+    assert "recovered" not in window.statusBar().currentMessage()  # it was closed cleanly
+
+
+def test_a_labelme_folder_lists_every_image_annotated_or_not(qtbot, window, tmp_path):
+    folder = tmp_path / "labelme"
+    for i in range(5):
+        write_image(folder / f"photo_{i}.png", 40, 60, seed=i)
+    (folder / "photo_2.json").write_text(json.dumps({
+        "shapes": [{"label": "cat", "points": [[5, 5], [30, 5], [30, 30]], "shape_type": "polygon"}],
+        "imagePath": "photo_2.png", "imageHeight": 40, "imageWidth": 60,
+    }))
+    window.open_path(folder)
+    names = [e.path.name for e in window.workspace.entries]
+    assert names == [f"photo_{i}.png" for i in range(5)]
+    assert window.browser.model.rowCount() == 5
+    assert [e.annotation is not None for e in window.workspace.entries] == [False, False, True, False, False]
+    window.browser.select(4)  # an image without a labelme file can be edited, and the edit is kept
+    _brush(qtbot, window, 20)
+    assert window.project_link.project.load_annotation("photo_4.png") is not None
+
+
+@pytest.mark.parametrize("choice", ["Replace", "Add only where nothing is annotated", "Cancel"])
+def test_accept_all_on_a_corrected_image_asks(qtbot, editor_window, monkeypatch, choice):
+    window = editor_window
+    entry = _with_prediction(window)
+    _brush(qtbot, window, 28, pieces=4)  # a correction across the first predicted disc
+    corrected = entry.annotation.copy()
+    (mine,) = corrected.segments
+    asked = answer(monkeypatch, choice)
+    window.editor.actions_.accept_all.trigger()
+    assert asked == ["Accept all predictions"]
+    annotation = entry.annotation
+    predicted = entry.fused.segment_map > 0
+    if choice == "Cancel":
+        assert annotation.equals(corrected)
+        return
+    if choice == "Replace":
+        assert all(seg.source is Source.MODEL for seg in annotation.segments.values())  # the person's is gone
+        assert np.array_equal(annotation.segment_map > 0, predicted)
+    else:
+        assert np.array_equal(annotation.segment_map[corrected.segment_map == mine],
+                              corrected.segment_map[corrected.segment_map == mine])  # the correction stays
+        free = predicted & (corrected.segment_map == 0)
+        assert free.any() and (annotation.segment_map[free] > 0).all()
+    window.editor.actions_.undo.trigger()  # one step
+    assert entry.annotation.equals(corrected)
+
+
+def test_a_read_only_dataset_says_so_before_editing_and_quitting_asks(qtbot, window, coco, monkeypatch):
+    from segview.errors import ProjectReadOnlyError
+    from segview.io.project import Project
+
+    def read_only(folder, **_kw):
+        raise ProjectReadOnlyError(f"The folder {folder} is read-only. Copy it somewhere you can write to.")
+
+    monkeypatch.setattr(Project, "open", read_only)
+    window.open_path(coco)
+    notice = window.read_only_notice
+    assert notice is not None and notice.isVisible() and "not saved" in notice.text()  # before any edit
+    assert window.read_only_banner.isVisible()
+    window.close()  # nothing edited: no question
+    assert not window.isVisible()
+    window.show()
+    _brush(qtbot, window, 30)
+    asked = answer(monkeypatch, "Export…", "Discard")
+    window.close()
+    assert asked == ["Quit: unsaved edits"] and window.isVisible()
+    assert window.export_dialog is not None and window.export_dialog.isVisible()  # to save them elsewhere
+    window.export_dialog.reject()
+    window.close()
+    assert len(asked) == 2 and not window.isVisible()
+
+
+def test_a_crash_is_recovered_with_its_steps_counted(qtbot, window, scenes, tmp_path):
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.browser.select(2)
+    _brush(qtbot, window, 20, pieces=20)  # one step of 20 pieces
+    _brush(qtbot, window, 50, pieces=20)
+    window.editor.actions_.undo.trigger()  # a step too
+    edited = window.current_entry().annotation.copy()
+    window.project_link.project._abandon()  # killed: no clean shutdown
+    window.project_link.project = None
+
+    window = _restart(qtbot, window, tmp_path)
+    window.open_path(scenes)
+    message = window.statusBar().currentMessage()
+    assert "did not close cleanly; its 3 edit steps were recovered" in message, message
+    assert window.current == 2 and window.current_entry().annotation.equals(edited)
+
+
+def test_quitting_is_quick(qtbot, window, scenes):
+    import time
+
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    _brush(qtbot, window, 20)
+    start = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - start < 0.5
+
+
+def test_an_unreadable_extra_image_in_a_labelme_folder_is_named_not_fatal(qtbot, window, tmp_path):
+    folder = tmp_path / "labelme"
+    write_image(folder / "a.png", 20, 30)
+    (folder / "broken.png").write_bytes(b"not a png")
+    Image.new("RGB", (30, 20)).save(folder / "b.png")
+    (folder / "a.json").write_text(json.dumps({"shapes": [], "imagePath": "a.png", "imageHeight": 20,
+                                               "imageWidth": 30}))
+    window.open_path(folder)
+    assert [e.path.name for e in window.workspace.entries] == ["a.png", "b.png"]
+    assert "broken.png" in window.statusBar().currentMessage()
