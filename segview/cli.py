@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -336,7 +337,7 @@ def _add_max_pixels(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
                         help="refuse images (and sizes a file gives) of more than N pixels before allocating "
-                        "for them; segview needs about 15 bytes a pixel (default: %(default)s)")
+                        "for them; segview needs up to about 40 bytes a pixel (default: %(default)s)")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -499,6 +500,25 @@ def _one_line(error: BaseException) -> str:
     return str(error).replace("\r", "\\r").replace("\n", "\\n")
 
 
+_PATH_ARGUMENTS = ("input", "path", "paths", "out", "images", "png_dir", "project", "checkpoint", "coco", "weights")
+
+
+def _check_path_arguments(args: argparse.Namespace) -> None:
+    """Refuse a path argument the operating system cannot even look up (a name too long, a loop of links,
+    a folder above it that cannot be entered) before the command starts, rather than deep inside it."""
+    for key in _PATH_ARGUMENTS:
+        values = getattr(args, key, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is None:
+                continue
+            try:
+                os.stat(value)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # the command says what it expected there
+            except OSError as exc:
+                raise SegviewError(f"Cannot use {value}: {exc.strerror or exc}. Check the path.") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: user errors print one clear line (no traceback) and exit with status 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -509,6 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from segview.io.pixel_budget import pixel_budget
 
     try:
+        _check_path_arguments(args)
         with pixel_budget(getattr(args, "max_pixels", None)):
             return int(args.func(args))
     except SegviewError as exc:

@@ -7,8 +7,9 @@ same size with the same advice.
 
 The default, 150 megapixels, admits every single camera frame in use (a 102 MP medium-format sensor,
 a 61 MP full-frame one, 8K video at 33 MP) and a 12000×12000 scan, and refuses the sizes of the field
-report (a 13000×13000 PNG, a 30000×10000 claim). Per pixel segview holds a uint16 segment map (2 bytes), the
-RGB image (3 bytes) and, while writing a panoptic PNG, about 10 bytes more: about 2.3 GB at the budget.
+report (a 13000×13000 PNG, a 30000×10000 claim). Measured on a 20-megapixel image, the heaviest paths
+need up to about 40 bytes a pixel (writing a panoptic PNG 15, reading one 36, predicting with the demo pair
+33, beyond the process's own): about 6 GB at the default.
 ``segview ... --max-pixels N`` raises or lowers it for one command.
 """
 
@@ -67,7 +68,7 @@ def budget_message(label: str, width: int | None = None, height: int | None = No
     size = "" if width is None or height is None else f" ({width}×{height}, {width * height / 1e6:,.1f} megapixels)"
     return (
         f"{label} is too large{size}: more than segview's budget of {_budget / 1e6:g} megapixels per image. "
-        "Raise it with --max-pixels N if this machine has the memory (about 15 bytes a pixel), or downscale "
+        "Raise it with --max-pixels N if this machine has the memory (up to about 40 bytes a pixel), or downscale "
         "or tile the image."
     )
 
