@@ -121,3 +121,23 @@ def test_a_convert_that_fails_while_writing_leaves_out_as_it_was(tmp_path, capsy
     assert main(["convert", str(tmp_path / "in.json"), "--to", to, "--out", str(target), "--no-check-images"]) == 2
     assert "File name too long" in _error_line(capsys)
     assert [p.name for p in out.rglob("*")] == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["convert", "{data}/r10_pan.json", "--to", "coco", "--out", "{tmp}/" + "a" * 300 + ".json"],
+         "File name too long"),
+        (["validate", "{tmp}/loop"], "Too many levels of symbolic links"),
+        (["convert", "{data}/r10_pan.json", "--to", "semantic-png", "--out", "{tmp}/loop/masks"],
+         "Too many levels of symbolic links"),
+        (["export", "{tmp}/loop", "--to", "coco", "--out", "{tmp}/out"], "Too many levels of symbolic links"),
+        (["validate", "{data}/r1_zero_based.json", "--images", "{tmp}/" + "b" * 300], "File name too long"),
+    ],
+)
+def test_a_path_argument_the_system_cannot_look_up_is_one_line(data, tmp_path, capsys, argv, named):
+    os.symlink("loop", tmp_path / "loop")  # a link to itself
+    assert main([a.format(data=data, tmp=tmp_path) for a in argv]) == 2
+    line = _error_line(capsys)
+    assert line.startswith("segview: error: Cannot use ") and named in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets", "loop"]
