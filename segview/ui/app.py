@@ -50,4 +50,6 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None)
             window.set_model(chosen)
 
     QTimer.singleShot(0, start)
-    return app.exec()
+    code = app.exec()
+    window.bridge.shutdown()  # the window is gone: the model's running request may finish now
+    return code

@@ -70,9 +70,11 @@ class InferenceBridge(QObject):
     def pending(self) -> int:
         return self._worker.pending()
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the inference thread after its running request (nothing more is delivered); ``wait=False``
+        returns at once (closing the window must not wait for a model that is seconds into an image)."""
         self._cancel_download.set()
-        self._worker.shutdown(wait=True, timeout=30)
+        self._worker.shutdown(wait=wait, timeout=30)
 
     # --- worker thread -------------------------------------------------------------------------------
 

@@ -705,7 +705,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
-        self.bridge.shutdown()
+        self.bridge.shutdown(wait=False)  # the thread ends after its request; app.run joins it
         self.project_link.close()
         super().closeEvent(event)
 
