@@ -237,7 +237,10 @@ def _recorded_image_root(mask_dir: Path, report: Report) -> Path | None:
     if not any(name.startswith(prefix) for name in manifest["outputs"].get("semantic-png", ())):
         return None
     root = Path(manifest["image_root"])
-    if not root.is_dir():
+    try:
+        if not root.is_dir():
+            return None
+    except OSError:  # a recorded name too long to look up: not an image folder
         return None
     report.info(f"using the image folder recorded by the segview export: {root} (give an image folder, "
                 "--images, to use another)")

@@ -358,3 +358,14 @@ def test_class_ids_beyond_16_bits_are_a_report_error_that_says_to_renumber(tmp_p
     ]
     assert not (tmp_path / "a" / "b.png").exists()
     assert save_semantic_png(dataset, tmp_path / "renumbered", category_id_base=1).ok
+
+
+def test_a_recorded_image_folder_too_long_to_look_up_is_not_used(tmp_path):
+    masks = tmp_path / "export" / "semantic"
+    assert save_semantic_png(make_dataset(tmp_path / "images", n_images=1), masks).ok
+    manifest = {"written_by": "segview export", "image_root": "/" + "a" * 5000,
+                "outputs": {"semantic-png": [f"semantic/{p.name}" for p in masks.iterdir()]}}
+    (tmp_path / "export" / ".segview-export.json").write_text(json.dumps(manifest))
+    dataset, report = load_semantic_png(masks)
+    assert report.ok and dataset.image_root is None
+    assert [r.file_name for r in dataset.images] == ["img_000.png"]
