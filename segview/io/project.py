@@ -164,11 +164,16 @@ def _describe_os_error(exc: OSError, path: Path) -> str:
 
 
 def dataset_store(path: str | os.PathLike) -> Path:
-    """Where the project of a dataset lives: ``<folder>/.segview/`` inside a dataset folder (labelme,
-    semantic PNG: the same place as a plain folder's project), ``<dir>/.segview/<file name>/`` beside a
-    dataset file (COCO, panoptic JSON), so that several JSON files of one folder keep their own."""
+    """Where the project of a dataset lives: ``<folder>/.segview/`` inside a labelme folder (the same place
+    as a plain folder's project), else ``<dir>/.segview/<name>/`` beside the dataset file or folder (COCO,
+    panoptic JSON, semantic-PNG folder): several datasets of one folder keep their own, and an export
+    that rewrites a semantic-PNG folder never meets a project inside it."""
+    from segview.io.detect import DatasetFormat, detect_format
+
     path = Path(path).expanduser().resolve()
-    return path / DB_DIR if path.is_dir() else path.parent / DB_DIR / path.name
+    if path.is_dir() and detect_format(path) is DatasetFormat.LABELME:
+        return path / DB_DIR
+    return path.parent / DB_DIR / path.name
 
 
 def _store_owner(store: Path) -> Path:

@@ -36,8 +36,29 @@ def test_a_dataset_file_and_a_dataset_folder_have_their_own_places(tmp_path: Pat
     json_file.write_text("{}")
     folder = tmp_path / "labelme"
     folder.mkdir()
+    (folder / "a.json").write_text('{"shapes": [], "imagePath": "a.png"}')
+    semantic = tmp_path / "semantic"
+    semantic.mkdir()
+    (semantic / "classes.json").write_text("[]")
     assert dataset_store(json_file) == tmp_path / DB_DIR / "instances.json"
     assert dataset_store(folder) == folder / DB_DIR  # the same place as the folder's own project
+    assert dataset_store(semantic) == tmp_path / DB_DIR / "semantic"  # an export rewrites semantic/
+
+
+def test_a_dataset_project_does_not_stop_the_next_export_to_its_folder(tmp_path: Path) -> None:
+    from segview.io.detect import DatasetFormat, load_dataset
+    from segview.io.export import export_dataset
+    from tests.factories import make_dataset
+
+    out = tmp_path / "out"
+    formats = [DatasetFormat.COCO_PANOPTIC, DatasetFormat.COCO, DatasetFormat.SEMANTIC_PNG]
+    export_dataset(make_dataset(tmp_path / "images", 2), out, formats)
+    for opened in ("panoptic.json", "instances.json", "semantic"):
+        dataset, _ = load_dataset(out / opened)
+        images = [(r.file_name, r.width, r.height) for r in dataset.images]
+        Project.open(dataset.image_root, store=dataset_store(out / opened), images=images).close()
+    export_dataset(make_dataset(tmp_path / "images", 2, seed=5), out, formats)  # no foreign file in the way
+    assert (out / DB_DIR / "semantic" / "project.sqlite").exists()
 
 
 def test_a_dataset_project_registers_the_dataset_images_not_the_folder(tmp_path: Path) -> None:
