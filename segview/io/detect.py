@@ -11,6 +11,7 @@ from pathlib import Path
 from segview.core.dataset import Dataset
 from segview.core.report import Report
 from segview.errors import FormatError
+from segview.io.file_names import is_file
 from segview.io.listing import list_tree
 
 _SNIFF_BYTES = 4 << 20
@@ -121,14 +122,6 @@ def image_root_info(image_root: str | os.PathLike | None) -> dict[str, str]:
     return {} if image_root is None else {IMAGE_ROOT_KEY: str(Path(image_root).resolve())}
 
 
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False where the operating system refuses to look the path up (too long, ...)."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def json_image_root(beside: Path, doc: object, file_names: list[str], report: Report, what: str) -> Path:
     """Where to look for the images of a COCO or COCO panoptic ``doc`` when no image folder was given:
     ``beside`` (the dataset's own folder) while any of the first images is there or nothing was recorded,
@@ -138,10 +131,10 @@ def json_image_root(beside: Path, doc: object, file_names: list[str], report: Re
     if not isinstance(recorded, str) or not recorded or not file_names:
         return beside
     sample = file_names[:_SAMPLE]
-    if any(_is_file(beside / name) for name in sample):
+    if any(is_file(beside / name) for name in sample):
         return beside
     root = Path(recorded)
-    if root == beside or not any(_is_file(root / name) for name in sample):
+    if root == beside or not any(is_file(root / name) for name in sample):
         return beside
     report.info(
         f"the images are not beside {what}; using the image folder recorded by the segview export: {root} "

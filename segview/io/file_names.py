@@ -7,7 +7,7 @@ written to any UTF-8 file or terminal. Readers check names with these functions 
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 MAX_NAME_BYTES = 255
 """The longest file or folder name Linux and macOS accept (NAME_MAX), in UTF-8 bytes."""
@@ -29,6 +29,15 @@ def text_problem(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"is not valid Unicode text (it holds the lone surrogate {text[exc.start]!a})"
     return None
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the system refuses to look the path up: a dataset's name joined to
+    its folder may be longer than :data:`MAX_PATH_BYTES` (pathlib raises ENAMETOOLONG for it)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def file_name_problem(name: str) -> str | None:

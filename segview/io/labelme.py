@@ -30,7 +30,7 @@ from segview.core.report import Report
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io import images
-from segview.io.file_names import file_name_problem, shown, text_problem
+from segview.io.file_names import file_name_problem, is_file, shown, text_problem
 from segview.io.listing import list_tree
 from segview.io.pixel_budget import budget_message, over_budget
 
@@ -335,7 +335,7 @@ def _actual_size(
     """The displayed size of the image file, or of the embedded imageData when the file is missing."""
     source: Path | bytes = image_file
     name = file_name
-    if not image_file.is_file() and document.image_data is not None:
+    if not is_file(image_file) and document.image_data is not None:
         report.info(
             f"the image file does not exist; its pixels are embedded in {json_path.name} (imageData). "
             f"Save them as {file_name} to view the image in segview.",

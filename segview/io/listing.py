@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segview.io.file_names import MAX_DEPTH
+from segview.io.file_names import MAX_DEPTH, MAX_PATH_BYTES
 
 
 @dataclass
@@ -40,6 +40,9 @@ def list_tree(folder: Path, pattern: str = "*") -> Listing:
             continue
         for child in children:
             path = current / child.name
+            if len(os.fsencode(path)) > MAX_PATH_BYTES:
+                listing.not_searched.append(f"{path} not read: its path is longer than {MAX_PATH_BYTES} bytes")
+                continue
             if fnmatch.fnmatchcase(child.name, pattern):
                 listing.entries.append(path)
             if _is_folder(child):
