@@ -77,6 +77,7 @@ class ClassesPanel(QWidget):
     """
 
     categories_changed = Signal(object)  # the new CategorySet
+    name_entered = Signal()  # a class was added with Enter: the window gives the focus back to the canvas
 
     def __init__(
         self,
@@ -101,7 +102,7 @@ class ClassesPanel(QWidget):
         self.new_name = QLineEdit()
         self.new_name.setObjectName("classes-new-name")
         self.new_name.setPlaceholderText("New class name…")
-        self.new_name.returnPressed.connect(self._add_clicked)
+        self.new_name.returnPressed.connect(self._add_entered)
         self.new_kind = QComboBox()
         self.new_kind.setObjectName("classes-new-kind")
         self.new_kind.addItem("thing", True)
@@ -296,11 +297,18 @@ class ClassesPanel(QWidget):
         if category_id is not None:
             self.move(category_id, self._categories.ids.index(category_id) + delta)
 
-    def _add_clicked(self) -> None:
-        if self.add_category(self.new_name.text(), bool(self.new_kind.currentData()), self._new_color):
-            self.new_name.clear()
-            self._new_color = None
-            self.new_color_button.setIcon(QIcon())
+    def _add_clicked(self) -> bool:
+        if not self.add_category(self.new_name.text(), bool(self.new_kind.currentData()), self._new_color):
+            return False
+        self.new_name.clear()
+        self._new_color = None
+        self.new_color_button.setIcon(QIcon())
+        return True
+
+    def _add_entered(self) -> None:
+        """Enter in the name field adds the class and hands the keyboard back (tool keys, digits)."""
+        if self._add_clicked():
+            self.name_entered.emit()
 
     def _choose_new_color(self) -> None:
         color = QColorDialog.getColor(parent=self, title="Colour of the new class")

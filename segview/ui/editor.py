@@ -51,6 +51,8 @@ class Editor(QObject):
 
     status_changed = Signal(int)  # an image's status changed (it got an annotation)
     history_created = Signal(object, object)  # image path, EditHistory
+    selection_changed = Signal(list)  # the selected annotation segment ids
+    refreshed = Signal()  # another image (or none) is edited, or its layers were recomputed
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -172,6 +174,7 @@ class Editor(QObject):
         self.redraw.attach(self.entry, self.window.workspace.categories)
         self.select([s for s in self.selection if self.entry and self.entry.annotation
                      and s in self.entry.annotation.segments])
+        self.refreshed.emit()
 
     def detach(self) -> None:
         """No image to edit (the one chosen cannot be read); every history is kept."""
@@ -182,6 +185,7 @@ class Editor(QObject):
         self.stacks.activate(None)
         self.redraw.attach(None, CategorySet())
         self._update_actions()
+        self.refreshed.emit()
 
     def clear(self) -> None:
         """Another folder was opened: forget every history."""
@@ -190,6 +194,7 @@ class Editor(QObject):
         self.selection = []
         self.redraw.attach(None, CategorySet())
         self._update_actions()
+        self.refreshed.emit()
 
     def categories(self) -> CategorySet:
         workspace = self.window.workspace
@@ -251,6 +256,7 @@ class Editor(QObject):
             self.panel.set_selection("Selected: " + ", ".join(names) + (" …" if len(self.selection) > 5 else ""))
         self._update_actions()
         self._reload_outline()
+        self.selection_changed.emit(list(self.selection))
 
     def _reload_outline(self) -> None:
         tool = self.tools["vertices"]

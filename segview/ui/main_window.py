@@ -115,6 +115,10 @@ class MainWindow(QMainWindow):
         self.project_link = ProjectLink(on_write_error=lambda text: self.statusBar().showMessage(text, 30000))
         self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
+        from segview.ui.objects_panel import ObjectsList
+
+        self.objects = ObjectsList(self)
+        self._docks["Objects"] = self._dock("Objects", self.objects.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)
         self.device_label = QLabel("No model loaded")
         self.device_label.setObjectName("status-device")
@@ -137,6 +141,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._connect()
         self._install_classes_and_export()
+        self._install_navigation()
         self._restore_settings()
 
     # --- construction ------------------------------------------------------------------------------
@@ -411,7 +416,7 @@ class MainWindow(QMainWindow):
             opacity, fill_alpha = layer_style(mode, self.layers_panel.opacity_of(name))
             self.canvas.set_layer_style(name, mode, opacity, fill_alpha=fill_alpha)
             item.setVisible(self.layers_panel.is_visible(name))
-            item.set_hidden(_hidden_labels(name, hidden, entry, self.workspace))
+            item.set_hidden(_hidden_labels(name, hidden, entry, self.workspace) | self.objects.hidden_labels(name))
         show_boxes = self.layers_panel.boxes.isChecked() and self.layers_panel.is_visible(
             layer_name(LayerSource.PREDICTION, LayerView.INSTANCE)
         )
@@ -601,6 +606,18 @@ class MainWindow(QMainWindow):
 
     # --- classes, export -----------------------------------------------------------------------------
 
+    def _install_navigation(self) -> None:
+        """A tool bar with previous / next and the saved state; the Objects dock's hidden segments and the
+        class name field (Enter gives the keys back to the canvas) wired to the window."""
+        from segview.ui.navigation import SaveStatus, navigation_toolbar
+
+        self.save_status = SaveStatus(self.project_link)
+        self.editor.history_created.connect(lambda _path, history: self.save_status.watch(history))
+        self.editor.refreshed.connect(self.save_status.refresh)
+        self.addToolBar(navigation_toolbar(self.actions_.previous_image, self.actions_.next_image, self.save_status))
+        self.objects.hidden_changed.connect(self._apply_layer_styles)
+        self.classes_panel.name_entered.connect(self.canvas.setFocus)
+
     def _install_classes_and_export(self) -> None:
         """The Classes dock edits the workspace's categories; File → Export… (Ctrl+E) opens the export."""
         self.classes_panel.categories_changed.connect(self._categories_edited)
@@ -679,6 +696,7 @@ class MainWindow(QMainWindow):
         docks = self._docks
         self.tabifyDockWidget(docks["Tools"], docks["History"])
         self.tabifyDockWidget(docks["Legend"], docks["Classes"])
+        self.tabifyDockWidget(docks["Classes"], docks["Objects"])
         docks["Tools"].raise_()
         docks["Legend"].raise_()
         self.resizeDocks([docks["Images"], docks["Layers"]], [230, 290], Qt.Orientation.Horizontal)
