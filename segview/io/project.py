@@ -624,6 +624,32 @@ class Project:
             ) from None
         return annotation
 
+    def undoable_edits(self, name: str) -> list[Edit]:
+        """The steps journaled since the image's last snapshot that were done and not undone, oldest
+        first, as they were: undoing them in a new session walks back to that snapshot. Empty for a
+        damaged journal (``load_annotation`` says so)."""
+        image_id = self._image(name)[0]
+        rows = self._read("SELECT journal.seq, journal.kind, journal.name, journal.ref, journal.atoms FROM journal "
+                          "JOIN annotations USING (image_id) WHERE image_id = ? AND journal.version = "
+                          "annotations.version ORDER BY journal.seq", (image_id,))
+        done: list[Edit] = []
+        undone: list[Edit] = []
+        by_row: dict[int, Edit] = {}
+        try:
+            for seq, kind, step_name, ref, blob in rows:
+                edit = by_row[ref] if ref is not None else Edit(step_name, decode_atoms(blob))
+                by_row.setdefault(seq, edit)
+                if kind == "do":
+                    done.append(edit)
+                    undone.clear()
+                elif kind == "undo" and done:
+                    undone.append(done.pop())
+                elif kind == "redo" and undone:
+                    done.append(undone.pop())
+        except (zlib.error, ValueError, KeyError, TypeError, StopIteration, struct.error):
+            return []
+        return done
+
     def journal_length(self, name: str) -> int:
         """Journal rows of an image since its last snapshot."""
         return self._read("SELECT COUNT(*) FROM journal WHERE image_id = ?", (self._image(name)[0],))[0][0]

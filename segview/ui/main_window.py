@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
         if self.compare is not None:
             self.compare.set_image(self._image)
         self.refresh_layers()
+        self.project_link.restore_history(entry, self.editor.stacks)  # undo reaches into earlier sessions
         self.editor.set_image(index, entry, self._image)
         self.editor.history_view.setEmptyLabel(self.project_link.history_origin(entry))
         if entry.prediction is None:

@@ -12,6 +12,7 @@ from segview.core.history import EditHistory
 from segview.core.workspace import ImageEntry
 from segview.errors import ProjectLockedError, ProjectReadOnlyError
 from segview.io.project import DB_DIR, Project, dataset_store
+from segview.ui.undo import UndoStacks
 
 
 class ProjectLink:
@@ -111,10 +112,20 @@ class ProjectLink:
         return next((i for i, e in enumerate(entries) if name is not None and self._names.get(e.path) == name),
                     None)
 
+    def restore_history(self, entry: ImageEntry, stacks: UndoStacks) -> None:
+        """Give an image that holds edits of earlier sessions the steps journaled since its last snapshot,
+        undoable (once: before its history exists)."""
+        name = self.name_of(entry.path)
+        if name is None or entry.path not in self._stored or stacks.get(entry.path) is not None:
+            return
+        edits = self.project.undoable_edits(name)
+        if edits and entry.annotation is not None:
+            stacks.restore(entry.path, entry.annotation, edits)
+
     def history_origin(self, entry: ImageEntry) -> str:
         """What the state before the first undoable step is, for the History panel."""
         if entry.path in self._stored:
-            return "Saved edits of earlier sessions (not undoable)"
+            return "Earlier edits, saved (not undoable)"
         return "Opened" if entry.annotation is None else "Opened with its annotation"
 
     def attach(self, path: Path, history: EditHistory, categories: CategorySet) -> None:

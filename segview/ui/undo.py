@@ -70,6 +70,16 @@ class UndoStacks:
                 self.on_new(key, history)
         return history
 
+    def restore(self, key: object, annotation: Annotation, edits: list[Edit]) -> EditHistory:
+        """A new history of an image whose ``edits`` (oldest first) are already applied to ``annotation``
+        (steps of an earlier session): they can be undone, and they show in the history panel."""
+        history = self.history(key, annotation)
+        stack = self._stacks[key]
+        for edit in edits:
+            history.done.append(edit)
+            stack.push(HistoryStep(history, edit, self.batch))
+        return history
+
     def get(self, key: object) -> EditHistory | None:
         return self._histories.get(key)
 

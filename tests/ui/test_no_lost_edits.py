@@ -75,8 +75,29 @@ def test_edits_on_a_coco_dataset_come_back_after_a_restart(qtbot, window, coco, 
     assert window.current_entry().annotation.equals(edited)  # the dataset is not imported over the edits
     assert window.workspace.entries[2].annotation.equals(untouched)  # the dataset's annotation, as before
     assert coco.read_bytes() == before  # the dataset file itself is not touched
-    assert window.editor.history_view.emptyLabel() == "Saved edits of earlier sessions (not undoable)"
+    assert window.editor.history_view.emptyLabel() == "Earlier edits, saved (not undoable)"
     assert "recovered" not in window.statusBar().currentMessage()  # it was closed cleanly
+
+
+def test_steps_of_an_earlier_session_can_be_undone_after_a_restart(qtbot, window, coco, tmp_path):
+    window.open_path(coco)
+    _brush(qtbot, window, 10)  # the image's first step: stored as its snapshot
+    first = window.current_entry().annotation.copy()
+    _brush(qtbot, window, 40)  # journaled: undoable after a restart
+    second = window.current_entry().annotation.copy()
+
+    window = _restart(qtbot, window, tmp_path)
+    window.open_path(coco)
+    assert window.current_entry().annotation.equals(second)
+    stack = window.editor.stacks.group.activeStack()
+    assert stack is not None and stack.count() == 1 and stack.command(0).text() == "Brush"
+    window.editor.actions_.undo.trigger()
+    assert window.current_entry().annotation.equals(first)
+    assert not window.editor.actions_.undo.isEnabled()  # the snapshot is as far as undo goes
+
+    window = _restart(qtbot, window, tmp_path)  # the undo itself was journaled
+    window.open_path(coco)
+    assert window.current_entry().annotation.equals(first)
 
 
 def test_a_labelme_folder_lists_every_image_annotated_or_not(qtbot, window, tmp_path):
