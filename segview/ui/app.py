@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +14,31 @@ from PySide6.QtWidgets import QApplication
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 DEMO_IMAGES = RESOURCES / "demo"
 DEMO_MODEL = "demo_panoptic"
+XCB_CURSOR_MISSING = (
+    "segview: error: the window cannot open: Qt's X11 (xcb) platform needs the library libxcb-cursor, "
+    "which is not installed. Install it (Debian/Ubuntu: sudo apt install libxcb-cursor0; "
+    "Fedora/RHEL: sudo dnf install xcb-util-cursor; Arch: sudo pacman -S xcb-util-cursor) and start "
+    "segview again."
+)
+
+
+def uses_xcb() -> bool:
+    """Whether Qt will start on X11 (xcb): Linux, unless QT_QPA_PLATFORM or a Wayland session says
+    otherwise."""
+    if not sys.platform.startswith("linux"):
+        return False
+    platform = os.environ.get("QT_QPA_PLATFORM", "").strip()
+    if platform:
+        return platform.split(";")[0].startswith("xcb")
+    return not (os.environ.get("WAYLAND_DISPLAY") and os.environ.get("XDG_SESSION_TYPE") == "wayland")
+
+
+def missing_platform_library() -> str | None:
+    """Qt (6.5 and later) cannot load its xcb plugin without libxcb-cursor and then aborts with a generic
+    message: say which package to install instead. None when nothing is missing."""
+    if uses_xcb() and ctypes.util.find_library("xcb-cursor") is None:
+        return XCB_CURSOR_MISSING
+    return None
 
 
 def available_models() -> list[tuple[str, str]]:
@@ -30,6 +57,9 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None)
     from segview.ui.main_window import MainWindow
     from segview.ui.theme import apply_theme
 
+    if QApplication.instance() is None and (problem := missing_platform_library()) is not None:
+        print(problem, file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("segview")
     app.setOrganizationName("segview")

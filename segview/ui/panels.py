@@ -103,14 +103,17 @@ class LayersPanel(QWidget):
         self.prediction_note.setObjectName("prediction-hidden-note")
         self.prediction_note.setWordWrap(True)
         self.prediction_note.setVisible(False)
+        policy = self.prediction_note.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # its room is kept: showing it moves nothing
+        self.prediction_note.setSizePolicy(policy)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
-        layout.addWidget(self.prediction_note)
         form = QFormLayout()
         form.addRow("Style", self.mode)
         layout.addLayout(form)
         layout.addWidget(self.boxes)
-        layout.addStretch(1)
+        layout.addWidget(self.prediction_note)  # last, its room kept: it used to push "Boxes and scores"
+        layout.addStretch(1)  # below the fold of a short dock when it appeared
 
     @property
     def annotated(self) -> bool:
