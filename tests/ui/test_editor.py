@@ -316,7 +316,8 @@ def test_edits_are_journaled_in_the_folder_project_and_recovered(qtbot, editor_w
     assert entry.status is ImageStatus.CORRECTED
     assert "recovered" in window.statusBar().currentMessage()
     assert [c.id for c in window.workspace.categories] == [1, 2, 3]
-    window.editor.actions_.undo.trigger()  # nothing to undo in a fresh session
+    window.editor.actions_.undo.trigger()  # the brush stroke of the crashed session (the polygon is the snapshot)
+    assert len(entry.annotation.segments) == 1
     window.editor.tool_actions["fill"].trigger()
     _click(qtbot, canvas, 120, 5)
     assert window.project_link.project.journal_length(entry.path.name) >= 1
