@@ -297,13 +297,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise SegviewError(f"--to takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not {args.to!r}.") from None
     if not formats or DatasetFormat.LABELME in formats:
         raise SegviewError(f"--to takes one or more of {', '.join(EXPORT_FORMATS)}.")
-    try:
-        project = Project.open(args.project, create=False)
-    except ProjectLockedError as exc:  # a segview window holds it: read what it has journaled so far
-        project = Project.open_read_only(args.project)
-        print(f"{exc} Exporting what that window has saved so far.", file=sys.stderr)
-    with project:
-        dataset = project.dataset(args.scope)
+    if _is_dataset(Path(args.project)):  # a dataset with the edits its project holds
+        from segview.io.dataset_edits import load_edited_dataset
+
+        dataset, _read = load_edited_dataset(args.project)
+        if args.scope == "corrected":
+            dataset.images = [r for r in dataset.images if r.annotation is not None]
+    else:
+        try:
+            project = Project.open(args.project, create=False)
+        except ProjectLockedError as exc:  # a segview window holds it: read what it has journaled so far
+            project = Project.open_read_only(args.project)
+            print(f"{exc} Exporting what that window has saved so far.", file=sys.stderr)
+        with project:
+            dataset = project.dataset(args.scope)
     try:
         report, paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
                                        category_id_base=args.category_id_base)
@@ -320,6 +327,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
     print(f"Exported {len(dataset.images)} image(s) ({args.scope}), {annotated} annotated, "
           f"{len(dataset.categories)} categories.")
     return 0 if report.ok else 1
+
+
+def _is_dataset(path: Path) -> bool:
+    """A dataset file, or a folder the format detection takes for a labelme or semantic-PNG dataset."""
+    from segview.io.detect import detect_format
+
+    try:
+        return path.is_file() or (path.is_dir() and detect_format(path) is not None)
+    except SegviewError:
+        return False
 
 
 def _positive_int(text: str) -> int:
@@ -417,8 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_max_pixels(predict)
     predict.set_defaults(func=_cmd_predict)
 
-    export = sub.add_parser("export", help="export a segview project (folder of images) to dataset formats")
-    export.add_argument("project", help="the project folder (images + .segview/)")
+    export = sub.add_parser("export", help="export a segview project (folder of images, or a dataset with the "
+                                           "edits made on it) to dataset formats")
+    export.add_argument("project", help="the project folder (images + .segview/), or a dataset (COCO / panoptic "
+                                        "JSON, labelme or semantic-PNG folder) edited in segview")
     export.add_argument("--to", required=True, help="comma-separated: coco, coco-panoptic, semantic-png")
     export.add_argument("--out", required=True, type=Path, help="output folder")
     export.add_argument("--scope", choices=["corrected", "all"], default="corrected",

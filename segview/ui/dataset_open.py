@@ -7,8 +7,7 @@ from pathlib import Path
 
 from segview.core.categories import CategorySet
 from segview.core.workspace import ImageEntry
-from segview.io.detect import DatasetFormat, detect_format, load_dataset
-from segview.io.folder_images import add_unlisted_images
+from segview.io.dataset_edits import load_listed_dataset
 from segview.ui.project_link import ProjectLink
 
 
@@ -16,9 +15,7 @@ def open_dataset(path: Path, link: ProjectLink) -> tuple[list[ImageEntry], Categ
     """The dataset's images as entries (stored edits loaded over the dataset's annotations), its
     categories and a status-bar message (the reader's report, recovery), possibly empty. SegviewError
     when it cannot be read: then the open project is left as it was."""
-    dataset, report = load_dataset(path)
-    if path.is_dir() and detect_format(path) is DatasetFormat.LABELME:
-        add_unlisted_images(dataset, report)
+    dataset, report = load_listed_dataset(path)
     entries = [ImageEntry(dataset.image_path(r), annotation=r.annotation) for r in dataset.images]
     categories, message = link.open_dataset(path, dataset, entries)
     if report.issues:
