@@ -224,3 +224,29 @@ def test_an_unreadable_extra_image_in_a_labelme_folder_is_named_not_fatal(qtbot,
     window.open_path(folder)
     assert [e.path.name for e in window.workspace.entries] == ["a.png", "b.png"]
     assert "broken.png" in window.statusBar().currentMessage()
+
+
+def test_opening_something_else_over_unexported_edits_asks(qtbot, window, scenes, coco, monkeypatch):
+    from segview.errors import ProjectReadOnlyError
+    from segview.io.project import Project
+
+    opened = Project.open
+
+    def read_only_scenes(folder, **kw):
+        if kw.get("store") is None:
+            raise ProjectReadOnlyError(f"The folder {folder} is read-only. Copy it somewhere you can write to.")
+        return opened(folder, **kw)
+
+    monkeypatch.setattr(Project, "open", read_only_scenes)
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    _brush(qtbot, window, 30)
+    asked = answer(monkeypatch, "Cancel", "Discard")
+    window.open_path(coco)
+    assert asked == ["Open instances.json: unsaved edits"]
+    assert window.workspace.entries[0].path.parent == scenes  # still here, with the edit
+    window.open_path(coco)
+    assert len(asked) == 2 and window.workspace.entries[0].path.parent == coco.parent
+    assert window.project_link.project is not None and window.project_link.unsaved_steps == 0
+    window.close()  # nothing unsaved any more: no question
+    assert len(asked) == 2
