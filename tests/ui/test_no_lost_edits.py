@@ -250,3 +250,20 @@ def test_opening_something_else_over_unexported_edits_asks(qtbot, window, scenes
     assert window.project_link.project is not None and window.project_link.unsaved_steps == 0
     window.close()  # nothing unsaved any more: no question
     assert len(asked) == 2
+
+
+def test_a_dataset_open_in_another_window_shows_its_saved_edits_read_only(qtbot, window, coco):
+    from segview.io.detect import load_dataset
+    from segview.io.project import Project, dataset_store
+
+    dataset, _ = load_dataset(coco)
+    images = [(r.file_name, r.width, r.height) for r in dataset.images]
+    with Project.open(coco.parent, store=dataset_store(coco), images=images) as held:  # the other window
+        saved = dataset.images[0].annotation.copy()
+        saved.segment_map[:5] = 0
+        held.save_annotation(dataset.images[0].file_name, saved)
+        window.open_path(coco)
+        assert window.project_link.read_only and window.read_only_banner.isVisible()
+        assert "another segview window" in window.statusBar().currentMessage()
+        assert window.workspace.entries[0].annotation.equals(saved)
+        assert window.workspace.entries[1].annotation.equals(dataset.images[1].annotation)
