@@ -492,7 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _wants_gui(argv: Sequence[str], commands: set[str]) -> bool:
     """`segview`, `segview PATH` and `segview PATH --device X` open the window; subcommands do not."""
-    return not argv or (argv[0] not in commands and not argv[0].startswith("-")) or argv[0] in ("--device", "--model")
+    return not argv or (argv[0] not in commands and not argv[0].startswith("-")) or argv[0] in ("--device", "--model", "--max-pixels")
 
 
 def _run_gui(argv: Sequence[str]) -> int:
@@ -500,10 +500,13 @@ def _run_gui(argv: Sequence[str]) -> int:
     parser.add_argument("path", nargs="?", help="a folder of images or a COCO / panoptic / labelme dataset")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--model", help="model card to start with (default: the bundled demo model)")
+    _add_max_pixels(parser)
     args = parser.parse_args(argv)
+    from segview.io.pixel_budget import pixel_budget
     from segview.ui.app import run
 
-    return run(args.path, device=args.device, model=args.model)
+    with pixel_budget(args.max_pixels):
+        return run(args.path, device=args.device, model=args.model)
 
 
 def _escape_unencodable_output() -> None:

@@ -21,7 +21,7 @@ _MEASURED = (
     "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
-pytestmark = pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="peak RSS read from Linux's /proc")
+needs_proc = pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="peak RSS read from Linux's /proc")
 _LIMIT_KB = 1024 * 1024
 
 
@@ -47,6 +47,7 @@ def _run(*argv: str) -> tuple[subprocess.CompletedProcess, int, float]:
     return result, int(peak), seconds
 
 
+@needs_proc
 def test_a_coco_file_claiming_300_megapixels_is_refused_in_bounded_memory(tmp_path):
     """r8_claimed_300mpx.json (220 bytes): 18.8 GB and 95 s before."""
     doc = {"images": [{"id": 1, "file_name": "x.png", "width": 30000, "height": 10000}],
@@ -63,6 +64,7 @@ def test_a_coco_file_claiming_300_megapixels_is_refused_in_bounded_memory(tmp_pa
         print(f"r8 to {fmt}: {peak_kb / 1024:.0f} MB, {seconds:.2f} s")
 
 
+@needs_proc
 @pytest.mark.parametrize("fmt", ["coco-panoptic", "semantic-png"])
 def test_a_13000_square_mask_png_is_refused_in_bounded_memory(tmp_path, fmt):
     """A 0.5 MB 13000×13000 panoptic PNG took 6.7 GB to validate, a semantic mask 8.2 GB."""
@@ -84,3 +86,16 @@ def test_a_13000_square_mask_png_is_refused_in_bounded_memory(tmp_path, fmt):
     assert "is too large: more than segview's budget of 150 megapixels per image" in result.stdout
     assert peak_kb < _LIMIT_KB and seconds < 10, (peak_kb, seconds)
     print(f"{fmt}: {peak_kb / 1024:.0f} MB, {seconds:.2f} s")
+
+
+def test_the_window_takes_max_pixels_too(monkeypatch):
+    from segview import cli
+    from segview.io import pixel_budget
+    from segview.ui import app
+
+    seen = []
+    monkeypatch.setattr(app, "run", lambda path, device, model: seen.append((path, pixel_budget.max_pixels())) or 0)
+    assert cli.main(["--max-pixels", "200000000", "photos"]) == 0
+    assert cli.main(["photos", "--max-pixels", "1000"]) == 0
+    assert seen == [("photos", 200_000_000), ("photos", 1000)]
+    assert pixel_budget.max_pixels() == pixel_budget.DEFAULT_MAX_PIXELS
