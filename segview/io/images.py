@@ -131,6 +131,29 @@ def read_thumbnail(source: ImageSource, max_side: int, *, name: str | None = Non
     return _decode(source, name, shrink)
 
 
+class _NotReducible(Exception):
+    """The format has no reduced decoding (only JPEG's DCT scaling is used)."""
+
+
+def read_reduced(source: ImageSource, long_side: int, *, name: str | None = None) -> np.ndarray | None:
+    """A JPEG decoded straight at 1/2, 1/4 or 1/8 scale (Pillow's draft mode: the DCT is scaled, so it
+    costs a fraction of a full decode), the smallest whose longer side is still about ``long_side`` or
+    more; (h, w, 3) uint8 RGB, EXIF orientation applied. None for other formats, which cannot decode
+    reduced (the caller reads the full image)."""
+
+    def draft(image: Image.Image) -> None:
+        if image.format != "JPEG":
+            raise _NotReducible
+        longest = max(image.size)
+        image.draft("RGB", (max(1, image.width * long_side // longest), max(1, image.height * long_side // longest)))
+        image.load()
+
+    try:
+        return _decode(source, name, draft)
+    except _NotReducible:
+        return None
+
+
 def _decode(source: ImageSource, name: str | None, load) -> np.ndarray:
     """Open, ``load(image)`` in place (decoding all of it, or a reduced version), rotate, convert to RGB."""
     with _opened(source, name) as (image, label):

@@ -17,6 +17,7 @@ from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.segments import VOID, Annotation
 from segview.core.workspace import ImageEntry
+from segview.ui.accept_job import AcceptJob, needs_background
 from segview.ui.app import RESOURCES
 from segview.ui.edit_redraw import AnnotationRedraw
 from segview.ui.tools import TOOL_TYPES, Tool
@@ -60,6 +61,8 @@ class Editor(QObject):
         self.canvas = window.canvas
         self.panel = ToolsPanel()
         self.redraw = AnnotationRedraw(self.canvas)
+        self.accept_job = AcceptJob(self)  # accept all on a big image, off the GUI thread
+        self.accept_job.finished.connect(lambda _history: self._keep_existing_selection())
         self.stacks = UndoStacks(window, on_new=self._new_history, batch=self.redraw.batch)
         self.history_view = QUndoView(self.stacks.group)
         self.history_view.setObjectName("history-view")
@@ -222,6 +225,9 @@ class Editor(QObject):
         entry = self.entry
         if entry is None or self.image is None:
             return None
+        if self.accept_job.running:  # its step is being written: nothing may come between
+            self.window.statusBar().showMessage("Still accepting the predictions: edit again in a moment", 3000)
+            return None
         if entry.annotation is None and not len(self.categories()):
             # Nothing to label with yet: a segment of class 0 would be invalid in every export.
             self.window.statusBar().showMessage(
@@ -275,6 +281,13 @@ class Editor(QObject):
         history = self.history()
         if history is None:
             return
+        if ids is None and needs_background(history.annotation):  # a big image
+            name = {REPLACE: "Replace with all predictions",
+                    ADD_WHERE_EMPTY: "Accept all predictions where nothing is annotated"}.get(mode, "Accept all predictions")
+            self.accept_job.start(self.entry.path, history, fused, name, replace=mode == REPLACE,
+                                  only_void=mode == ADD_WHERE_EMPTY)
+            self.window.statusBar().showMessage("Accepting the predictions…", 5000)
+            return
         if mode == REPLACE:
             history.begin("Replace with all predictions")
             history.apply(edits.delete(history.annotation, list(history.annotation.segments)))
@@ -290,6 +303,10 @@ class Editor(QObject):
         history.apply(atom, name + (" where nothing is annotated" if mode == ADD_WHERE_EMPTY else ""))
         if ids is not None:
             self.select(new_ids)
+
+    def _keep_existing_selection(self) -> None:
+        annotation = self.annotation()
+        self.select([sid for sid in self.selection if annotation is not None and sid in annotation.segments])
 
     def reject(self, segment_id: int) -> None:
         """Remove a segment from the fused prediction (it stays rejected when fusion reruns)."""

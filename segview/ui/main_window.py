@@ -37,6 +37,7 @@ from segview.errors import SegviewError
 from segview.inference.worker import Priority
 from segview.ui.canvas import ImageCanvas
 from segview.ui.editor import Editor
+from segview.ui.image_loader import ImageLoader
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.legend import LegendPanel
 from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.bridge = InferenceBridge(device, self)
+        self.image_loader = ImageLoader(self)
         self.layers_panel = LayersPanel()
         self.model_panel = ModelPanel()
         self.legend = LegendPanel()
@@ -248,6 +250,8 @@ class MainWindow(QMainWindow):
         self.bridge.model_loaded.connect(self._model_loaded)
         self.bridge.model_failed.connect(self._model_failed)
         self.bridge.needs_download.connect(self._offer_download)
+        self.image_loader.full_ready.connect(self._full_image_ready)
+        self.image_loader.failed.connect(lambda _t, message: self._show_unreadable(self.current, message))
 
     # --- opening ------------------------------------------------------------------------------------
 
@@ -335,21 +339,10 @@ class MainWindow(QMainWindow):
         if not 0 <= index < len(self.workspace.entries):
             return
         entry = self.workspace.entries[index]
-        from segview.io.images import read_image
-
         try:
-            self._image = read_image(entry.path)
+            opened = self.image_loader.open(entry.path)  # a big JPEG: a preview now, the full image soon
         except SegviewError as exc:
-            self._image = None
-            self.current = None  # nothing on screen to edit: edits must not reach the previous image
-            self._image_error = str(exc)
-            self.statusBar().showMessage(self._image_error, 10000)
-            self.canvas.set_image(None)
-            self.editor.detach()
-            self.refresh_layers()
-            if self.compare is not None:
-                self.compare.set_image(None)
-            self._prefetch_neighbours(index)  # the model loads and the next images get ready all the same
+            self._show_unreadable(index, str(exc))
             return
         if self._image_error is not None:  # the previous image's error must not seem to be this one's
             if self.statusBar().currentMessage() == self._image_error:
@@ -357,16 +350,47 @@ class MainWindow(QMainWindow):
             self._image_error = None
         self.current = index
         self._opened_annotated = entry.annotation is not None
-        self.canvas.set_image(self._image)
+        self._image = opened.image if opened.complete else None
+        self.canvas.set_image(opened.image)
         if self.compare is not None:
-            self.compare.set_image(self._image)
+            self.compare.set_image(opened.image)
         self.refresh_layers()
         self.project_link.restore_history(entry, self.editor.stacks)  # undo reaches into earlier sessions
-        self.editor.set_image(index, entry, self._image)
+        if opened.complete:
+            self.editor.set_image(index, entry, self._image)
+        else:
+            self.editor.detach()  # edits wait for the full image
+            self.statusBar().showMessage(f"Loading {entry.path.name} at full resolution…", 10000)
         self.editor.history_view.setEmptyLabel(self.project_link.history_origin(entry))
         if entry.prediction is None:
             self.bridge.request(entry.path, Priority.VISIBLE)
         self._prefetch_neighbours(index)
+
+    def _show_unreadable(self, index: int, message: str) -> None:
+        """Image ``index`` cannot be read: say why, show nothing to edit, still prefetch its neighbours."""
+        self._image = None
+        self.current = None  # nothing on screen to edit: edits must not reach the previous image
+        self._image_error = message
+        self.statusBar().showMessage(self._image_error, 10000)
+        self.canvas.set_image(None)
+        self.editor.detach()
+        self.refresh_layers()
+        if self.compare is not None:
+            self.compare.set_image(None)
+        self._prefetch_neighbours(index)  # the model loads and the next images get ready all the same
+
+    def _full_image_ready(self, ticket: int, rgb: np.ndarray) -> None:
+        """The full decode of the image on screen replaces its preview; editing starts."""
+        entry = self.current_entry()
+        if entry is None or not self.image_loader.is_current(ticket):
+            return
+        self._image = rgb
+        self.canvas.set_image(rgb)
+        if self.compare is not None:
+            self.compare.set_image(rgb)
+        self.editor.set_image(self.current, entry, rgb)
+        if self.statusBar().currentMessage().startswith("Loading "):
+            self.statusBar().clearMessage()
 
     def _prefetch_neighbours(self, index: int) -> None:
         for neighbour in self.workspace.neighbours(index):
@@ -600,8 +624,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.compare)
         if self.compare is not None:
             self.stack.setCurrentWidget(self.compare if on else self.canvas)
-            if on and self._image is not None:
-                self.compare.set_image(self._image)
+            if on and self.canvas.image_item.pyramid is not None:  # the image, or its preview
+                self.compare.set_image(self.canvas.image_item.pyramid)
                 self._refresh_compare()
                 self.compare.fit()
 

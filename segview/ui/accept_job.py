@@ -1,0 +1,111 @@
+"""Accept all predictions of a big image without freezing the window.
+
+The atom (which pixels change, from what, to what: 1.5 s for 48 megapixels) is computed on a worker
+thread by the same ``edits.accept`` as a small image's, and cut into row bands there; the bands are then
+applied on the GUI thread one per event-loop turn, inside one history step: one undo step, journaled
+when it is committed. Meanwhile the editor refuses other edits and no undo stack is active. If the
+annotation changed while the atom was computed (an undo), it is computed again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from segview.core import edits
+from segview.core.edit_bands import split_rows
+from segview.core.history import EditAtom, EditHistory, apply_atom
+from segview.core.segments import Annotation
+from segview.ui.background import BackgroundJobs
+
+if TYPE_CHECKING:
+    from segview.ui.editor import Editor
+
+INLINE_PIXELS = 4_000_000  # smaller images accept at once (the thread hop is not worth it)
+BAND_PIXELS = 2_000_000  # pixels of the changed box applied per event-loop turn
+
+
+def needs_background(annotation: Annotation) -> bool:
+    """Whether accepting into ``annotation`` is worth the worker thread (more than ``INLINE_PIXELS``)."""
+    return annotation.segment_map.size > INLINE_PIXELS
+
+
+def accepted_bands(annotation: Annotation, fused: Annotation, replace: bool = False,
+                   only_void: bool = False) -> list[EditAtom]:
+    """Every fused segment accepted into ``annotation`` (``replace``: after deleting every annotated
+    segment; ``only_void``: only where nothing is annotated), as row bands; empty when nothing changes.
+    The annotation itself is not changed."""
+    atoms = []
+    if replace and annotation.segments:
+        delete = edits.delete(annotation, list(annotation.segments))
+        annotation = annotation.copy()
+        apply_atom(annotation, delete)
+        atoms.append(delete)
+    atoms.append(edits.accept(annotation, fused, only_void=only_void)[1])
+    return [band for atom in atoms if atom is not None for band in split_rows(atom, BAND_PIXELS)]
+
+
+def _state(history: EditHistory) -> tuple:
+    """What identifies the annotation's content: its arrays and the steps applied to it."""
+    done = history.done[-1] if history.done else None
+    return id(history.annotation), id(history.annotation.segment_map), len(history.done), id(done)
+
+
+class AcceptJob(QObject):
+    """Accepts all predictions into one image's history in the background."""
+
+    finished = Signal(object)  # the EditHistory that received the step (or nothing changed)
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self.jobs = BackgroundJobs("accept", self)
+        self.jobs.finished.connect(self._computed)
+        self._task: tuple | None = None  # key, history, fused, name, options, state when computed
+        self._bands: list[EditAtom] = []
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(self, key: object, history: EditHistory, fused: Annotation, name: str, *, replace: bool = False,
+              only_void: bool = False) -> None:
+        """Accept every segment of ``fused`` into ``history``'s annotation as the step ``name`` (see
+        ``accepted_bands`` for the options)."""
+        options = {"replace": replace, "only_void": only_void}
+        self._task = (key, history, fused, name, options, _state(history))
+        self.jobs.submit(accepted_bands, history.annotation, fused, replace, only_void)
+
+    def _computed(self, ticket: int, bands: list[EditAtom] | None, error: Exception | None) -> None:
+        if not self.jobs.is_current(ticket) or self._task is None:
+            return
+        key, history, fused, name, options, state = self._task
+        if _state(history) != state:  # undone or replaced meanwhile: the atom's old values are stale
+            self.start(key, history, fused, name, **options)
+            return
+        if error is not None:
+            self._task = None
+            raise error
+        if not bands:
+            self._done(history)
+            return
+        self._bands = bands
+        history.begin(name)
+        self.editor.stacks.activate(None)  # no undo while the step is open
+        QTimer.singleShot(0, self._apply_band)
+
+    def _apply_band(self) -> None:
+        history = self._task[1]
+        history.apply(self._bands.pop(0))
+        if self._bands:
+            QTimer.singleShot(0, self._apply_band)
+            return
+        history.commit()
+        self._done(history)
+
+    def _done(self, history: EditHistory) -> None:
+        self._task = None
+        entry = self.editor.entry
+        self.editor.stacks.activate(None if entry is None else entry.path)
+        self.finished.emit(history)

@@ -1,0 +1,126 @@
+"""Big images keep the window responsive: a reduced preview before the full decode, heavy edits off the
+GUI thread (the full decode is held back by the test, so 'before' is certain, not a race)."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPointF
+
+from segview.io.images import read_image
+from segview.ui import image_loader
+
+H, W = 300, 400
+
+
+@pytest.fixture
+def jpeg_folder(tmp_path, monkeypatch):
+    """A 400x300 JPEG, red on the left and blue on the right, counted as big (preview first)."""
+    monkeypatch.setattr(image_loader, "PREVIEW_PIXELS", 10_000)
+    monkeypatch.setattr(image_loader, "PREVIEW_SIDE", 100)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rgb = np.zeros((H, W, 3), np.uint8)
+    rgb[:, : W // 2] = (220, 30, 30)
+    rgb[:, W // 2 :] = (30, 30, 220)
+    Image.fromarray(rgb).save(folder / "photo.jpg", quality=95)
+    return folder
+
+
+@pytest.fixture
+def held_decode(window):
+    """The window's full decode waits until ``release`` is set; ``started`` is set once it waits."""
+    started, release = threading.Event(), threading.Event()
+
+    def decode(path):
+        started.set()
+        assert release.wait(30)
+        return read_image(path)
+
+    window.image_loader.decode = decode
+    yield started, release
+    release.set()
+
+
+def _screen(canvas, y, x):
+    grab = canvas.viewport().grab().toImage()
+    point = canvas.viewportTransform().map(QPointF(x + 0.5, y + 0.5))
+    c = grab.pixelColor(int(point.x()), int(point.y()))
+    return c.red(), c.green(), c.blue()
+
+
+def test_a_preview_shows_before_the_full_decode_finishes(qtbot, window, jpeg_folder, held_decode):
+    started, release = held_decode
+    window.open_path(jpeg_folder)
+    assert started.wait(10)  # the full decode runs on its worker, held back
+    pyramid = window.canvas.image_item.pyramid
+    assert not pyramid.complete and window.canvas.image_shape() == (H, W)  # the preview, at the full size
+    assert pyramid.level(1).shape[1] < W
+    red, blue = _screen(window.canvas, H // 2, W // 4), _screen(window.canvas, H // 2, 3 * W // 4)
+    assert red[0] > 180 > red[2] and blue[2] > 180 > blue[0]  # the image is on screen already
+    assert window._image is None and window.editor.entry is None  # editing waits for the full image
+    with qtbot.waitSignal(window.image_loader.full_ready, timeout=10000):
+        release.set()
+    assert window.canvas.image_item.pyramid.complete
+    assert window._image.shape == (H, W, 3) and window.editor.entry is window.current_entry()
+    assert _screen(window.canvas, H // 2, W // 4)[0] > 180
+
+
+def test_a_full_decode_that_arrives_after_another_image_was_chosen_is_dropped(qtbot, window, jpeg_folder,
+                                                                               held_decode):
+    started, release = held_decode
+    Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(jpeg_folder / "second.jpg")
+    window.open_path(jpeg_folder)
+    assert started.wait(10)
+    first = window.current
+    window.browser.select(1 - first)
+    with qtbot.waitSignal(window.image_loader.full_ready, timeout=10000) as blocker:
+        release.set()
+    # Only the image chosen last is swapped in.
+    assert window.current == 1 - first
+    assert window.image_loader.is_current(blocker.args[0])
+    assert window._image is not None and int(window._image[H // 2, W // 2, 0]) in range(80, 100)
+
+
+def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step(qtbot, window, tmp_path,
+                                                                                 monkeypatch):
+    from segview.core.views import semantic_view
+    from segview.ui import accept_job
+    from tests.ui.test_overlay_colours import CATS, _prediction
+
+    monkeypatch.setattr(accept_job, "INLINE_PIXELS", 1000)  # the 160x120 image counts as big
+    monkeypatch.setattr(accept_job, "BAND_PIXELS", 1600)  # and is applied in many bands
+    threads = []
+    computed = accept_job.accepted_bands
+
+    def spy(*args):
+        threads.append(threading.current_thread())
+        return computed(*args)
+
+    monkeypatch.setattr(accept_job, "accepted_bands", spy)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "a.png")
+    window.open_path(folder)
+    window.workspace.set_prediction(window.current, _prediction(), CATS)
+    window.refresh_layers()
+    editor = window.editor
+    with qtbot.waitSignal(editor.accept_job.finished, timeout=10000):
+        editor.actions_.accept_all.trigger()
+        annotation = window.current_entry().annotation
+        assert annotation is None or not annotation.segments  # nothing applied on the GUI thread yet
+        assert editor.history() is None  # and no other edit may come between
+    assert threads and threads[0] is not threading.main_thread()
+    entry = window.current_entry()
+    assert np.array_equal(semantic_view(entry.annotation), semantic_view(entry.fused))
+    stack = editor.stacks.stack(entry.path)
+    assert stack.count() == 1 and stack.text(0) == "Accept all predictions"
+    assert editor.stacks.group.activeStack() is stack  # undo works again
+    project = window.project_link.project
+    stored = project.load_annotation(window.project_link.name_of(entry.path))
+    assert np.array_equal(stored.segment_map, entry.annotation.segment_map)  # journaled
+    editor.actions_.undo.trigger()
+    assert not entry.annotation.segments and not entry.annotation.segment_map.any()
+    editor.actions_.redo.trigger()
+    assert np.array_equal(semantic_view(entry.annotation), semantic_view(entry.fused))
