@@ -43,7 +43,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BUILDER_RE = re.compile(r"^(torchvision\.models|segview\.inference\.architectures)(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _TORCHVISION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_Weights\.[A-Za-z][A-Za-z0-9_]*$")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-_COMMON_KEYS = {"name", "title", "task", "licence", "description"}
+_COMMON_KEYS = {"name", "title", "task", "licence", "description", "hint"}
 _MODEL_KEYS = _COMMON_KEYS | {"builder", "builder_kwargs", "weights", "categories", "input"}
 _PAIR_KEYS = _COMMON_KEYS | {"instance", "semantic", "mapping"}
 # segview builds every model with weights=None and loads the state dict itself (see weights.py).
@@ -106,6 +106,7 @@ class ModelCard:
     licence: str
     description: str
     path: Path
+    hint: str = ""  # one line the window shows under the model's name (what it is good for)
     user: bool = False
     builder: str | None = None
     builder_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -352,6 +353,7 @@ def _parse(path: Path, data: dict[str, Any]) -> ModelCard:
         "task": task,
         "licence": reader.text("licence", "the licence of the weights and of their training data"),
         "description": reader.text("description", "markdown: how the weights were made, how good they are"),
+        "hint": reader.text("hint", "one line on what the model knows, shown under its name", default=None) or "",
         "path": path,
         "user": path.parent == user_models_dir().resolve(),
     }

@@ -11,6 +11,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from segview.ui.panels import ModelEntry
+
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 DEMO_IMAGES = RESOURCES / "demo"
 DEMO_MODEL = "demo_panoptic"
@@ -41,13 +43,13 @@ def missing_platform_library() -> str | None:
     return None
 
 
-def available_models() -> list[tuple[str, str]]:
-    """(name, title) of every model card; an unreadable user card is skipped, not fatal."""
+def available_models() -> list[ModelEntry]:
+    """Name, title and hint of every model card; an unreadable user card is skipped, not fatal."""
     from segview.errors import SegviewError
     from segview.inference.cards import list_cards
 
     try:
-        return [(c.name, c.title) for c in list_cards()]
+        return [ModelEntry(c.name, c.title, c.hint) for c in list_cards()]
     except SegviewError:
         return []
 
@@ -69,7 +71,7 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None)
     window = MainWindow(settings, device=device)
     window.show()
     models = available_models()
-    names = [n for n, _ in models]
+    names = [entry.name for entry in models]
     chosen = model or str(settings.value("model", DEMO_MODEL))
     chosen = chosen if chosen in names else (DEMO_MODEL if DEMO_MODEL in names else None)
     window.model_panel.set_models(models, chosen)

@@ -17,14 +17,19 @@ from segview.errors import SegviewError
 from segview.inference.worker import InferenceWorker, Priority, Request
 
 
+class WeightsMissing(SegviewError):
+    """The chosen model's weights are not on this computer yet (the window offers to get them)."""
+
+
 class InferenceBridge(QObject):
-    """Runs predictions and weight downloads on the inference thread and reports through signals."""
+    """Runs predictions, weight downloads and installs of local copies on the inference thread and
+    reports through signals."""
 
     prediction_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet
     failed = Signal(object, str)  # path (None for the model itself), message
     model_loaded = Signal(str, str)  # card name, device description
     model_failed = Signal(str, str)  # card name, why it cannot be loaded (once per choice of the model)
-    needs_download = Signal(str, str)  # card name, message
+    needs_download = Signal(str, str, object)  # card name, message, [(member card, file name)] missing
     download_progress = Signal(int, int)  # bytes done, total (0 when unknown)
     download_finished = Signal(str, bool, str)  # card name, ok, message
 
@@ -60,6 +65,11 @@ class InferenceBridge(QObject):
         self._cancel_download.clear()
         self._worker.submit(("download", name), (name,), Priority.VISIBLE)
 
+    def install(self, name: str, files: dict[str, str]) -> None:
+        """Check local copies of weights (member card name -> file) and put them where segview looks, on
+        the worker thread; reports through ``download_finished`` like a download."""
+        self._worker.submit(("install", name), (dict(files),), Priority.VISIBLE)
+
     def cancel_download(self) -> None:
         self._cancel_download.set()
 
@@ -82,6 +92,8 @@ class InferenceBridge(QObject):
         kind, subject = request.key
         if kind == "download":
             return self._download(subject)
+        if kind == "install":
+            return self._install(subject, request.payload[0])
         name, device = request.payload
         model = self._model(name, device)
         from segview.io.images import read_image
@@ -103,13 +115,21 @@ class InferenceBridge(QObject):
             try:
                 self._loaded = load_model(name, device=device)
             except Exception as exc:
-                if isinstance(exc, WeightsError) and "not downloaded yet" in str(exc) and name not in self._offered:
-                    self._offered.add(name)  # once, not once per queued image
-                    self.needs_download.emit(name, str(exc))
-                self._load_error = (name, exc)
-                message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
+                missing = _missing_weights(name) if isinstance(exc, WeightsError) else []
+                error: BaseException = exc
+                if missing:
+                    if name not in self._offered:
+                        self._offered.add(name)  # once, not once per queued image
+                        self.needs_download.emit(name, str(exc), missing)
+                    files = ", ".join(file for _member, file in missing)
+                    error = WeightsMissing(f"its weights ({files}) are not on this computer yet: Get weights… in "
+                                           "the Model panel downloads them or takes a copy you have.")
+                self._load_error = (name, error)
+                message = str(error) if isinstance(error, SegviewError) else f"{type(error).__name__}: {error}"
                 self.model_failed.emit(name, message)
-                raise
+                if error is exc:
+                    raise
+                raise error from None
             # torch, torchvision and the model are hundreds of thousands of long-lived objects: move
             # them out of the collector's reach, or each full collection pauses every thread for
             # ~0.1-0.3 s (the window included).
@@ -129,9 +149,17 @@ class InferenceBridge(QObject):
             ensure_weights(member, allow_download=True, progress=progress, cancel=self._cancel_download)
         return name
 
+    def _install(self, name: str, files: dict[str, str]):
+        from segview.inference.cards import get_card
+        from segview.inference.local_weights import install_local_weights
+
+        for member, path in files.items():
+            install_local_weights(get_card(member), path)
+        return name
+
     def _on_result(self, request: Request, result) -> None:
         kind, subject = request.key
-        if kind == "download":
+        if kind in ("download", "install"):
             self.download_finished.emit(subject, True, "")
         elif result is not None:
             prediction, categories = result
@@ -140,7 +168,21 @@ class InferenceBridge(QObject):
     def _on_error(self, request: Request, exc: BaseException) -> None:
         kind, subject = request.key
         message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
-        if kind == "download":
+        if kind in ("download", "install"):
             self.download_finished.emit(subject, False, message)
         else:
             self.failed.emit(subject, message)
+
+
+def _missing_weights(name: str) -> list[tuple[str, str]]:
+    """(member card, file name) of each of a model's weights that is not on this computer and can be
+    downloaded; empty when none is missing (the model failed for another reason)."""
+    from segview.inference.cards import get_card, weight_cards
+    from segview.inference.weights import find_weights, remote_weights
+
+    try:
+        members = weight_cards(get_card(name))
+        return [(m.name, remote.filename) for m in members
+                if (remote := remote_weights(m)) is not None and find_weights(m) is None]
+    except SegviewError:
+        return []

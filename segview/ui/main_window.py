@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressDialog,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
@@ -82,6 +81,7 @@ class MainWindow(QMainWindow):
         self._batch_done = 0
         self._box_items: list = []
         self._model_error: str | None = None  # why the chosen model failed to load
+        self._model_error_shown: str | None = None  # the status-bar text saying so (cleared by a working model)
         self._image_error: str | None = None  # why the image chosen last could not be shown
         self._opened_annotated = False  # the image on screen had an annotation when it was shown
 
@@ -249,7 +249,9 @@ class MainWindow(QMainWindow):
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
         self.bridge.model_failed.connect(self._model_failed)
-        self.bridge.needs_download.connect(self._offer_download)
+        from segview.ui.download_dialog import WeightsOffer
+
+        self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now
         self.image_loader.full_ready.connect(self._full_image_ready)
         self.image_loader.failed.connect(lambda _t, message: self._show_unreadable(self.current, message))
 
@@ -526,11 +528,15 @@ class MainWindow(QMainWindow):
         self._model_error = message
         self.device_label.setText(f"{name}: failed to load")
         self.model_panel.device.setText("device: failed to load")
-        self.statusBar().showMessage(f"Model {name} cannot be used: {message} Choose another model.")
+        self._model_error_shown = f"Model {name} cannot be used: {message} Choose another model."
+        self.statusBar().showMessage(self._model_error_shown)
 
     def _model_loaded(self, name: str, device: str) -> None:
         self.device_label.setText(f"{name} on {device}")
         self.model_panel.device.setText(f"device: {device}")
+        if self._model_error_shown is not None and self.statusBar().currentMessage() == self._model_error_shown:
+            self.statusBar().clearMessage()  # a model works now: the failure of another is history
+        self._model_error_shown = None
 
     def _params_changed(self, params) -> None:
         self.workspace.set_params(
@@ -568,34 +574,6 @@ class MainWindow(QMainWindow):
         entry = self.current_entry()
         if entry is not None and entry.prediction is None:  # the image on screen still gets its result
             self.bridge.request(entry.path, Priority.VISIBLE)
-
-    def _offer_download(self, name: str, message: str) -> None:
-        answer = QMessageBox.question(
-            self, "Download weights?", f"{message}\n\nDownload the weights of {name} now?",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        dialog = QProgressDialog(f"Downloading {name}…", "Cancel", 0, 0, self)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.canceled.connect(self.bridge.cancel_download)
-
-        def progress(done: int, total: int) -> None:
-            dialog.setMaximum(max(total // 1024, 0))
-            dialog.setValue(done // 1024)
-
-        def finished(card: str, ok: bool, text: str) -> None:
-            dialog.close()
-            self.bridge.download_progress.disconnect(progress)
-            self.bridge.download_finished.disconnect(finished)
-            if ok:
-                self.set_model(card)
-            else:
-                QMessageBox.warning(self, "Download failed", text)
-
-        self.bridge.download_progress.connect(progress)
-        self.bridge.download_finished.connect(finished)
-        self.bridge.download(name)
-        dialog.show()
 
     # --- hover, compare ------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -151,22 +153,43 @@ class LayersPanel(QWidget):
         return self.opacity[name].value() / 100.0
 
 
+class ModelEntry(NamedTuple):
+    """A model the picker offers: its card name, title and one-line hint (what it knows)."""
+
+    name: str
+    title: str
+    hint: str = ""
+
+
 class ModelPanel(QWidget):
-    """Model picker, device, score threshold and fusion parameters, and batch run controls."""
+    """Model picker (with the chosen model's hint, and "Get weights…" while its weights are missing),
+    device, score threshold and fusion parameters, and batch run controls."""
 
     model_chosen = Signal(str)
     params_changed = Signal(object)  # FusionParams
     run_all = Signal()
     cancel = Signal()
+    get_weights = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._hints: dict[str, str] = {}
         self.models = QComboBox()
         self.models.setObjectName("model-picker")
         bounded_combo(self.models)
         self.models.activated.connect(lambda _i: self.model_chosen.emit(self.models.currentData()))
+        self.models.currentIndexChanged.connect(lambda _i: self._show_hint())
         self.device = QLabel("device: not loaded yet")
         self.device.setObjectName("device-label")
+        self.hint = QLabel()
+        self.hint.setObjectName("model-hint")
+        self.hint.setWordWrap(True)
+        self.hint.setVisible(False)
+        self.weights_button = QPushButton("Get weights…")
+        self.weights_button.setObjectName("get-weights")
+        self.weights_button.setToolTip("Download the model's weights, or use a copy on this computer")
+        self.weights_button.setVisible(False)
+        self.weights_button.clicked.connect(self.get_weights)
         self.threshold = QSlider(Qt.Orientation.Horizontal)
         self.threshold.setObjectName("score-threshold")
         self.threshold.setRange(0, 100)
@@ -199,6 +222,8 @@ class ModelPanel(QWidget):
         model = QFormLayout()
         model.addRow("Model", self.models)
         model.addRow("", self.device)
+        model.addRow("", self.hint)
+        model.addRow("", self.weights_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -213,14 +238,34 @@ class ModelPanel(QWidget):
         layout.addLayout(fusion)
         layout.addStretch(1)
 
-    def set_models(self, entries: list[tuple[str, str]], current: str | None) -> None:
-        """(name, title) pairs; select ``current``."""
+    def set_models(self, entries: list[ModelEntry] | list[tuple[str, str]], current: str | None) -> None:
+        """(name, title[, hint]) entries; select ``current``."""
+        self.models.blockSignals(True)
         self.models.clear()
-        for name, title in entries:
+        entries = [ModelEntry(*entry) for entry in entries]
+        self._hints = {entry.name: entry.hint for entry in entries}
+        for name, title, _hint in entries:
             self.models.addItem(title, name)
             self.models.setItemData(self.models.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         if current is not None:
             self.models.setCurrentIndex(max(self.models.findData(current), 0))
+        self.models.blockSignals(False)
+        self._show_hint()
+
+    def show_model(self, name: str) -> None:
+        """Show ``name`` as the chosen model (chosen elsewhere: at start, after a download)."""
+        index = self.models.findData(name)
+        if index >= 0:
+            self.models.setCurrentIndex(index)
+
+    def set_weights_missing(self, missing: bool) -> None:
+        """Offer "Get weights…" while the chosen model's weights are not on this computer."""
+        self.weights_button.setVisible(missing)
+
+    def _show_hint(self) -> None:
+        hint = self._hints.get(self.models.currentData(), "")
+        self.hint.setText(hint)
+        self.hint.setVisible(bool(hint))
 
     def set_params(self, params: FusionParams) -> None:
         for widget in (self.threshold, self.overlap, self.stuff_area):

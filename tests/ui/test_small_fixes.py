@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from segview.ui import app
-from tests.ui.test_editor import CATEGORIES, _click, _polygon
+from tests.ui.test_editor import CATEGORIES, _polygon
 
 
 def test_a_hole_cut_in_a_polygon_over_stuff_shows_the_stuff(qtbot, window, scenes):
