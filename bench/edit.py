@@ -53,12 +53,11 @@ def main() -> None:
 
     from segview.core.edits import brush_mask, paint
     from segview.core.history import EditHistory
-    from segview.core.render import OverlayMode
+    from segview.core.render import OverlayMode, layer_style
     from segview.core.segments import Segment
     from segview.core.workspace import ImageEntry
     from segview.ui.canvas import ImageCanvas
     from segview.ui.edit_redraw import AnnotationRedraw
-    from segview.core.render import layer_style
     from segview.ui.panels import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication([])

@@ -1,4 +1,4 @@
-"""Benchmark: viewer responsiveness — cold start to first painted window, overlay toggle, overlay rebuild.
+"""Benchmark: viewer responsiveness — cold start, overlay toggle and rebuild, a 48-megapixel photo.
 
 Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [--view 1600x900]
 
@@ -7,6 +7,11 @@ Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [-
   window's first paint (CLOCK_MONOTONIC is shared by both processes). Median of ``--runs``.
 - overlay toggle: hide or show one LabelItem over a 3840×2160 image and ``viewport().repaint()``.
 - overlay rebuild: ``set_layer`` with a new label map (300 segments) and LUT, then ``repaint()``.
+- 48 MP preview: a MainWindow opens a folder holding one 8000×6000 JPEG; from ``open_path`` to the end
+  of the first paint of the canvas showing it (its reduced preview; the full decode follows).
+- accept all block / compare block: with a prediction of 40 objects on that photo (no model process),
+  the longest the event loop went without running a QTimer that ticks every 5 ms, from Ctrl+Enter until
+  the step is committed, and from C until the compare panes are filled and painted.
 Toggle and rebuild run on an ImageCanvas of ``--view`` size, fitted to the image (how an image opens) and
 at 1:1, with the app's default layer style ('both', segview.ui.panels DEFAULT_OPACITY);
 median of ``--repeats``.
@@ -24,7 +29,9 @@ import time
 from pathlib import Path
 
 WIDTH, HEIGHT, SEGMENTS = 3840, 2160, 300
-TARGETS = {"cold start": 0.8, "overlay toggle": 0.005, "overlay rebuild": 0.010}  # seconds
+BIG_W, BIG_H = 8000, 6000
+TARGETS = {"cold start": 0.8, "overlay toggle": 0.005, "overlay rebuild": 0.010, "48 MP preview": 1.0,
+           "accept all block": 0.1, "compare block": 0.1}  # seconds
 
 COLD_START = r"""
 import sys, time
@@ -107,9 +114,8 @@ def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, f
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from segview.core.render import OverlayMode
+    from segview.core.render import OverlayMode, layer_style
     from segview.ui.canvas import ImageCanvas
-    from segview.core.render import layer_style
     from segview.ui.panels import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -150,6 +156,117 @@ def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, f
     return results
 
 
+def big_prediction():
+    """40 elliptic objects of one thing class over two stuff classes, on a BIG_W×BIG_H image."""
+    import cv2
+    import numpy as np
+
+    from segview.core.categories import Category, CategorySet
+    from segview.core.masks import CroppedMask
+    from segview.core.prediction import InstancePrediction, Prediction
+
+    rng = np.random.default_rng(1)
+    semantic = np.ones((BIG_H, BIG_W), np.uint16)
+    semantic[BIG_H // 2 :] = 2
+    instances = []
+    for _ in range(40):
+        h, w = (int(v) for v in rng.integers(300, 1500, 2))
+        y, x = int(rng.integers(0, BIG_H - h)), int(rng.integers(0, BIG_W - w))
+        mask = np.zeros((h, w), np.uint8)
+        cv2.ellipse(mask, (w // 2, h // 2), (w // 2, h // 2), 0, 0, 360, 1, -1)
+        instances.append(InstancePrediction(3, float(rng.uniform(0.5, 1)), CroppedMask(x, y, mask.astype(bool))))
+    categories = CategorySet([Category(1, "sky", isthing=False), Category(2, "road", isthing=False),
+                              Category(3, "ball")])
+    return Prediction(BIG_H, BIG_W, instances, semantic), categories
+
+
+class _Gaps:
+    """The longest the event loop went without running a QTimer ticking every ``interval_ms``."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.longest, self._last = 0.0, 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+
+    def __enter__(self):
+        self.longest, self._last = 0.0, time.perf_counter()
+        self.timer.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._tick()
+        self.timer.stop()
+
+
+def big_image_timings() -> dict[str, float]:
+    """Seconds to the first paint of a 48 MP JPEG, and the longest event-loop blocks of accept all and
+    of opening the compare view on it."""
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import QEvent, QObject, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from segview.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        small = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+        photo = cv2.resize(small, (BIG_W, BIG_H), interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(folder / "photo.jpg"), photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat), device="cpu")
+        window.resize(1400, 900)
+        window.show()
+        app.processEvents()
+        painted: list[float] = []
+
+        class FirstPaint(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+                if event.type() == QEvent.Type.Paint and window.canvas.image_item.pyramid is not None:
+                    painted.append(time.perf_counter())
+                return False
+
+        spy = FirstPaint()
+        window.canvas.viewport().installEventFilter(spy)
+        start = time.perf_counter()
+        window.open_path(folder)
+        while not painted:
+            app.processEvents()
+        preview = painted[0] - start
+        window.canvas.viewport().removeEventFilter(spy)
+        while window._image is None:  # the full decode
+            app.processEvents()
+        prediction, categories = big_prediction()
+        window.workspace.set_prediction(window.current, prediction, categories)
+        window.refresh_layers()
+        app.processEvents()
+        done: list = []
+        window.editor.accept_job.finished.connect(done.append)
+        with _Gaps() as accept:
+            window.editor.actions_.accept_all.trigger()
+            while not done:
+                app.processEvents()
+        filled: list = []
+        with _Gaps() as compare:
+            window.actions_.compare.trigger()
+            window.compare.filled.connect(lambda: filled.append(None))
+            while not filled:
+                app.processEvents()
+            window.compare.repaint()
+        window.close()
+        window.bridge.shutdown()
+    return {"48 MP preview": preview, "accept all block": accept.longest, "compare block": compare.longest}
+
+
 def _row(name: str, where: str, seconds: float) -> str:
     target = TARGETS[name]
     ratio = seconds / target
@@ -172,12 +289,15 @@ def main() -> None:
 
     cold, torch_loaded = cold_start(args.runs)
     timings = canvas_timings(view, args.repeats)
+    big = big_image_timings()
     print(f"{'figure':<16} {'where':<30} {'measured':>10} {'target':>8} {'ratio':>7}")
     print(_row("cold start", f"median of {args.runs}" + (", torch loaded!" if torch_loaded else ""), cold))
     for zoom, figures in timings.items():
         where = f"{WIDTH}×{HEIGHT}, {SEGMENTS} seg, {zoom} ({figures['scale']:.2f})"
         for name in ("overlay toggle", "overlay rebuild"):
             print(_row(name, where, figures[name]))
+    for name, seconds in big.items():
+        print(_row(name, f"{BIG_W}×{BIG_H} JPEG, 40 objects", seconds))
     print(f"(canvas {view[0]}×{view[1]}, platform {os.environ['QT_QPA_PLATFORM']}, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
 
