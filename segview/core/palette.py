@@ -4,7 +4,7 @@ Class colours come from a fixed table of well-separated colours (Detectron2/COCO
 its end, from golden-ratio hue steps. An object's colour is its class colour shaded by a key (its segment
 id, or a prediction's detection rank): instances of one class stay distinguishable, the class stays
 recognisable, and the same object has the same colour in the instance and panoptic views
-(docs/adr/0005-object-colours.md).
+(docs/adr/0008-overlay-colours.md).
 """
 
 from __future__ import annotations
