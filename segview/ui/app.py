@@ -16,11 +16,18 @@ from segview.ui.panels import ModelEntry
 RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
 DEMO_IMAGES = RESOURCES / "demo"
 DEMO_MODEL = "demo_panoptic"
-XCB_CURSOR_MISSING = (
-    "segview: error: the window cannot open: Qt's X11 (xcb) platform needs the library libxcb-cursor, "
-    "which is not installed. Install it (Debian/Ubuntu: sudo apt install libxcb-cursor0; "
-    "Fedora/RHEL: sudo dnf install xcb-util-cursor; Arch: sudo pacman -S xcb-util-cursor) and start "
-    "segview again."
+# The libraries Qt's xcb platform plugin loads (Qt 6.5+; "Qt for X11 Requirements"): the name that
+# ctypes.util.find_library looks up, then the package holding it on Debian/Ubuntu and on Fedora/RHEL.
+XCB_LIBRARIES = (
+    ("xcb-cursor", "libxcb-cursor0", "xcb-util-cursor"),
+    ("xcb-icccm", "libxcb-icccm4", "xcb-util-wm"),
+    ("xcb-image", "libxcb-image0", "xcb-util-image"),
+    ("xcb-keysyms", "libxcb-keysyms1", "xcb-util-keysyms"),
+    ("xcb-randr", "libxcb-randr0", "libxcb"),
+    ("xcb-render-util", "libxcb-render-util0", "xcb-util-renderutil"),
+    ("xcb-shape", "libxcb-shape0", "libxcb"),
+    ("xcb-xkb", "libxcb-xkb1", "libxcb"),
+    ("xkbcommon-x11", "libxkbcommon-x11-0", "libxkbcommon-x11"),
 )
 
 
@@ -36,11 +43,20 @@ def uses_xcb() -> bool:
 
 
 def missing_platform_library() -> str | None:
-    """Qt (6.5 and later) cannot load its xcb plugin without libxcb-cursor and then aborts with a generic
-    message: say which package to install instead. None when nothing is missing."""
-    if uses_xcb() and ctypes.util.find_library("xcb-cursor") is None:
-        return XCB_CURSOR_MISSING
-    return None
+    """Qt (6.5 and later) cannot load its xcb plugin without these libraries and then aborts with a
+    generic message: say which packages to install instead. None when nothing is missing."""
+    if not uses_xcb():
+        return None
+    missing = [row for row in XCB_LIBRARIES if ctypes.util.find_library(row[0]) is None]
+    if not missing:
+        return None
+    names = ", ".join(f"lib{name}" for name, _apt, _dnf in missing)
+    apt = " ".join(dict.fromkeys(row[1] for row in missing))
+    dnf = " ".join(dict.fromkeys(row[2] for row in missing))
+    return (f"segview: error: the window cannot open: Qt's X11 (xcb) platform needs {names}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed. Install "
+            f"{'it' if len(missing) == 1 else 'them'} (Debian/Ubuntu: sudo apt install {apt}; Fedora/RHEL: "
+            f"sudo dnf install {dnf}) and start segview again.")
 
 
 def available_models() -> list[ModelEntry]:

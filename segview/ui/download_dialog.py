@@ -75,7 +75,8 @@ class WeightsOffer(QObject):
         """Show the dialog for ``name`` (its weights were found missing when it was loaded)."""
         if name not in self._missing:
             return
-        if self.dialog is not None:
+        if self.dialog is not None:  # replaced, not answered: its closing must not count as "not now"
+            self.dialog.finished.disconnect()
             self.dialog.close()
             self.dialog.deleteLater()
         self.dialog = WeightsDialog(name, self._missing[name][0], self.window)

@@ -83,8 +83,20 @@ def test_missing_libxcb_cursor_says_which_package_to_install(monkeypatch, capsys
     monkeypatch.setattr(app.QApplication, "instance", staticmethod(lambda: None))
     assert app.run() == 1  # before any QApplication is made
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "libxcb-cursor0" in err and "xcb-util-cursor" in err
-    assert "Traceback" not in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "needs libxcb-cursor, which is not installed" in err
+    assert "apt install libxcb-cursor0;" in err and "dnf install xcb-util-cursor)" in err
+
+
+def test_every_missing_xcb_library_is_named_with_its_packages(monkeypatch):
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    missing = {"xcb-icccm", "xcb-keysyms"}  # as on a minimal Debian image with libxcb-cursor0 only
+    monkeypatch.setattr(app.ctypes.util, "find_library", lambda name: None if name in missing else "lib")
+    message = app.missing_platform_library()
+    assert "needs libxcb-icccm, libxcb-keysyms, which are not installed" in message
+    assert "apt install libxcb-icccm4 libxcb-keysyms1;" in message
+    assert "dnf install xcb-util-wm xcb-util-keysyms)" in message
 
 
 def test_the_xcb_check_only_applies_to_xcb(monkeypatch):
@@ -93,7 +105,7 @@ def test_the_xcb_check_only_applies_to_xcb(monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert app.missing_platform_library() is None
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-    assert app.missing_platform_library() == app.XCB_CURSOR_MISSING
+    assert "libxcb-cursor0" in app.missing_platform_library()
     monkeypatch.delenv("QT_QPA_PLATFORM")
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
