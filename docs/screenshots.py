@@ -5,7 +5,8 @@
 Opens the bundled demo images with the model, waits for the background inference, and saves, from the X
 screen itself (QScreen.grabWindow), i.e. what a user sees: docs/main-window.png (overlays),
 docs/compare-view.png (the 2×2 grid with the semantic-vs-panoptic diff) and docs/editing.png (a
-correction in progress: predictions accepted, a brush stroke, the history panel). The project it
+correction in progress: predictions accepted, a brush stroke, the history panel) and
+docs/objects-list.png (the Objects dock: segments selected from the list, one hidden). The project it
 creates in the demo folder is removed afterwards.
 """
 
@@ -66,7 +67,10 @@ def main() -> int:
     shoot("main-window.png")
     window.actions_.compare.trigger()
     panel = window.compare
+    filled = []
+    panel.filled.connect(lambda: filled.append(None))
     panel.diff.setCurrentIndex(panel.diff.findData("semantic-panoptic"))
+    wait(lambda: bool(filled))  # the panes are computed in the background
     wait(lambda: False, 1.0)
     shoot("compare-view.png")
     window.actions_.compare.trigger()
@@ -74,6 +78,9 @@ def main() -> int:
     edit(window)
     wait(lambda: False, 1.0)
     shoot("editing.png")
+    list_objects(window)
+    wait(lambda: False, 1.0)
+    shoot("objects-list.png")
     window.close()
     shutil.rmtree(DEMO_IMAGES / ".segview", ignore_errors=True)
     return 0
@@ -102,6 +109,19 @@ def edit(window) -> None:
         QTest.mouseMove(viewport, p)
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[-1])
     QTest.mouseMove(viewport, positions[-1])
+
+
+def list_objects(window) -> None:
+    """The Objects dock beside the correction: two segments selected in the list, a third one hidden."""
+    from PySide6.QtCore import Qt
+
+    window._docks["Objects"].raise_()
+    panel = window.objects.panel
+    ids = panel.ids()
+    window.editor.tool_actions["select"].trigger()
+    window.editor.select(ids[1:3])
+    if len(ids) > 3:
+        panel.item(ids[3]).setCheckState(0, Qt.CheckState.Unchecked)
 
 
 if __name__ == "__main__":

@@ -53,9 +53,8 @@ from segview.train.finetune import (
 from segview.train.scenes import DEMO_CATEGORIES, generate_scene
 
 INSTANCE, SEMANTIC, PANOPTIC = "demo_instance", "demo_semantic", "demo_panoptic"
-DEMO_HINT = ("Knows only segview's generated scenes (balls, crates, trees, stars on sky, grass, water, road), "
-             "not photos. For real images, choose a COCO model (its weights download once) or train one on your "
-             "exported corrections.")  # shown under the model's name in the window
+DEMO_HINT = ("Knows only segview's generated scenes, not photos: for real images choose a COCO model (downloaded "
+             "once) or train one on your corrections.")  # shown under the model's name in the window
 INSTANCE_BUILDER = "segview.inference.architectures.maskrcnn_mobilenet_v3_lite_fpn"
 SEMANTIC_BUILDER = "torchvision.models.segmentation.lraspp_mobilenet_v3_large"
 DEMO_SIZE = 256

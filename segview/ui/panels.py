@@ -222,7 +222,6 @@ class ModelPanel(QWidget):
         model = QFormLayout()
         model.addRow("Model", self.models)
         model.addRow("", self.device)
-        model.addRow("", self.hint)
         model.addRow("", self.weights_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
@@ -235,6 +234,7 @@ class ModelPanel(QWidget):
         layout.addLayout(model)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
+        layout.addWidget(self.hint)  # below Run on all images: a short dock still shows the button
         layout.addLayout(fusion)
         layout.addStretch(1)
 
