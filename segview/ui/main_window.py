@@ -619,6 +619,7 @@ class MainWindow(QMainWindow):
         self.editor.refreshed.connect(self.save_status.refresh)
         self.addToolBar(navigation_toolbar(self.actions_.previous_image, self.actions_.next_image, self.save_status))
         self.objects.hidden_changed.connect(self._apply_layer_styles)
+        self._docks["Objects"].visibilityChanged.connect(self.objects.set_in_sight)
         self.classes_panel.name_entered.connect(self.canvas.setFocus)
 
     def _install_classes_and_export(self) -> None:

@@ -166,6 +166,7 @@ class ObjectsList(QObject):
         editor.refreshed.connect(self.refresh)
         self.panel.selected.connect(editor.select)
         self.panel.hidden_changed.connect(self._hidden_edited)
+        self._in_sight = True
 
     def hidden_labels(self, layer: str) -> set[int]:
         """The label values a layer must not draw: the hidden segments, in the layers of segment ids."""
@@ -175,9 +176,13 @@ class ObjectsList(QObject):
         return set(self._hidden.get(entry.path, ()))
 
     def refresh(self) -> None:
-        """Show the segments of the image being edited (after a new image, step or class change)."""
+        """Show the segments of the image being edited (after a new image, step or class change). A
+        panel out of sight (a tab behind another) costs nothing: it is filled when it is shown."""
         editor = self.window.editor
         annotation = None if editor.entry is None else editor.entry.annotation
+        if not self._in_sight:
+            self._areas = None
+            return
         if annotation is None:
             self._areas = None
             self.panel.show_rows(None, set(), [])
@@ -186,6 +191,12 @@ class ObjectsList(QObject):
             self._areas = SegmentAreas(annotation)
         rows = object_rows(annotation, editor.categories(), self._areas)
         self.panel.show_rows(rows, self._hidden.get(editor.entry.path, set()), editor.selection)
+
+    def set_in_sight(self, in_sight: bool) -> None:
+        """Its dock was shown or hidden (a tab raised or covered): filled again when it comes back."""
+        self._in_sight = in_sight
+        if in_sight:
+            self.refresh()
 
     def _history_created(self, path: object, history: EditHistory) -> None:
         history.step_listeners.append(lambda kind, edit, p=path, h=history: self._stepped(p, h, kind, edit))

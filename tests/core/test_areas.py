@@ -34,3 +34,15 @@ def test_areas_follow_paint_merge_delete_undo_and_redo():
     history.apply(edits.delete(annotation, [2]))  # clears the redo list
     assert [areas.area(i) for i in ids] == [_recount(annotation, i) for i in ids]
     assert areas.area(2) == 0 and areas.area(1) == 100 - 25 - 30  # the square, less 2 painted over it and the erased rows
+
+
+def test_pixel_counts_are_exact_beyond_float32_and_for_every_dtype():
+    from segview.core.areas import pixel_counts
+
+    big = np.zeros((1 << 24) + 3, np.uint16)  # more pixels of one id than a float32 bin counts exactly
+    big[:5] = 7
+    counts = pixel_counts(big)
+    assert counts[0] == (1 << 24) - 2 and counts[7] == 5 and counts.dtype == np.int64
+    wide = np.array([[0, 70_000], [70_000, 3]], np.uint32)
+    assert pixel_counts(wide)[70_000] == 2 and pixel_counts(wide)[3] == 1
+    assert pixel_counts(np.zeros((0,), np.uint16)).sum() == 0

@@ -21,6 +21,7 @@ def _open(window, scenes):
     window.open_path(scenes)
     window.workspace.categories = CATEGORIES
     window.refresh_layers()
+    window._docks["Objects"].raise_()  # its tab, behind the Legend's in the default layout
     return window.objects.panel
 
 
@@ -138,3 +139,18 @@ def test_a_second_window_on_the_folder_says_not_saved(qtbot, window, scenes, tmp
     finally:
         second.bridge.shutdown()
         second.project_link.close()
+
+
+def test_a_panel_out_of_sight_is_filled_when_its_tab_is_raised(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.refresh_layers()
+    panel = window.objects.panel
+    window._docks["Legend"].raise_()
+    assert panel.visibleRegion().isEmpty()  # a tab behind the Legend's
+    _with_prediction(window)
+    window.editor.actions_.accept_all.trigger()
+    assert panel.ids() == []  # nothing counted for a list nobody sees
+    window._docks["Objects"].raise_()
+    qtbot.waitUntil(lambda: bool(panel.ids()))
+    assert panel.ids() == sorted(window.current_entry().annotation.segments) and len(panel.ids()) == 3
