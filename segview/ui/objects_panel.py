@@ -89,7 +89,7 @@ class ObjectsPanel(QWidget):
         self._filling = True
         self.tree.clear()
         self._items = {}
-        self.hidden = {sid for sid in hidden if rows and any(r.segment_id == sid for r in rows)}
+        self.hidden = set(hidden) & {row.segment_id for row in rows or []}
         for row in rows or []:
             score = "" if row.score is None else score_text(row.score)
             item = QTreeWidgetItem([row.name, str(row.segment_id), f"{row.area:,}", row.source, score])
