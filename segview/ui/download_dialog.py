@@ -59,6 +59,7 @@ class WeightsOffer(QObject):
         self.panel = window.model_panel
         self.dialog: WeightsDialog | None = None
         self.progress: QProgressDialog | None = None
+        self._downloading = False  # the request running is a download (not a local file's check)
         self._missing: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # name -> message, missing files
         self.bridge.needs_download.connect(self._needs)
         self.bridge.model_loaded.connect(self._loaded)
@@ -98,7 +99,7 @@ class WeightsOffer(QObject):
             declined.discard(name)
         self.settings.setValue(DECLINED_KEY, sorted(declined))
         if choice == "download":
-            self._start(f"Downloading the weights of {name}…", lambda: self.bridge.download(name))
+            self._start(f"Downloading the weights of {name}…", lambda: self.bridge.download(name), downloading=True)
         elif choice == "local":
             self._use_local_files(name)
 
@@ -110,9 +111,10 @@ class WeightsOffer(QObject):
             if not path:
                 return
             files[member] = path
-        self._start(f"Checking the weights for {name}…", lambda: self.bridge.install(name, files))
+        self._start(f"Checking the weights for {name}…", lambda: self.bridge.install(name, files), downloading=False)
 
-    def _start(self, text: str, begin) -> None:
+    def _start(self, text: str, begin, *, downloading: bool) -> None:
+        self._downloading = downloading
         if self.progress is not None:
             self.progress.deleteLater()
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self.window)
@@ -131,6 +133,9 @@ class WeightsOffer(QObject):
         if self.progress is not None:
             self.progress.close()
         if not ok:
+            if self._downloading:  # the download's advice is the command line's: say the window's way
+                text += "\n\nWith a copy of the file on this computer: Get weights… in the Model panel, then " \
+                        "Use a local file…"
             QMessageBox.warning(self.window, "The weights cannot be used", text)
             return
         self._missing.pop(name, None)

@@ -119,7 +119,7 @@ def test_a_bad_download_is_reported_and_nothing_is_kept(qtbot, download_window, 
         _click(qtbot, _dialog(qtbot, window), "download")
     assert finished.args[1] is False
     qtbot.waitUntil(lambda: bool(warnings))  # the window's own slot is a separate queued call
-    assert "sha256" in warnings[0].lower()
+    assert "sha256" in warnings[0].lower() and warnings[0].endswith("Use a local file…")
     assert not list((tmp_path / "cache").rglob("*.pt"))
 
 
