@@ -159,6 +159,7 @@ class ObjectsList(QObject):
         self.panel.setObjectName("objects-panel")
         self._areas: SegmentAreas | None = None
         self._hidden: dict[Path, set[int]] = {}
+        self._in_sight = True  # until its dock says it is covered
         editor = window.editor
         editor.history_created.connect(self._history_created)
         editor.selection_changed.connect(self.panel.select_ids)
@@ -166,7 +167,6 @@ class ObjectsList(QObject):
         editor.refreshed.connect(self.refresh)
         self.panel.selected.connect(editor.select)
         self.panel.hidden_changed.connect(self._hidden_edited)
-        self._in_sight = True
 
     def hidden_labels(self, layer: str) -> set[int]:
         """The label values a layer must not draw: the hidden segments, in the layers of segment ids."""
