@@ -33,6 +33,7 @@ DIFFS = {
 
 
 INSTANCE_PANE = 2
+FILL_OPACITY = 0.6  # the panes' fill until the window restyles them (it passes the same)
 EMPTY_LUT = np.zeros((1, 4), np.uint8)
 
 
@@ -78,6 +79,7 @@ class ComparePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
+        self.set_style(window.layers_panel.overlay_mode(), FILL_OPACITY)  # not Qt's opaque default
         self.source.currentIndexChanged.connect(lambda _i: window._refresh_compare())
         self.diff.currentIndexChanged.connect(lambda _i: window._refresh_compare())
         self.view.hovered.connect(window._hovered)

@@ -148,3 +148,11 @@ def test_a_score_shown_as_kept_is_kept_by_the_threshold(qtbot, window, grey_fold
         window.model_panel.threshold.setValue(100)  # 0.996 < 1.00: gone, as its label said
     assert _box_items(panel) == []
     assert not window._box_items
+
+
+def test_compare_panes_blend_their_fill_over_the_image_from_the_start(qtbot, window, grey_folder):
+    _show(qtbot, window, grey_folder, _prediction())
+    panel = _open_compare(qtbot, window)
+    shown = _screen(panel.view.canvases[1], *BALL_A)
+    expected = [round((c * 153 + GREY * 102) / 255) for c in CATS.color_of(3)]  # 60 % fill
+    assert max(abs(a - b) for a, b in zip(shown, expected, strict=True)) <= 2
