@@ -136,8 +136,9 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_import(args: argparse.Namespace) -> int:
-    from segview.inference.cards import register_checkpoint, user_models_dir
+    from segview.inference.cards import user_models_dir
     from segview.inference.pipeline import load_model
+    from segview.inference.user_cards import register_checkpoint
 
     target = user_models_dir() / f"{args.name}.toml"
     previous = target.read_bytes() if target.is_file() else None  # an overwritten card comes back on failure

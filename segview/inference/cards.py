@@ -16,18 +16,16 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 import platformdirs
-import tomli_w
 
 import segview
 from segview.errors import SegviewError
-from segview.io.atomic import atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,7 +37,8 @@ TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic")
 FROM_WEIGHTS = "from-weights"
 DATA_DIR_ENV = "SEGVIEW_DATA_DIR"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""What a model name may look like (a card's file is named after it)."""
 _BUILDER_RE = re.compile(r"^(torchvision\.models|segview\.inference\.architectures)(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _TORCHVISION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_Weights\.[A-Za-z][A-Za-z0-9_]*$")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -138,12 +137,12 @@ def load_card(path: str | os.PathLike) -> ModelCard:
 
 def list_cards() -> list[ModelCard]:
     """Every bundled card, then every user card, each group sorted by name."""
-    return [load_card(path) for path in _card_index().values()]
+    return [load_card(path) for path in card_index().values()]
 
 
 def get_card(name: str) -> ModelCard:
     """The card called ``name``; an unknown name raises an error listing the known ones."""
-    index = _card_index()
+    index = card_index()
     if name not in index:
         raise CardError(
             f"Unknown model {name!r}. Known models: {', '.join(sorted(index)) or '(none)'}. "
@@ -213,68 +212,6 @@ def parse_categories(items: object, source: str) -> tuple[ModelCategory, ...]:
     return tuple(result)
 
 
-def register_checkpoint(
-    name: str,
-    checkpoint_path: str | os.PathLike,
-    base_card_name: str,
-    categories: Sequence[ModelCategory | Mapping[str, Any]] | None = None,
-    *,
-    overwrite: bool = False,
-) -> ModelCard:
-    """Write a user card for a local (fine-tuned) checkpoint built like ``base_card_name``.
-
-    Categories come from the checkpoint when it stores them, else from ``categories``; the card
-    records the checkpoint's absolute path and sha256. Returns the new card.
-    """
-    from segview.inference.weights import load_checkpoint, sha256_of
-
-    if not _NAME_RE.match(name):
-        raise CardError(f"Model name {name!r} is not allowed: use letters, digits, '_', '-' and '.'.")
-    index = _card_index()
-    target = user_models_dir() / f"{name}.toml"
-    if name in index and not (overwrite and index[name] == target):
-        kind = "user" if index[name] == target else "bundled"
-        raise CardError(f"A {kind} model called {name!r} exists already ({index[name]}). Choose another name"
-                        + (" or pass overwrite=True." if kind == "user" else "."))
-    base = get_card(base_card_name)
-    if base.task == "panoptic":
-        raise CardError(f"{base_card_name!r} is a panoptic pair: register the checkpoint against an instance "
-                        "or semantic card, such as maskrcnn_resnet50_fpn_v2 or deeplabv3_resnet50.")
-    checkpoint = Path(checkpoint_path).expanduser().resolve()
-    loaded = load_checkpoint(checkpoint)
-    given = parse_categories([asdict(c) if isinstance(c, ModelCategory) else dict(c) for c in categories],
-                             "the categories given") if categories is not None else None
-    if loaded.categories is not None and given is not None and loaded.categories != given:
-        raise CardError(f"{checkpoint} stores categories that differ from the ones given: "
-                        "leave the categories out to use the checkpoint's.")
-    chosen = loaded.categories if loaded.categories is not None else given
-    if chosen is None:
-        raise CardError(f"{checkpoint} stores no categories: give them as a list of {{id, name, isthing}}, "
-                        "where id is the label the model outputs for the class.")
-    kwargs = dict(base.builder_kwargs, num_classes=max(c.id for c in chosen) + 1)
-    if any(key.startswith("aux_classifier.") for key in loaded.state_dict):
-        kwargs["aux_loss"] = True
-    assert base.input is not None
-    data = {
-        "name": name,
-        "title": f"{name} (fine-tuned {base.title})",
-        "task": base.task,
-        "licence": f"Fine-tuned from {base.name}: {base.licence}",
-        "description": f"A checkpoint registered from `{checkpoint}`, built like `{base.name}` "
-                       f"({base.builder}). Categories from "
-                       f"{'the checkpoint' if loaded.categories is not None else 'the registration'}.\n",
-        "builder": base.builder,
-        "builder_kwargs": kwargs,
-        "weights": {"file": str(checkpoint), "sha256": sha256_of(checkpoint)},
-        "categories": [asdict(c) for c in chosen],
-        "input": {k: v for k, v in asdict(base.input).items() if v is not None},
-    }
-    text = tomli_w.dumps(data, multiline_strings=True)
-    card = _parse(target.resolve(), tomllib.loads(text))  # validate before writing anything
-    atomic_write_text(target, text)
-    return card
-
-
 # --- parsing -------------------------------------------------------------------------------------
 
 
@@ -335,10 +272,12 @@ def _parse_file(path: Path) -> ModelCard:
                         "tables are written [name].") from exc
     except OSError as exc:
         raise CardError(f"{path}: cannot read the model card: {exc.strerror or exc}.") from exc
-    return _parse(path, data)
+    return parse_card(path, data)
 
 
-def _parse(path: Path, data: dict[str, Any]) -> ModelCard:
+def parse_card(path: Path, data: dict[str, Any]) -> ModelCard:
+    """A card from its parsed TOML table, validated; ``path`` is the card file (named in errors, the folder
+    that relative weight paths start from)."""
     reader = _Reader(path, data)
     task = reader.text("task", "one of " + ", ".join(repr(t) for t in TASKS))
     if task not in TASKS:
@@ -511,7 +450,7 @@ def _check_mapping_targets(card: ModelCard, thing_names: set[str]) -> None:
 # --- finding cards -------------------------------------------------------------------------------
 
 
-def _card_index() -> dict[str, Path]:
+def card_index() -> dict[str, Path]:
     """Card name → path over the bundled and user folders; a name defined twice is an error."""
     index: dict[str, Path] = {}
     for folder in (bundled_models_dir(), user_models_dir()):

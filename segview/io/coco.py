@@ -33,8 +33,8 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation, Segment, Source
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_open
-from segview.io.detect import image_root_info, json_image_root
 from segview.io.file_names import file_name_problem, shown, text_problem
+from segview.io.image_root import image_root_info, json_image_root
 from segview.io.images import read_image_size
 from segview.io.pixel_budget import budget_message, over_budget
 from segview.io.progress import ImageProgress, counted
@@ -66,7 +66,7 @@ def load_coco(
     """Read a COCO instances file into a Dataset and a Report of everything that could not be carried over.
 
     ``image_root`` (default: the JSON's folder, or when the images are not there the folder a segview
-    export recorded in ``info``, see :func:`segview.io.detect.json_image_root`) is where ``file_name``
+    export recorded in ``info``, see :func:`segview.io.image_root.json_image_root`) is where ``file_name``
     paths are resolved; with
     ``check_images`` every image file must exist and have the stated size. Each image's annotations
     become segments 1..N in file order (an annotation skipped for an error takes no id). Overlapping

@@ -8,28 +8,27 @@ otherwise). Real files use large RGB-derived ids; on load they are relabelled to
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from segview.core.categories import MAX_CATEGORY_ID, Category, CategorySet
+from segview.core.categories import CategorySet
 from segview.core.dataset import Dataset, ImageRecord
 from segview.core.masks import label_bounding_slices
-from segview.core.palette import parse_color
 from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment, Source
-from segview.errors import FormatError, ImageReadError
-from segview.io.atomic import atomic_write_text, atomic_write_with
-from segview.io.detect import image_root_info, json_image_root
-from segview.io.file_names import file_name_problem, shown, text_problem
+from segview.errors import ImageReadError
+from segview.io.atomic import atomic_write_text
+from segview.io.category_json import category_json, export_categories, read_categories
+from segview.io.image_root import image_root_info, json_image_root
 from segview.io.images import read_image_size
+from segview.io.json_reader import JsonReader
+from segview.io.mask_png import png_name, write_png
 from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
@@ -58,139 +57,6 @@ def id2rgb(ids: np.ndarray | int) -> np.ndarray:
     for channel in range(3):  # one channel at a time: a few bytes a pixel, not 24 (int64 × 3)
         rgb[..., channel] = (ids >> (8 * channel)) & 0xFF
     return rgb
-
-
-# --- reading JSON with errors that name the file and the JSON path -----------------------------------
-
-_REQUIRED = object()
-
-
-class JsonReader:
-    """Typed access to a parsed JSON document; every problem is a FormatError naming file and JSON path."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-
-    def load(self) -> Any:
-        """Parse the file; a missing or malformed file is a FormatError."""
-        try:
-            return json.loads(self.file.read_bytes())
-        except FileNotFoundError:
-            raise FormatError(f"{self.file} does not exist. Check the path.") from None
-        except OSError as exc:
-            raise FormatError(f"Could not read {self.file}: {exc.strerror or exc}.") from exc
-        except json.JSONDecodeError as exc:
-            raise FormatError(
-                f"{self.file} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-                "Fix or re-export the file."
-            ) from exc
-        except (UnicodeDecodeError, RecursionError) as exc:
-            raise FormatError(
-                f"{self.file} is not a UTF-8 JSON document ({exc}). Re-export the file."
-            ) from exc
-
-    def fail(self, path: str, problem: str) -> NoReturn:
-        where = path or "the document"
-        raise FormatError(
-            f"{self.file}: {where} {problem}. Fix the file (or re-export it) and load it again."
-        )
-
-    def check(self, value: Any, path: str, kind: str) -> Any:
-        """``value`` as ``kind``: 'dict', 'list', 'str', 'int', 'number' or 'flag' (0/1/true/false)."""
-        if kind == "dict" and isinstance(value, dict):
-            return value
-        if kind == "list" and isinstance(value, list):
-            return value
-        if kind == "str" and isinstance(value, str):
-            problem = text_problem(value)
-            if problem is not None:
-                self.fail(f"{path} {shown(value)}", problem)
-            return value
-        if kind == "flag" and (isinstance(value, bool) or (type(value) is int and value in (0, 1))):
-            return bool(value)
-        if not isinstance(value, bool) and isinstance(value, (int, float)):
-            if kind == "number" and math.isfinite(value):
-                return value
-            if kind == "int" and (isinstance(value, int) or (math.isfinite(value) and value.is_integer())):
-                return int(value)
-        expected = {
-            "dict": "an object",
-            "list": "a list",
-            "str": "a string",
-            "int": "an integer",
-            "number": "a finite number",
-            "flag": "0, 1, true or false",
-        }[kind]
-        text = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        self.fail(path, f"must be {expected}, not {type(value).__name__} {text}")
-
-    def get(self, obj: dict, path: str, key: str, kind: str, default: Any = _REQUIRED) -> Any:
-        """``obj[key]`` checked as ``kind``; ``path`` is the JSON path of ``obj``."""
-        where = f"{path}.{key}" if path else key
-        if key not in obj:
-            if default is _REQUIRED:
-                self.fail(where, "is missing")
-            return default
-        return self.check(obj[key], where, kind)
-
-    def file_name(self, obj: dict, path: str, key: str = "file_name") -> str:
-        """``obj[key]`` as a file name that can be a path (see :func:`segview.io.file_names.file_name_problem`)."""
-        name = self.get(obj, path, key, "str")
-        problem = "is empty" if not name else file_name_problem(name)
-        if problem is not None:
-            self.fail(f"{path}.{key} {shown(name)}", problem)
-        return name
-
-    def integer(self, obj: dict, path: str, key: str, low: int, high: int) -> int:
-        """``obj[key]`` as an integer in ``low`` .. ``high``."""
-        value = self.get(obj, path, key, "int")
-        if not low <= value <= high:
-            self.fail(f"{path}.{key}", f"must be between {low} and {high}, not {value}")
-        return value
-
-    def items(self, obj: dict, path: str, key: str, kind: str = "dict") -> list[tuple[str, Any]]:
-        """The entries of the list ``obj[key]`` with their JSON paths, each checked as ``kind``."""
-        where = f"{path}.{key}" if path else key
-        return [
-            (f"{where}[{i}]", self.check(v, f"{where}[{i}]", kind))
-            for i, v in enumerate(self.get(obj, path, key, "list"))
-        ]
-
-
-def read_categories(reader: JsonReader, entries: Sequence[tuple[str, Any]]) -> CategorySet:
-    """Categories from JSON objects {id, name, isthing?, color?, supercategory?} (isthing defaults to 1)."""
-    categories = CategorySet()
-    for path, item in entries:
-        item = reader.check(item, path, "dict")
-        category_id = reader.integer(item, path, "id", 1, MAX_CATEGORY_ID)
-        name = reader.get(item, path, "name", "str")
-        isthing = reader.get(item, path, "isthing", "flag", True)
-        supercategory = reader.get(item, path, "supercategory", "str", "")
-        color = None
-        if "color" in item:
-            raw = item["color"]
-            if isinstance(raw, list):
-                raw = [reader.check(c, f"{path}.color[{i}]", "int") for i, c in enumerate(raw)]
-            try:
-                color = parse_color(raw)
-            except ValueError as exc:
-                reader.fail(f"{path}.color", f"is not a colour: {exc}")
-        try:
-            categories.add(Category(category_id, name, isthing, color, supercategory))
-        except ValueError as exc:
-            reader.fail(path, f"is not a valid category: {exc}")
-    return categories
-
-
-def category_json(category: Category) -> dict:
-    """A category as a JSON object (panoptic style: isthing 0/1, colour [r, g, b])."""
-    return {
-        "id": category.id,
-        "name": category.name,
-        "supercategory": category.supercategory,
-        "isthing": int(category.isthing),
-        "color": list(category.color or ()),
-    }
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -452,36 +318,6 @@ def load_coco_panoptic(
 # --- saving --------------------------------------------------------------------------------------------
 
 
-def export_categories(
-    categories: CategorySet, base: int | None, minimum: int, report: Report
-) -> tuple[list[Category], dict[int, int]] | None:
-    """The categories to write and the old → new id map: ids kept (``base`` None) or renumbered from
-    ``base``; a base under ``minimum`` is a report error (None returned, nothing is to be written)."""
-    if base is None:
-        return list(categories), {c.id: c.id for c in categories}
-    if base < minimum:
-        report.error(
-            f"category_id_base {base} is too small for this format: use {minimum} or more; nothing written"
-        )
-        return None
-    return categories.renumbered(base)
-
-
-def png_name(record: ImageRecord) -> str:
-    """The mask file of an image: its relative path with ``.png``; unsafe paths are flattened to the name."""
-    path = PurePosixPath(record.file_name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts:
-        path = PurePosixPath(path.name)
-    if not path.name:
-        path = PurePosixPath(f"image_{record.id}")
-    return str(path.with_suffix(".png"))
-
-
-def write_png(path: Path, image: Image.Image) -> None:
-    """Save a Pillow image as PNG atomically."""
-    atomic_write_with(path, lambda handle: image.save(handle, format="PNG"))
-
-
 def _encode(
     ann: Annotation, name: str, mapping: dict[int, int], report: Report
 ) -> tuple[np.ndarray, list[dict]]:
@@ -543,7 +379,7 @@ def save_coco_panoptic(
     """Write a COCO panoptic JSON and one RGB PNG per annotated image (PNGs first, the JSON last).
 
     ``png_dir`` defaults to the JSON path without its suffix; PNGs keep the images' subfolders. The
-    image folder is recorded in ``info`` (see :func:`segview.io.detect.image_root_info`).
+    image folder is recorded in ``info`` (see :func:`segview.io.image_root.image_root_info`).
     ``category_id_base`` None keeps category ids; an int renumbers them contiguously from that base.
     ``progress(done, total)`` is called after each image of the dataset (written or left out).
     """

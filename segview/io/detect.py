@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from enum import Enum
@@ -11,18 +10,10 @@ from pathlib import Path
 from segview.core.dataset import Dataset
 from segview.core.report import Report
 from segview.errors import FormatError
-from segview.io.file_names import is_file
+from segview.io.file_names import check_path
 from segview.io.listing import list_tree
 
 _SNIFF_BYTES = 4 << 20
-
-EXPORT_MANIFEST = ".segview-export.json"
-"""The file list segview's export writes into its folder (see :mod:`segview.io.export`)."""
-IMAGE_ROOT_KEY = "segview_image_root"
-"""The key of the image folder (absolute) in the ``info`` of the COCO and COCO panoptic JSON segview
-writes. COCO's ``info`` is free-form: pycocotools, panopticapi, Detectron2 and torchvision ignore it."""
-_SAMPLE = 20
-
 
 class DatasetFormat(str, Enum):
     COCO = "coco"
@@ -41,17 +32,6 @@ def _sniff_json(path: Path) -> DatasetFormat | None:
     if b'"annotations"' in head or b'"images"' in head:
         return DatasetFormat.COCO
     return None
-
-
-def check_path(path: Path) -> None:
-    """Raise FormatError when the operating system refuses to look ``path`` up (a name too long, a
-    symbolic link loop, a folder above it that cannot be entered); a path that does not exist passes."""
-    try:
-        path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    except OSError as exc:
-        raise FormatError(f"Cannot open {path}: {exc.strerror or exc}. Check the path.") from exc
 
 
 def detect_format(path: str | os.PathLike) -> DatasetFormat:
@@ -90,57 +70,6 @@ def detect_format(path: str | os.PathLike) -> DatasetFormat:
         f"{path} holds no labelme JSON files and no semantic-PNG class list (classes.json). "
         "For COCO or panoptic data, give the JSON file itself."
     )
-
-
-def read_export_manifest(folder: str | os.PathLike) -> dict | None:
-    """The manifest of a segview export in ``folder`` (:data:`EXPORT_MANIFEST`), or None when there is
-    none or it is not one (unreadable, not JSON, not written by segview)."""
-    try:
-        with open(Path(folder) / EXPORT_MANIFEST, encoding="utf-8") as handle:
-            manifest = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or manifest.get("written_by") != "segview export":
-        return None
-    outputs = manifest.get("outputs")
-    if not isinstance(outputs, dict) or not all(
-        isinstance(files, list) and all(isinstance(f, str) for f in files) for files in outputs.values()
-    ):
-        return None
-    return manifest
-
-
-def manifest_files(manifest: dict | None) -> set[str]:
-    """Every file (path relative to the export folder, with ``/``) a manifest says segview wrote."""
-    if manifest is None:
-        return set()
-    return {name for files in manifest["outputs"].values() for name in files}
-
-
-def image_root_info(image_root: str | os.PathLike | None) -> dict[str, str]:
-    """What a writer adds to a JSON's ``info`` so that readers find the images without being told where."""
-    return {} if image_root is None else {IMAGE_ROOT_KEY: str(Path(image_root).resolve())}
-
-
-def json_image_root(beside: Path, doc: object, file_names: list[str], report: Report, what: str) -> Path:
-    """Where to look for the images of a COCO or COCO panoptic ``doc`` when no image folder was given:
-    ``beside`` (the dataset's own folder) while any of the first images is there or nothing was recorded,
-    else the folder a segview export recorded in ``info`` when the images are there, said in the report."""
-    info = doc.get("info") if isinstance(doc, dict) else None
-    recorded = info.get(IMAGE_ROOT_KEY) if isinstance(info, dict) else None
-    if not isinstance(recorded, str) or not recorded or not file_names:
-        return beside
-    sample = file_names[:_SAMPLE]
-    if any(is_file(beside / name) for name in sample):
-        return beside
-    root = Path(recorded)
-    if root == beside or not any(is_file(root / name) for name in sample):
-        return beside
-    report.info(
-        f"the images are not beside {what}; using the image folder recorded by the segview export: {root} "
-        "(give an image folder, --images, to use another)"
-    )
-    return root
 
 
 def load_dataset(

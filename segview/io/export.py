@@ -14,7 +14,7 @@ format's outputs are either the old ones or the complete new ones (a folder of P
 folder as a whole; no stale PNG of an earlier export survives).
 
 An export never deletes or overwrites a file segview did not write. Segview's own files are exactly those
-listed in the folder's manifest (``.segview-export.json``, :data:`segview.io.detect.EXPORT_MANIFEST`),
+listed in the folder's manifest (``.segview-export.json``, :data:`segview.io.manifest.EXPORT_MANIFEST`),
 which every export rewrites: before anything is written, every file at a path the export would replace
 (``instances.json``, ``panoptic.json`` and everything under ``panoptic/``, ``semantic/``, for the formats
 chosen) must be listed there — only the operating system's ``.DS_Store``, ``Thumbs.db`` and
@@ -60,15 +60,10 @@ from segview.core.report import Issue, Report, Severity
 from segview.core.segments import Annotation
 from segview.errors import SegviewError, WriteError
 from segview.io.atomic import atomic_write_text
-from segview.io.coco_panoptic import default_png_dir, png_name
-from segview.io.detect import (
-    EXPORT_MANIFEST,
-    DatasetFormat,
-    load_dataset,
-    manifest_files,
-    read_export_manifest,
-    save_dataset,
-)
+from segview.io.coco_panoptic import default_png_dir
+from segview.io.detect import DatasetFormat, load_dataset, save_dataset
+from segview.io.manifest import EXPORT_MANIFEST, manifest_files, read_export_manifest
+from segview.io.mask_png import png_name
 from segview.io.progress import ImageProgress, counted
 
 ProgressCallback = Callable[[int, int, str], None]

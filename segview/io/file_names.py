@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from segview.errors import FormatError
+
 MAX_NAME_BYTES = 255
 """The longest file or folder name Linux and macOS accept (NAME_MAX), in UTF-8 bytes."""
 MAX_PATH_BYTES = 4095
@@ -57,3 +59,14 @@ def file_name_problem(name: str) -> str | None:
     if len(parts) - 1 > MAX_DEPTH:
         return f"goes {len(parts) - 1} folders deep, more than the {MAX_DEPTH} segview accepts"
     return None
+
+
+def check_path(path: Path) -> None:
+    """Raise FormatError when the operating system refuses to look ``path`` up (a name too long, a
+    symbolic link loop, a folder above it that cannot be entered); a path that does not exist passes."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise FormatError(f"Cannot open {path}: {exc.strerror or exc}. Check the path.") from exc

@@ -21,17 +21,12 @@ from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment
 from segview.errors import FormatError, ImageReadError
 from segview.io.atomic import atomic_write_text
-from segview.io.coco_panoptic import (
-    JsonReader,
-    category_json,
-    export_categories,
-    png_name,
-    read_categories,
-    write_png,
-)
-from segview.io.detect import read_export_manifest
+from segview.io.category_json import category_json, export_categories, read_categories
 from segview.io.images import is_image_file, read_image_size
+from segview.io.json_reader import JsonReader
 from segview.io.listing import list_tree
+from segview.io.manifest import read_export_manifest
+from segview.io.mask_png import png_name, write_png
 from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 

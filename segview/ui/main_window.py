@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
             path = exported
         try:
             if path.is_dir() and not _looks_like_dataset(path):
-                from segview.inference.batch import collect_images
+                from segview.io.folder_images import collect_images
 
                 skipped = Report()
                 _root, files = collect_images([path], skipped)
@@ -785,7 +785,7 @@ CANVAS_GESTURES = (
 
 def _exported_dataset(folder: Path) -> Path | None:
     """The richest dataset of a segview export folder (panoptic, else instances, else semantic PNG)."""
-    from segview.io.detect import read_export_manifest
+    from segview.io.manifest import read_export_manifest
 
     if read_export_manifest(folder) is None:
         return None

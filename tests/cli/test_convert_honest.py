@@ -9,7 +9,7 @@ from segview.cli import main
 from segview.errors import WriteError
 from segview.io import coco_panoptic
 from segview.io.coco import save_coco
-from segview.io.detect import EXPORT_MANIFEST
+from segview.io.manifest import EXPORT_MANIFEST
 from tests.factories import make_dataset
 
 # The field report's r9_unknown_category.json: `validate` exits 1, `convert` exited 0 dropping the annotation.

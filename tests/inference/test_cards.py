@@ -19,12 +19,12 @@ from segview.inference.cards import (
     get_card,
     list_cards,
     load_card,
-    register_checkpoint,
     resolve_categories,
     torchvision_weights,
     user_models_dir,
     weight_cards,
 )
+from segview.inference.user_cards import register_checkpoint
 from segview.inference.weights import WeightsError, sha256_of
 
 BUNDLED = {

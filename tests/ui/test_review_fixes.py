@@ -45,7 +45,7 @@ def test_edits_do_not_reach_the_previous_image_when_an_unreadable_one_is_chosen(
 def test_model_with_a_checkpoint_of_another_architecture_says_so_once(qtbot, window, scenes):
     import torch
 
-    from segview.inference.cards import register_checkpoint
+    from segview.inference.user_cards import register_checkpoint
     from tests.ui.test_main_window import _predict
 
     checkpoint = scenes.parent / "wrong.pt"

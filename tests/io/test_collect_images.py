@@ -7,8 +7,8 @@ import pytest
 
 from segview.core.report import Report
 from segview.errors import SegviewError
-from segview.inference.batch import collect_images
 from segview.io.export import export_dataset
+from segview.io.folder_images import collect_images
 from tests.factories import make_dataset, write_image
 
 ALL = ["coco", "coco-panoptic", "semantic-png"]
