@@ -289,7 +289,7 @@ def _figure(value: float | None) -> str:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from segview.io.export import LAYOUTS, ForeignFilesError, export_dataset
+    from segview.io.export import LAYOUTS, export_dataset
     from segview.io.project import Project
 
     try:
@@ -312,12 +312,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             print(f"{exc} Exporting what that window has saved so far.", file=sys.stderr)
         with project:
             dataset = project.dataset(args.scope)
-    try:
-        report, paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
-                                       category_id_base=args.category_id_base)
-    except ForeignFilesError as exc:  # files of the person's own are in the way: nothing was written
-        print(f"segview: error: {exc}", file=sys.stderr)
-        return 1
+    # Files of the person's own in the way (ForeignFilesError) end like every user error: one line, status 2,
+    # as predict and convert do.
+    report, paths = export_dataset(dataset, args.out, formats, mask_format=args.mask_format,
+                                   category_id_base=args.category_id_base)
     _print_report("Checking, writing and reading back", report, args.max_issues)
     if not paths:
         print("Nothing written: fix the errors above in segview, then export again.", file=sys.stderr)

@@ -39,6 +39,7 @@ drop or get wrong, before anything is written) and :func:`export_dataset`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -198,32 +199,40 @@ def export_dataset(
     total = export_steps(dataset, chosen)
     images = max(len(dataset.images), 1)
     annotated = sum(r.annotation is not None for r in dataset.images)
+    created = not out_dir.exists()
     _make_folder(out_dir)
     remove_stale_staging(out_dir)
-    for index, fmt in enumerate(chosen):
-        layout = layouts[fmt]
-        start = _STEPS_PER_IMAGE * images * index
-        try:
-            save_report = _write_format(
-                dataset, fmt, out_dir, layout, outputs, written, report,
-                mask_format=mask_format,
-                category_id_base=category_id_base,
-                progress=_step(progress, start, images, total, f"Writing {layout.label}"),
+    try:
+        for index, fmt in enumerate(chosen):
+            layout = layouts[fmt]
+            start = _STEPS_PER_IMAGE * images * index
+            try:
+                save_report = _write_format(
+                    dataset, fmt, out_dir, layout, outputs, written, report,
+                    mask_format=mask_format,
+                    category_id_base=category_id_base,
+                    progress=_step(progress, start, images, total, f"Writing {layout.label}"),
+                )
+            except WriteError as exc:
+                raise WriteError(_partial_message(exc, out_dir, layout, written, chosen[index + 1:], layouts)) from exc
+            if save_report is None or not read_back:
+                continue
+            checked = validate_export(
+                dataset,
+                out_dir / layout.main,
+                fmt,
+                category_id_base,
+                check_images,
+                save_report,
+                progress=_within(progress, start + images, 2 * images, total, f"Checking {layout.label}: "),
             )
-        except WriteError as exc:
-            raise WriteError(_partial_message(exc, out_dir, layout, written, chosen[index + 1:], layouts)) from exc
-        if save_report is None or not read_back:
-            continue
-        checked = validate_export(
-            dataset,
-            out_dir / layout.main,
-            fmt,
-            category_id_base,
-            check_images,
-            save_report,
-            progress=_within(progress, start + images, 2 * images, total, f"Checking {layout.label}: "),
-        )
-        report.extend(_prefixed(checked, layout.label))
+            report.extend(_prefixed(checked, layout.label))
+    finally:
+        if created and not written:  # a failed first export leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+    if not out_dir.is_dir():  # removed just above: nothing was written
+        return report, written
     present = {name for name in manifest_files({"outputs": outputs}) if (out_dir / name).is_file()}
     _write_manifest(out_dir, {f: [n for n in files if n in present] for f, files in outputs.items()},
                     dataset.image_root)

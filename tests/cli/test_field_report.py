@@ -123,6 +123,23 @@ def test_a_convert_that_fails_while_writing_leaves_out_as_it_was(tmp_path, capsy
     assert [p.name for p in out.rglob("*")] == ["notes.txt"]
 
 
+@pytest.mark.parametrize("to", ["semantic-png", "coco-panoptic"])
+def test_a_convert_that_fails_into_a_new_folder_leaves_no_folder(tmp_path, capsys, to):
+    """As above, into a folder that did not exist: the failed convert leaves no empty folder behind."""
+    document = {
+        "images": [{"id": i, "file_name": n, "width": 8, "height": 6}
+                   for i, n in enumerate(["img0.png", "a" * 252 + ".j"], 1)],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": i, "image_id": i, "category_id": 1, "segmentation": [[1, 1, 6, 1, 6, 5]]}
+                        for i in (1, 2)],
+    }
+    (tmp_path / "in.json").write_text(json.dumps(document))
+    target = tmp_path / "out" / ("masks" if to == "semantic-png" else "panoptic.json")
+    assert main(["convert", str(tmp_path / "in.json"), "--to", to, "--out", str(target), "--no-check-images"]) == 2
+    assert "File name too long" in _error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.json"]
+
+
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
