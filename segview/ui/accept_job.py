@@ -9,7 +9,7 @@ annotation changed while the atom was computed (an undo), it is computed again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -17,10 +17,9 @@ from segview.core import edits
 from segview.core.edit_bands import split_rows
 from segview.core.history import EditAtom, EditHistory, apply_atom
 from segview.core.segments import Annotation
+from segview.core.workspace import ImageEntry
 from segview.ui.background import BackgroundJobs
-
-if TYPE_CHECKING:
-    from segview.ui.editor import Editor
+from segview.ui.undo import UndoStacks
 
 INLINE_PIXELS = 4_000_000  # smaller images accept at once (the thread hop is not worth it)
 BAND_PIXELS = 2_000_000  # pixels of the changed box applied per event-loop turn
@@ -52,13 +51,21 @@ def _state(history: EditHistory) -> tuple:
     return id(history.annotation), id(history.annotation.segment_map), len(history.done), id(done)
 
 
+class AcceptHost(Protocol):
+    """What the job needs from the editor that starts it: its undo stacks (none active while the step
+    is open) and the image being edited (whose stack comes back after)."""
+
+    stacks: UndoStacks
+    entry: ImageEntry | None
+
+
 class AcceptJob(QObject):
     """Accepts all predictions into one image's history in the background."""
 
     finished = Signal(object)  # the EditHistory that received the step (or nothing changed)
 
-    def __init__(self, editor: Editor) -> None:
-        super().__init__(editor)
+    def __init__(self, editor: AcceptHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.editor = editor
         self.jobs = BackgroundJobs("accept", self)
         self.jobs.finished.connect(self._computed)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from segview.ui.panels import ModelEntry
+from segview.ui.resources import DEMO_IMAGES, ICONS
 
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
-DEMO_IMAGES = RESOURCES / "demo"
 DEMO_MODEL = "demo_panoptic"
 # The libraries Qt's xcb platform plugin loads (Qt 6.5+; "Qt for X11 Requirements"): the name that
 # ctypes.util.find_library looks up, then the package holding it on Debian/Ubuntu and on Fedora/RHEL.
@@ -81,7 +79,7 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("segview")
     app.setOrganizationName("segview")
-    app.setWindowIcon(QIcon(str(RESOURCES / "icons" / "segview.svg")))
+    app.setWindowIcon(QIcon(str(ICONS / "segview.svg")))
     settings = QSettings("segview", "segview")
     apply_theme(app, str(settings.value("theme", "system")))
     window = MainWindow(settings, device=device)

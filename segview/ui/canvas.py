@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from segview.core.render import OverlayMode
 from segview.ui.array_items import ImageItem, ImagePyramid, LabelItem
+from segview.ui.shapes import CanvasTool, Mods
 from segview.ui.tool_overlay import ToolOverlay
-from segview.ui.tools import Mods, Tool
 
 TOOL_KEYS = {
     Qt.Key.Key_Escape: "escape",
@@ -52,7 +52,7 @@ class ImageCanvas(QGraphicsView):
         self._fit_on_resize = True
         self.horizontalScrollBar().valueChanged.connect(self.view_changed)
         self.verticalScrollBar().valueChanged.connect(self.view_changed)
-        self.tool: Tool | None = None
+        self.tool: CanvasTool | None = None
         self.tool_overlay = ToolOverlay()
         self.scene().addItem(self.tool_overlay)
         self._space = False
@@ -138,7 +138,7 @@ class ImageCanvas(QGraphicsView):
 
     # --- events ------------------------------------------------------------------------------------
 
-    def set_tool(self, tool: Tool | None) -> None:
+    def set_tool(self, tool: CanvasTool | None) -> None:
         """Forward left-button and key events to ``tool`` (None or a panning tool: left-drag pans)."""
         if self.tool is not None and self.tool is not tool:
             self.tool.cancel()

@@ -8,6 +8,7 @@ shown when it arrives (``ComparePanel.filled``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVB
 from segview.core.categories import CategorySet
 from segview.core.diff import disagreement
 from segview.core.layers import LayerSource, LayerView, layer_data
-from segview.core.render import layer_style
+from segview.core.render import OverlayMode, layer_style
 from segview.core.views import semantic_view
 from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.background import BackgroundJobs
@@ -51,10 +52,12 @@ class ComparePanel(QWidget):
     scores while B is on."""
 
     filled = Signal()  # the panes show the newest request's content
+    choice_changed = Signal()  # another source or diff was chosen: the window requests the panes again
 
-    def __init__(self, window) -> None:
+    def __init__(self, mode: OverlayMode, boxes_shown: Callable[[], bool]) -> None:
+        """``mode``: the overlay style to start with; ``boxes_shown``: whether B (instance boxes) is on."""
         super().__init__()
-        self.window = window
+        self.boxes_shown = boxes_shown
         self.jobs = BackgroundJobs("compare", self)
         self.jobs.finished.connect(self._filled)
         self._requested: tuple | None = None  # what the newest job was asked, for the boxes
@@ -79,10 +82,9 @@ class ComparePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
-        self.set_style(window.layers_panel.overlay_mode(), FILL_OPACITY)  # not Qt's opaque default
-        self.source.currentIndexChanged.connect(lambda _i: window._refresh_compare())
-        self.diff.currentIndexChanged.connect(lambda _i: window._refresh_compare())
-        self.view.hovered.connect(window._hovered)
+        self.set_style(mode, FILL_OPACITY)  # not Qt's opaque default
+        self.source.currentIndexChanged.connect(lambda _i: self.choice_changed.emit())
+        self.diff.currentIndexChanged.connect(lambda _i: self.choice_changed.emit())
 
     def set_image(self, rgb) -> None:
         """Show another image (an array or a preview pyramid); labels of another size are cleared until
@@ -99,7 +101,7 @@ class ComparePanel(QWidget):
         """Fill, outline or both, with the fill ``fill_opacity`` opaque (outlines opaque); boxes as B says."""
         opacity, fill_alpha = layer_style(mode, fill_opacity)
         self.view.set_style(mode, opacity, fill_alpha)
-        shown = self.window.layers_panel.boxes.isChecked()
+        shown = self.boxes_shown()
         for item in self._box_items:
             item.setVisible(shown)
 
@@ -132,17 +134,13 @@ class ComparePanel(QWidget):
         for item in self._box_items:
             scene.removeItem(item)
         self._box_items = items
-        shown = self.window.layers_panel.boxes.isChecked()
+        shown = self.boxes_shown()
         for item in items:
             item.setVisible(shown)
             scene.addItem(item)
 
     def fit(self) -> None:
         self.view.fit()
-
-
-def make_compare(window) -> ComparePanel:
-    return ComparePanel(window)
 
 
 def diff_mask(entry: ImageEntry, kind: str) -> np.ndarray | None:

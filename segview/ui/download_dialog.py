@@ -1,19 +1,12 @@
-"""Getting the weights of a model that does not have them here: download them (with progress), or use a
-copy on this computer ("Use a local file…", checked like a download), or not now. The answer "not now" is
-remembered, so a later start with that model does not ask again: "Get weights…" in the Model panel does.
+"""The question asked about a model whose weights are not here: download them, use a copy on this computer
+("Use a local file…"), or not now. ``segview.ui.weights_offer`` asks it and acts on the answer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton, QWidget
-
-if TYPE_CHECKING:
-    from segview.ui.main_window import MainWindow
-
-DECLINED_KEY = "weights/declined"  # QSettings: models whose weights the user chose not to get now
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 
 
@@ -45,106 +38,3 @@ class WeightsDialog(QMessageBox):
     def choice(self) -> str:
         clicked = self.clickedButton()
         return next((key for key, button in self.buttons.items() if button is clicked), "later")
-
-
-class WeightsOffer(QObject):
-    """The window's side of missing weights: asks once per model (remembered in QSettings), downloads or
-    installs a local copy through the inference bridge, then loads the model again."""
-
-    def __init__(self, window: MainWindow, settings: QSettings) -> None:
-        super().__init__(window)
-        self.window = window
-        self.settings = settings
-        self.bridge = window.bridge
-        self.panel = window.model_panel
-        self.dialog: WeightsDialog | None = None
-        self.progress: QProgressDialog | None = None
-        self._downloading = False  # the request running is a download (not a local file's check)
-        self._missing: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # name -> message, missing files
-        self.bridge.needs_download.connect(self._needs)
-        self.bridge.model_loaded.connect(self._loaded)
-        self.bridge.model_failed.connect(self._failed)
-        self.bridge.download_progress.connect(self._progress)
-        self.bridge.download_finished.connect(self._finished)
-        self.panel.get_weights.connect(lambda: self.ask(self.bridge.model_name or ""))
-
-    def declined(self) -> set[str]:
-        """The models whose weights the user chose not to get now (not asked about again)."""
-        return set(self.settings.value(DECLINED_KEY, [], type=list))
-
-    def ask(self, name: str) -> None:
-        """Show the dialog for ``name`` (its weights were found missing when it was loaded)."""
-        if name not in self._missing:
-            return
-        if self.dialog is not None:  # replaced, not answered: its closing must not count as "not now"
-            self.dialog.finished.disconnect()
-            self.dialog.close()
-            self.dialog.deleteLater()
-        self.dialog = WeightsDialog(name, self._missing[name][0], self.window)
-        self.dialog.finished.connect(lambda _result, d=self.dialog, n=name: self._answered(n, d.choice()))
-        self.dialog.open()
-
-    def _needs(self, name: str, message: str, missing: list[tuple[str, str]]) -> None:
-        self._missing[name] = (message, list(missing))
-        if name == self.bridge.model_name:
-            self.panel.set_weights_missing(True)
-        if name not in self.declined():
-            self.ask(name)
-
-    def _answered(self, name: str, choice: str) -> None:
-        declined = self.declined()
-        if choice == "later":
-            declined.add(name)
-        else:
-            declined.discard(name)
-        self.settings.setValue(DECLINED_KEY, sorted(declined))
-        if choice == "download":
-            self._start(f"Downloading the weights of {name}…", lambda: self.bridge.download(name), downloading=True)
-        elif choice == "local":
-            self._use_local_files(name)
-
-    def _use_local_files(self, name: str) -> None:
-        files = {}
-        for member, file_name in self._missing[name][1]:
-            path, _filter = QFileDialog.getOpenFileName(
-                self.window, f"The weights of {member} ({file_name})", "", WEIGHTS_FILTER)
-            if not path:
-                return
-            files[member] = path
-        self._start(f"Checking the weights for {name}…", lambda: self.bridge.install(name, files), downloading=False)
-
-    def _start(self, text: str, begin, *, downloading: bool) -> None:
-        self._downloading = downloading
-        if self.progress is not None:
-            self.progress.deleteLater()
-        self.progress = QProgressDialog(text, "Cancel", 0, 0, self.window)
-        self.progress.setObjectName("weights-progress")
-        self.progress.setWindowModality(Qt.WindowModality.WindowModal)
-        self.progress.canceled.connect(self.bridge.cancel_download)
-        begin()
-        self.progress.show()
-
-    def _progress(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress.setMaximum(max(total // 1024, 0))
-            self.progress.setValue(done // 1024)
-
-    def _finished(self, name: str, ok: bool, text: str) -> None:
-        if self.progress is not None:
-            self.progress.close()
-        if not ok:
-            if self._downloading:  # the download's advice is the command line's: say the window's way
-                text += "\n\nWith a copy of the file on this computer: Get weights… in the Model panel, then " \
-                        "Use a local file…"
-            QMessageBox.warning(self.window, "The weights cannot be used", text)
-            return
-        self._missing.pop(name, None)
-        self.window.set_model(name)
-
-    def _loaded(self, name: str, _device: str) -> None:
-        if name == self.bridge.model_name:
-            self.panel.set_weights_missing(False)
-
-    def _failed(self, name: str, _message: str) -> None:
-        if name == self.bridge.model_name:  # "Get weights…" only for a model that lacks them
-            self.panel.set_weights_missing(name in self._missing)

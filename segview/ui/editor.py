@@ -1,34 +1,48 @@
 """The editor: tools, selection, accept/reject of predictions and segment operations for the image on
 screen, with one undo history per image. Tool logic lives in ``segview.ui.tools``; this wires it to
 the window (actions, tool bar, docks) and to the fast redraw of ``segview.ui.edit_redraw``.
+
+The editor does not know the main window: it asks for what it needs through ``EditorWindow`` and says
+what happened through its signals.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar, QUndoView
+from PySide6.QtWidgets import QMenu, QStatusBar, QToolBar, QUndoView
 
 from segview.core import edits
 from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.segments import VOID, Annotation
-from segview.core.workspace import ImageEntry
+from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.accept_job import AcceptJob, needs_background
-from segview.ui.app import RESOURCES
+from segview.ui.canvas import ImageCanvas
 from segview.ui.edit_redraw import AnnotationRedraw
+from segview.ui.resources import TOOL_ICONS
 from segview.ui.tools import TOOL_TYPES, Tool
 from segview.ui.tools_panel import MAX_BRUSH, ToolsPanel
 from segview.ui.undo import UndoStacks
 from segview.ui.vertex_tool import VertexTool
 
-TOOL_ICONS = RESOURCES / "icons" / "tools"
 
-if TYPE_CHECKING:
-    from segview.ui.main_window import MainWindow
+class EditorWindow(Protocol):
+    """What the editor needs from the window that holds it (a QMainWindow: the parent of its actions and
+    dialogs, whose status bar shows its messages)."""
+
+    canvas: ImageCanvas
+    workspace: Workspace
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
+    def addAction(self, action: QAction) -> None: ...  # noqa: N802 - Qt API
+    def refresh_layers(self) -> None: ...  # recompute every layer of the image on screen
+    def refresh_legend(self) -> None: ...  # the class shares changed
+    def edited(self) -> None: ...  # after an edit step
+
 
 BRUSH_STEP = 1.25
 
@@ -54,14 +68,15 @@ class Editor(QObject):
     history_created = Signal(object, object)  # image path, EditHistory
     selection_changed = Signal(list)  # the selected annotation segment ids
     refreshed = Signal()  # another image (or none) is edited, or its layers were recomputed
+    categories_adopted = Signal(object)  # the first edit made the model's classes the project's (a CategorySet)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: EditorWindow) -> None:
         super().__init__(window)
         self.window = window
         self.canvas = window.canvas
         self.panel = ToolsPanel()
         self.redraw = AnnotationRedraw(self.canvas)
-        self.accept_job = AcceptJob(self)  # accept all on a big image, off the GUI thread
+        self.accept_job = AcceptJob(self, self)  # accept all on a big image, off the GUI thread
         self.accept_job.finished.connect(lambda _history: self._keep_existing_selection())
         self.stacks = UndoStacks(window, on_new=self._new_history, batch=self.redraw.batch)
         self.history_view = QUndoView(self.stacks.group)
@@ -237,7 +252,7 @@ class Editor(QObject):
             workspace = self.window.workspace
             if not len(workspace.categories) and len(workspace.model_categories):
                 workspace.categories = CategorySet(list(workspace.model_categories))
-                self.window.classes_panel.set_categories(workspace.categories)
+                self.categories_adopted.emit(workspace.categories)
             entry.annotation = Annotation(*self.image.shape[:2])
             history = self.stacks.history(entry.path, entry.annotation)
             self.window.refresh_layers()
@@ -413,7 +428,7 @@ class Editor(QObject):
         annotation = self.annotation()
         if kind != "do" and annotation is not None:
             self.select([sid for sid in self.selection if sid in annotation.segments])  # reloads outlines
-        self.window._refresh_legend()
+        self.window.refresh_legend()
         self.window.edited()
 
     def escape(self) -> bool:

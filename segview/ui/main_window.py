@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
         from segview.ui.objects_panel import ObjectsList
 
-        self.objects = ObjectsList(self)
+        self.objects = ObjectsList(self, self)
         self._docks["Objects"] = self._dock("Objects", self.objects.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.editor.toolbar)
         self.device_label = QLabel("No model loaded")
@@ -245,11 +245,12 @@ class MainWindow(QMainWindow):
         self.editor.status_changed.connect(lambda i: self.browser.set_status(i, self.workspace.entries[i].status))
         self.editor.history_created.connect(
             lambda path, history: self.project_link.attach(path, history, self.workspace.categories))
+        self.editor.categories_adopted.connect(self.classes_panel.set_categories)
         self.bridge.prediction_ready.connect(self._prediction_ready)
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
         self.bridge.model_failed.connect(self._model_failed)
-        from segview.ui.download_dialog import WeightsOffer
+        from segview.ui.weights_offer import WeightsOffer
 
         self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now
         self.image_loader.full_ready.connect(self._full_image_ready)
@@ -264,7 +265,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         from segview.ui.unsaved_prompt import may_drop_unsaved
 
-        if not may_drop_unsaved(self, f"Open {path.name}"):
+        if not may_drop_unsaved(self, self.project_link.unsaved_steps, f"Open {path.name}", self.open_export_dialog):
             return
         exported = _exported_dataset(path) if path.is_dir() else None
         if exported is not None:  # a segview export: open what it describes, not its masks as images
@@ -415,7 +416,7 @@ class MainWindow(QMainWindow):
                 self.canvas.layer(name, LAYER_Z[view] + (3 if source is LayerSource.ANNOTATION else 0))
                 self.canvas.set_layer(name, labels, lut)
         self._refresh_boxes()
-        self._refresh_legend()
+        self.refresh_legend()
         self._refresh_compare()
         self._apply_layer_styles()
         if entry is not None and entry is self.editor.entry:
@@ -466,7 +467,7 @@ class MainWindow(QMainWindow):
         for item in self._box_items:
             self.canvas.scene().addItem(item)
 
-    def _refresh_legend(self) -> None:
+    def refresh_legend(self) -> None:
         entry = self.current_entry()
         categories = self.workspace.categories if len(self.workspace.categories) else self.workspace.model_categories
         shares = None
@@ -596,9 +597,11 @@ class MainWindow(QMainWindow):
 
     def _toggle_compare(self, on: bool) -> None:
         if on and self.compare is None:
-            from segview.ui.compare_controller import make_compare
+            from segview.ui.compare_controller import ComparePanel
 
-            self.compare = make_compare(self)
+            self.compare = ComparePanel(self.layers_panel.overlay_mode(), self.layers_panel.boxes.isChecked)
+            self.compare.choice_changed.connect(self._refresh_compare)
+            self.compare.view.hovered.connect(self._hovered)
             self.stack.addWidget(self.compare)
         if self.compare is not None:
             self.stack.setCurrentWidget(self.compare if on else self.canvas)
@@ -722,7 +725,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         from segview.ui.unsaved_prompt import may_drop_unsaved
 
-        if not may_drop_unsaved(self, "Quit"):
+        if not may_drop_unsaved(self, self.project_link.unsaved_steps, "Quit", self.open_export_dialog):
             event.ignore()
             return
         self.settings.setValue("geometry", self.saveGeometry())

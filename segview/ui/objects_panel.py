@@ -7,7 +7,7 @@ selects the segments on the canvas and the other way round; the list follows eve
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
@@ -17,10 +17,9 @@ from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.layers import LayerSource, LayerView, layer_name, score_text
 from segview.core.segments import Annotation
+from segview.core.workspace import ImageEntry
+from segview.ui.editor import Editor
 from segview.ui.legend import swatch
-
-if TYPE_CHECKING:
-    from segview.ui.main_window import MainWindow
 
 COLUMNS = ("Class", "#", "Area", "Source", "Score")
 NO_ANNOTATION = "No annotation yet: accept the prediction (Ctrl+Enter) or draw a segment."
@@ -146,14 +145,22 @@ class ObjectsPanel(QWidget):
         self.hidden_changed.emit()
 
 
+class ObjectsHost(Protocol):
+    """What the list needs from the window: its editor and the image on screen."""
+
+    editor: Editor
+
+    def current_entry(self) -> ImageEntry | None: ...
+
+
 class ObjectsList(QObject):
     """Keeps an ObjectsPanel on the window's current image: its annotation, the editor's selection and
     the segments hidden on each image."""
 
     hidden_changed = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: ObjectsHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.window = window
         self.panel = ObjectsPanel()
         self.panel.setObjectName("objects-panel")

@@ -2,12 +2,12 @@
 turning them into atoms of ``segview.core.edits`` applied through the image's ``EditHistory``.
 
 Nothing here imports Qt: a tool talks to a ``ToolContext`` (the editor) and describes what the canvas
-should draw over the image (``preview``) as plain shapes.
+should draw over the image (``preview``) as the plain shapes of ``segview.ui.shapes``; the canvas knows
+a tool only as a ``CanvasTool``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -16,47 +16,9 @@ from segview.core import edits
 from segview.core.categories import CategorySet
 from segview.core.history import EditHistory
 from segview.core.segments import VOID, Annotation, Segment
+from segview.ui.shapes import Box, Circle, Handles, Mods, Path, Point, Shape
 
-Point = tuple[float, float]
 DRAG_THRESHOLD = 2.0  # image pixels a press must move before it counts as a drag
-
-
-@dataclass(frozen=True)
-class Mods:
-    """Keyboard modifiers held during a mouse event."""
-
-    shift: bool = False
-    ctrl: bool = False
-    alt: bool = False
-
-
-@dataclass(frozen=True)
-class Circle:
-    x: float
-    y: float
-    radius: float
-
-
-@dataclass(frozen=True)
-class Path:
-    points: list[Point]
-    closed: bool = False
-
-
-@dataclass(frozen=True)
-class Box:
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
-class Handles:
-    points: list[Point] = field(default_factory=list)
-
-
-Shape = Circle | Path | Box | Handles
 
 
 class ToolContext(Protocol):
