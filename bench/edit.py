@@ -56,9 +56,9 @@ def main() -> None:
     from segview.core.render import OverlayMode, layer_style
     from segview.core.segments import Segment
     from segview.core.workspace import ImageEntry
-    from segview.ui.canvas import ImageCanvas
-    from segview.ui.edit_redraw import AnnotationRedraw
-    from segview.ui.panels import DEFAULT_OPACITY
+    from segview.ui.canvas.canvas import ImageCanvas
+    from segview.ui.canvas.edit_redraw import AnnotationRedraw
+    from segview.ui.docks.layers_panel import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication([])
     annotation, categories = _annotation()

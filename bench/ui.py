@@ -13,7 +13,7 @@ Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [-
   the longest the event loop went without running a QTimer that ticks every 5 ms, from Ctrl+Enter until
   the step is committed, and from C until the compare panes are filled and painted.
 Toggle and rebuild run on an ImageCanvas of ``--view`` size, fitted to the image (how an image opens) and
-at 1:1, with the app's default layer style ('both', segview.ui.panels DEFAULT_OPACITY);
+at 1:1, with the app's default layer style ('both', segview.ui.docks.layers_panel DEFAULT_OPACITY);
 median of ``--repeats``.
 """
 
@@ -115,8 +115,8 @@ def canvas_timings(view: tuple[int, int], repeats: int) -> dict[str, dict[str, f
     from PySide6.QtWidgets import QApplication
 
     from segview.core.render import OverlayMode, layer_style
-    from segview.ui.canvas import ImageCanvas
-    from segview.ui.panels import DEFAULT_OPACITY
+    from segview.ui.canvas.canvas import ImageCanvas
+    from segview.ui.docks.layers_panel import DEFAULT_OPACITY
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     canvas = ImageCanvas()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from segview.ui.panels import ModelEntry
+from segview.ui.docks.model_panel import ModelEntry
 from segview.ui.resources import DEMO_IMAGES, ICONS
 
 DEMO_MODEL = "demo_panoptic"

@@ -7,19 +7,17 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QWidget,
@@ -34,12 +32,14 @@ from segview.core.views import class_shares
 from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.worker import Priority
-from segview.ui.canvas import ImageCanvas
-from segview.ui.editor import Editor
-from segview.ui.image_loader import ImageLoader
+from segview.ui.canvas.canvas import ImageCanvas
+from segview.ui.canvas.image_loader import ImageLoader
+from segview.ui.docks.layers_panel import LAYER_SHORTCUTS, LayersPanel
+from segview.ui.docks.legend import LegendPanel
+from segview.ui.docks.model_panel import ModelPanel
+from segview.ui.docks.vertical_scroll import VerticalScroll
+from segview.ui.editing.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
-from segview.ui.legend import LegendPanel
-from segview.ui.panels import LAYER_SHORTCUTS, LayersPanel, ModelPanel
 from segview.ui.project_link import ProjectLink
 from segview.ui.theme import apply_theme
 
@@ -97,10 +97,10 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel()
         self.model_panel = ModelPanel()
         self.legend = LegendPanel()
-        from segview.ui.browser import ImageBrowser
+        from segview.ui.docks.browser import ImageBrowser
 
         self.browser = ImageBrowser()
-        from segview.ui.classes_panel import ClassesPanel
+        from segview.ui.docks.classes_panel import ClassesPanel
 
         self.classes_panel = ClassesPanel(
             in_use=self._category_in_use, model_categories=lambda: self.workspace.model_categories
@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         self.project_link = ProjectLink(on_write_error=lambda text: self.statusBar().showMessage(text, 30000))
         self._docks["Tools"] = self._dock("Tools", self.editor.panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
         self._docks["History"] = self._dock("History", self.editor.history_view, Qt.DockWidgetArea.LeftDockWidgetArea)
-        from segview.ui.objects_panel import ObjectsList
+        from segview.ui.docks.objects_panel import ObjectsList
 
         self.objects = ObjectsList(self, self)
         self._docks["Objects"] = self._dock("Objects", self.objects.panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         the window can get short (a laptop screen) without the panel setting its minimum height."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(_VerticalScroll(widget) if scroll else widget)
+        dock.setWidget(VerticalScroll(widget) if scroll else widget)
         self.addDockWidget(area, dock)
         return dock
 
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         from segview.io.images import is_image_file
 
         path = Path(path)
-        from segview.ui.unsaved_prompt import may_drop_unsaved
+        from segview.ui.dialogs.unsaved_prompt import may_drop_unsaved
 
         if not may_drop_unsaved(self, self.project_link.unsaved_steps, f"Open {path.name}", self.open_export_dialog):
             return
@@ -460,7 +460,7 @@ class MainWindow(QMainWindow):
         entry = self.current_entry()
         if entry is None or entry.prediction is None:
             return
-        from segview.ui.boxes import detection_items
+        from segview.ui.canvas.boxes import detection_items
 
         self._box_items = detection_items(entry.prediction, self.workspace.model_categories,
                                           self.workspace.params.score_threshold)
@@ -479,7 +479,7 @@ class MainWindow(QMainWindow):
     def _refresh_compare(self) -> None:
         if self.compare is None or self.current is None:
             return
-        from segview.ui.compare_controller import fill_compare
+        from segview.ui.compare.controller import fill_compare
 
         fill_compare(self.compare, self.current_entry(), self.workspace)
 
@@ -597,7 +597,7 @@ class MainWindow(QMainWindow):
 
     def _toggle_compare(self, on: bool) -> None:
         if on and self.compare is None:
-            from segview.ui.compare_controller import ComparePanel
+            from segview.ui.compare.controller import ComparePanel
 
             self.compare = ComparePanel(self.layers_panel.overlay_mode(), self.layers_panel.boxes.isChecked)
             self.compare.choice_changed.connect(self._refresh_compare)
@@ -646,7 +646,7 @@ class MainWindow(QMainWindow):
     def open_export_dialog(self):
         """Open the export dialog (window-modal, not blocking) over the workspace's images."""
         from segview.core.export_scope import dataset_for_scope
-        from segview.ui.export_dialog import ExportDialog
+        from segview.ui.dialogs.export_dialog import ExportDialog
 
         previous = self.export_dialog
         if previous is not None and previous.is_running():
@@ -723,7 +723,7 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        from segview.ui.unsaved_prompt import may_drop_unsaved
+        from segview.ui.dialogs.unsaved_prompt import may_drop_unsaved
 
         if not may_drop_unsaved(self, self.project_link.unsaved_steps, "Quit", self.open_export_dialog):
             event.ignore()
@@ -749,29 +749,6 @@ class MainWindow(QMainWindow):
 
         QMessageBox.about(self, "About segview", f"<b>segview {__version__}</b><br>See, compare, correct and "
                                                  "export semantic, instance and panoptic segmentations.")
-
-
-class _VerticalScroll(QScrollArea):
-    """A frameless scroll area that scrolls its panel vertically only: as wide as the panel needs (its
-    minimum width follows the panel, e.g. after a theme change), but only a few rows high at least."""
-
-    MIN_HEIGHT = 72
-
-    def __init__(self, panel: QWidget) -> None:
-        super().__init__()
-        self.setObjectName(f"scroll:{panel.objectName() or type(panel).__name__}")
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(panel)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        panel = self.widget().minimumSizeHint()
-        width = panel.width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
-        return QSize(width, min(panel.height(), self.MIN_HEIGHT))
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return self.widget().sizeHint().expandedTo(self.minimumSizeHint())
 
 
 CANVAS_GESTURES = (

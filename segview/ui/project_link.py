@@ -12,7 +12,7 @@ from segview.core.history import EditHistory
 from segview.core.workspace import ImageEntry
 from segview.errors import ProjectLockedError, ProjectReadOnlyError
 from segview.io.project import DB_DIR, Project, dataset_store
-from segview.ui.undo import UndoStacks
+from segview.ui.editing.undo import UndoStacks
 
 
 class ProjectLink:

@@ -10,9 +10,9 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
-from segview.ui.download_dialog import WEIGHTS_FILTER, WeightsDialog
+from segview.ui.dialogs.download_dialog import WEIGHTS_FILTER, WeightsDialog
+from segview.ui.docks.model_panel import ModelPanel
 from segview.ui.inference_bridge import InferenceBridge
-from segview.ui.panels import ModelPanel
 
 DECLINED_KEY = "weights/declined"  # QSettings: models whose weights the user chose not to get now
 

@@ -9,7 +9,7 @@ from PIL import Image
 from PySide6.QtCore import QPointF
 
 from segview.io.images import read_image
-from segview.ui import image_loader
+from segview.ui.canvas import image_loader
 
 H, W = 300, 400
 
@@ -86,7 +86,7 @@ def test_a_full_decode_that_arrives_after_another_image_was_chosen_is_dropped(qt
 def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step(qtbot, window, tmp_path,
                                                                                  monkeypatch):
     from segview.core.views import semantic_view
-    from segview.ui import accept_job
+    from segview.ui.editing import accept_job
     from tests.ui.test_overlay_colours import CATS, _prediction
 
     monkeypatch.setattr(accept_job, "INLINE_PIXELS", 1000)  # the 160x120 image counts as big

@@ -16,7 +16,7 @@ from segview.io.coco import save_coco
 from segview.io.project import DB_DIR
 from tests.factories import make_dataset, write_image
 from tests.ui.answers import answer
-from tests.ui.test_editor import CATEGORIES, _drag, _with_prediction
+from tests.ui.editing.test_editor import CATEGORIES, _drag, _with_prediction
 
 
 def _restart(qtbot, window, tmp_path):

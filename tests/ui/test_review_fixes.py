@@ -139,7 +139,7 @@ def test_splitting_a_single_piece_says_there_is_nothing_to_split(qtbot, window, 
 
 
 def test_export_dialog_scopes_say_what_they_export_not_the_old_wording(qtbot, window, scenes):
-    from segview.ui.export_dialog import SCOPE_LABELS
+    from segview.ui.dialogs.export_dialog import SCOPE_LABELS
 
     window.open_path(scenes)  # no model: no image has a result yet
     dialog = window.open_export_dialog()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from segview.ui import app
-from tests.ui.test_editor import CATEGORIES, _polygon
+from tests.ui.editing.test_editor import CATEGORIES, _polygon
 
 
 def test_a_hole_cut_in_a_polygon_over_stuff_shows_the_stuff(qtbot, window, scenes):
@@ -60,7 +60,7 @@ def test_a_failed_name_keeps_the_focus_in_the_field(qtbot, window, scenes):
 
 
 def test_the_prediction_notice_does_not_move_the_layer_controls(qtbot, window, scenes):
-    from tests.ui.test_editor import _with_prediction
+    from tests.ui.editing.test_editor import _with_prediction
 
     window.open_path(scenes)
     window.workspace.categories = CATEGORIES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from segview.ui.shapes import Mods
+from segview.ui.canvas.shapes import Mods
 from tests.ui.test_main_window import _predict
 
 

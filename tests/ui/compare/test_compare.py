@@ -7,7 +7,7 @@ from PySide6.QtGui import QImage, QWheelEvent
 
 from segview.core.diff import disagreement
 from segview.core.render import OverlayMode, boundaries
-from segview.ui.compare import DEFAULT_TITLES, DIFF_FILL_ALPHA, CompareView
+from segview.ui.compare.view import DEFAULT_TITLES, DIFF_FILL_ALPHA, CompareView
 
 H, W = 30, 40
 GREY = (90, 90, 90)

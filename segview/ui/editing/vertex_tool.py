@@ -12,8 +12,8 @@ from segview.core import edits
 from segview.core.masks import CroppedMask
 from segview.core.polygons import outlines
 from segview.core.segments import VOID
-from segview.ui.shapes import Handles, Path, Point
-from segview.ui.tools import Tool
+from segview.ui.canvas.shapes import Handles, Path, Point
+from segview.ui.editing.tools import Tool
 
 SIMPLIFY = 1.0  # Douglas-Peucker tolerance in image pixels for the editable outline ...
 SIMPLIFY_ON_SCREEN = 2.0  # ... and in screen pixels, so that a zoomed-out outline keeps few handles

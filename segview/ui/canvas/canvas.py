@@ -8,9 +8,9 @@ from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, 
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from segview.core.render import OverlayMode
-from segview.ui.array_items import ImageItem, ImagePyramid, LabelItem
-from segview.ui.shapes import CanvasTool, Mods
-from segview.ui.tool_overlay import ToolOverlay
+from segview.ui.canvas.array_items import ImageItem, ImagePyramid, LabelItem
+from segview.ui.canvas.shapes import CanvasTool, Mods
+from segview.ui.canvas.tool_overlay import ToolOverlay
 
 TOOL_KEYS = {
     Qt.Key.Key_Escape: "escape",

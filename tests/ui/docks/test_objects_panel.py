@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QToolBar
 
 from segview.core.layers import LayerSource, LayerView, layer_name
 from segview.errors import ProjectError
+from segview.ui.docks.objects_panel import NO_ANNOTATION
 from segview.ui.navigation import READ_ONLY, SAVED, WRITE_FAILED
-from segview.ui.objects_panel import NO_ANNOTATION
-from tests.ui.test_editor import CATEGORIES, _click, _with_prediction
+from tests.ui.editing.test_editor import CATEGORIES, _click, _with_prediction
 
 ANN_PANOPTIC = layer_name(LayerSource.ANNOTATION, LayerView.PANOPTIC)
 ANN_SEMANTIC = layer_name(LayerSource.ANNOTATION, LayerView.SEMANTIC)

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from segview.core.workspace import ImageStatus
-from segview.ui.browser import THUMBNAIL_SIDE, ImageBrowser
+from segview.ui.docks.browser import THUMBNAIL_SIDE, ImageBrowser
 
 
 def _images(folder: Path, n: int = 4) -> list[Path]:

@@ -19,8 +19,8 @@ from segview.core.palette import lut_from_colors
 from segview.core.render import OverlayMode
 from segview.core.segments import VOID
 from segview.core.workspace import ImageEntry
-from segview.ui.array_items import LabelItem
-from segview.ui.canvas import ImageCanvas
+from segview.ui.canvas.array_items import LabelItem
+from segview.ui.canvas.canvas import ImageCanvas
 
 SELECTION_Z = 20.0
 SELECTION_RGB = (255, 255, 255)

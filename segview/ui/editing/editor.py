@@ -1,6 +1,6 @@
 """The editor: tools, selection, accept/reject of predictions and segment operations for the image on
-screen, with one undo history per image. Tool logic lives in ``segview.ui.tools``; this wires it to
-the window (actions, tool bar, docks) and to the fast redraw of ``segview.ui.edit_redraw``.
+screen, with one undo history per image. Tool logic lives in ``segview.ui.editing.tools``; this wires it to
+the window (actions, tool bar, docks) and to the fast redraw of ``segview.ui.canvas.edit_redraw``.
 
 The editor does not know the main window: it asks for what it needs through ``EditorWindow`` and says
 what happened through its signals.
@@ -20,14 +20,14 @@ from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.segments import VOID, Annotation
 from segview.core.workspace import ImageEntry, Workspace
-from segview.ui.accept_job import AcceptJob, needs_background
-from segview.ui.canvas import ImageCanvas
-from segview.ui.edit_redraw import AnnotationRedraw
+from segview.ui.canvas.canvas import ImageCanvas
+from segview.ui.canvas.edit_redraw import AnnotationRedraw
+from segview.ui.editing.accept_job import AcceptJob, needs_background
+from segview.ui.editing.tools import TOOL_TYPES, Tool
+from segview.ui.editing.tools_panel import MAX_BRUSH, ToolsPanel
+from segview.ui.editing.undo import UndoStacks
+from segview.ui.editing.vertex_tool import VertexTool
 from segview.ui.resources import TOOL_ICONS
-from segview.ui.tools import TOOL_TYPES, Tool
-from segview.ui.tools_panel import MAX_BRUSH, ToolsPanel
-from segview.ui.undo import UndoStacks
-from segview.ui.vertex_tool import VertexTool
 
 
 class EditorWindow(Protocol):
@@ -287,7 +287,7 @@ class Editor(QObject):
     def accept(self, ids: list[int] | None, mode: str = "") -> None:
         """Copy fused segments (all with None) into the annotation, as one undo step; for all of them,
         ``mode`` REPLACE drops the annotation first, ADD_WHERE_EMPTY paints only unannotated pixels."""
-        from segview.ui.accept_prompt import ADD_WHERE_EMPTY, REPLACE
+        from segview.ui.dialogs.accept_prompt import ADD_WHERE_EMPTY, REPLACE
 
         fused = self.fused()
         if fused is None or not fused.segments:
@@ -346,7 +346,7 @@ class Editor(QObject):
     def accept_all(self) -> None:
         """Accept every predicted segment; on an image with annotated segments, ask first (replace them,
         add only where nothing is annotated, or cancel)."""
-        from segview.ui.accept_prompt import CANCEL, ask_accept_all
+        from segview.ui.dialogs.accept_prompt import CANCEL, ask_accept_all
 
         annotation, fused = self.annotation(), self.fused()
         mode = ""

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from segview.core.diff import disagreement_caption
 from segview.core.render import OverlayMode
-from segview.ui.canvas import ImageCanvas
+from segview.ui.canvas.canvas import ImageCanvas
 
 DEFAULT_TITLES = ("Image", "Semantic", "Instance", "Panoptic")
 LABELS_LAYER, DIFF_LAYER = "labels", "diff"

@@ -16,8 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segview.errors import SegviewError
-from segview.ui.array_items import ImagePyramid
 from segview.ui.background import BackgroundJobs
+from segview.ui.canvas.array_items import ImagePyramid
 
 PREVIEW_PIXELS = 12_000_000  # above this a JPEG shows its reduced decode first
 PREVIEW_SIDE = 1500  # the preview's longer side is at least about this many pixels

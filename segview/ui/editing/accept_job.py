@@ -19,7 +19,7 @@ from segview.core.history import EditAtom, EditHistory, apply_atom
 from segview.core.segments import Annotation
 from segview.core.workspace import ImageEntry
 from segview.ui.background import BackgroundJobs
-from segview.ui.undo import UndoStacks
+from segview.ui.editing.undo import UndoStacks
 
 INLINE_PIXELS = 4_000_000  # smaller images accept at once (the thread hop is not worth it)
 BAND_PIXELS = 2_000_000  # pixels of the changed box applied per event-loop turn

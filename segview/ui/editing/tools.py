@@ -2,7 +2,7 @@
 turning them into atoms of ``segview.core.edits`` applied through the image's ``EditHistory``.
 
 Nothing here imports Qt: a tool talks to a ``ToolContext`` (the editor) and describes what the canvas
-should draw over the image (``preview``) as the plain shapes of ``segview.ui.shapes``; the canvas knows
+should draw over the image (``preview``) as the plain shapes of ``segview.ui.canvas.shapes``; the canvas knows
 a tool only as a ``CanvasTool``.
 """
 
@@ -16,7 +16,7 @@ from segview.core import edits
 from segview.core.categories import CategorySet
 from segview.core.history import EditHistory
 from segview.core.segments import VOID, Annotation, Segment
-from segview.ui.shapes import Box, Circle, Handles, Mods, Path, Point, Shape
+from segview.ui.canvas.shapes import Box, Circle, Handles, Mods, Path, Point, Shape
 
 DRAG_THRESHOLD = 2.0  # image pixels a press must move before it counts as a drag
 

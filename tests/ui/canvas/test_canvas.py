@@ -5,7 +5,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 
 from segview.core.render import OverlayMode
-from segview.ui.canvas import ImageCanvas
+from segview.ui.canvas.canvas import ImageCanvas
 
 
 def _canvas(qtbot, h=200, w=300):
@@ -159,7 +159,7 @@ def test_at_one_to_one_the_image_is_shown_pixel_for_pixel_even_half_a_pixel_off(
     from PySide6.QtGui import QPainter
     from PySide6.QtWidgets import QGraphicsScene
 
-    from segview.ui.array_items import ImageItem
+    from segview.ui.canvas.array_items import ImageItem
 
     image = np.random.default_rng(4).integers(0, 256, (120, 160, 3), dtype=np.uint8)
     item = ImageItem()

@@ -22,8 +22,8 @@ from segview.core.render import OverlayMode, layer_style
 from segview.core.views import semantic_view
 from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.background import BackgroundJobs
-from segview.ui.boxes import detection_items
-from segview.ui.compare import CompareView
+from segview.ui.canvas.boxes import detection_items
+from segview.ui.compare.view import CompareView
 
 DIFFS = {
     "none": "No diff",

@@ -18,8 +18,8 @@ from segview.core.history import Edit, EditHistory
 from segview.core.layers import LayerSource, LayerView, layer_name, score_text
 from segview.core.segments import Annotation
 from segview.core.workspace import ImageEntry
-from segview.ui.editor import Editor
-from segview.ui.legend import swatch
+from segview.ui.docks.legend import swatch
+from segview.ui.editing.editor import Editor
 
 COLUMNS = ("Class", "#", "Area", "Source", "Score")
 NO_ANNOTATION = "No annotation yet: accept the prediction (Ctrl+Enter) or draw a segment."

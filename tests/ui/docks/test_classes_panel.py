@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from segview.core.categories import Category, CategorySet
-from segview.ui.classes_panel import ClassesPanel, ClassPicker
+from segview.ui.docks.classes_panel import ClassesPanel, ClassPicker
 from tests.factories import make_categories
 
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from segview.ui.shapes import Box, Circle, Handles, Path, Shape
+from segview.ui.canvas.shapes import Box, Circle, Handles, Path, Shape
 
 OVERLAY_Z = 30.0
 HANDLE_PIXELS = 3.0  # half-size of a vertex handle on screen

@@ -49,7 +49,7 @@ Shape = Circle | Path | Box | Handles
 
 
 class CanvasTool(Protocol):
-    """A tool as the canvas sees it (``segview.ui.tools.Tool`` and its subclasses): image-coordinate
+    """A tool as the canvas sees it (``segview.ui.editing.tools.Tool`` and its subclasses): image-coordinate
     mouse events and keys in, shapes to draw out. ``pans``: a left drag pans the view instead."""
 
     pans: bool

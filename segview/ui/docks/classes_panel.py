@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from segview.core import category_edits as edits
 from segview.core.categories import Category, CategorySet
 from segview.core.palette import RGB
-from segview.ui.legend import swatch
+from segview.ui.docks.legend import swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 NAME_COLUMN, KIND_COLUMN, ID_COLUMN = 0, 1, 2

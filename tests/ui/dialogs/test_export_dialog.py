@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from segview.core.dataset import Dataset
 from segview.io.detect import DatasetFormat, load_dataset
 from segview.io.export import export_steps
-from segview.ui.export_dialog import ExportDialog
+from segview.ui.dialogs.export_dialog import ExportDialog
 from tests.factories import make_dataset
 
 

@@ -493,7 +493,7 @@ def test_the_brush_scales_with_the_image_until_the_user_picks_a_size(qtbot, wind
 
 
 def test_a_zoomed_out_outline_keeps_few_handles(qtbot, editor_window):
-    from segview.ui.vertex_tool import segment_rings
+    from segview.ui.editing.vertex_tool import segment_rings
 
     yy, xx = np.mgrid[0:600, 0:800]
     rng = np.random.default_rng(3)
