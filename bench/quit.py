@@ -50,7 +50,7 @@ def run_once(app: QApplication, folder: Path, model: str, settings_file: Path) -
     window.set_model(model)
     _wait(app, lambda: window.current_entry() is not None and window.current_entry().prediction is not None, 120)
     window.editor.accept_all()  # an edit: the project has something to close
-    window._run_all()
+    window.model_control.run_all()
     _wait(app, lambda: window.bridge._worker._running is not None, 10)  # the model is busy
     times: dict[str, float] = {}
     _timed(window.bridge, "shutdown", times, "thread")

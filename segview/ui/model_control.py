@@ -1,0 +1,162 @@
+"""The window's side of the model: choosing a model, its results arriving (or failing), the fusion
+parameters, and running it on this image, on all images (a batch, with progress and Cancel) or ahead on
+the neighbours of the image on screen. The model itself runs behind ``InferenceBridge``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from segview.core.categories import CategorySet
+from segview.core.workspace import ImageEntry, Workspace
+from segview.inference.worker import Priority
+from segview.ui.docks.browser import ImageBrowser
+from segview.ui.docks.model_panel import ModelPanel
+from segview.ui.inference_bridge import InferenceBridge
+
+
+class ModelHost(Protocol):
+    """What the model's side needs from the window."""
+
+    bridge: InferenceBridge
+    workspace: Workspace
+    settings: QSettings
+    browser: ImageBrowser
+    model_panel: ModelPanel
+    device_label: QLabel  # the status bar's "<model> on <device>"
+    current: int | None
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
+    def current_entry(self) -> ImageEntry | None: ...
+    def show_image(self, index: int) -> None: ...
+    def refresh_layers(self) -> None: ...
+
+
+class ModelControl(QObject):
+    """Connects the Model dock and the bridge's results to the window's workspace and status bar."""
+
+    def __init__(self, window: ModelHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.bridge = window.bridge
+        self.cancel_action: QAction | None = None  # Model → Cancel Batch: on only while a batch runs
+        self.batch_total = 0
+        self.batch_done = 0
+        self.model_error: str | None = None  # why the chosen model failed to load
+        self._model_error_shown: str | None = None  # the status-bar text saying so (cleared by a working model)
+
+    def connect_signals(self) -> None:
+        panel = self.window.model_panel
+        panel.model_chosen.connect(self.set_model)
+        panel.params_changed.connect(self._params_changed)
+        panel.run_all.connect(self.run_all)
+        panel.cancel.connect(self.cancel_batch)
+        self.bridge.prediction_ready.connect(self._prediction_ready)
+        self.bridge.failed.connect(self._prediction_failed)
+        self.bridge.model_loaded.connect(self._model_loaded)
+        self.bridge.model_failed.connect(self._model_failed)
+
+    def set_model(self, name: str) -> None:
+        """Use another model: old results are kept as the reference for model-vs-model diffs."""
+        window = self.window
+        previous = self.bridge.model_name
+        self.bridge.set_model(name)
+        self.model_error = None
+        window.settings.setValue("model", name)
+        window.workspace.clear_predictions(keep_as_reference=previous or "")
+        self.set_batch(0, 0)
+        window.device_label.setText(f"Loading {name}…")
+        for index, entry in enumerate(window.workspace.entries):
+            window.browser.set_status(index, entry.status)
+        shown = window.current if window.current is not None else window.browser.current_index()
+        if shown is not None and 0 <= shown < len(window.workspace.entries):
+            window.show_image(shown)  # an unreadable image still gets its neighbours predicted
+
+    def prefetch_neighbours(self, index: int) -> None:
+        workspace = self.window.workspace
+        for neighbour in workspace.neighbours(index):
+            if workspace.entries[neighbour].prediction is None:
+                self.bridge.request(workspace.entries[neighbour].path, Priority.NEIGHBOUR)
+
+    def run_current(self) -> None:
+        entry = self.window.current_entry()
+        if entry is not None:
+            self.bridge.request(entry.path, Priority.VISIBLE)
+
+    def run_all(self) -> None:
+        todo = [e for e in self.window.workspace.entries if e.prediction is None]
+        for entry in todo:
+            self.bridge.request(entry.path, Priority.BATCH)
+        self.set_batch(0, len(todo))
+
+    def set_batch(self, done: int, total: int) -> None:
+        """Batch progress; the batch is over when done reaches total. Cancel (Esc) works only while it
+        runs: otherwise Escape goes to the tool or the selection."""
+        running = total > 0 and done < total
+        self.batch_done, self.batch_total = (done, total) if running else (0, 0)
+        self.window.model_panel.set_batch(done, total)
+        if self.cancel_action is not None:
+            self.cancel_action.setEnabled(running)
+
+    def cancel_batch(self) -> None:
+        if not self.batch_total:  # nothing to cancel: the prefetch of the neighbours goes on
+            return
+        self.bridge.cancel_all()
+        self.set_batch(0, 0)
+        self.window.statusBar().showMessage("Batch cancelled", 5000)
+        entry = self.window.current_entry()
+        if entry is not None and entry.prediction is None:  # the image on screen still gets its result
+            self.bridge.request(entry.path, Priority.VISIBLE)
+
+    def _prediction_ready(self, path, generation: int, prediction, categories: CategorySet) -> None:
+        if generation != self.bridge.generation:
+            return
+        window = self.window
+        index = window.workspace.index_of(path)
+        if index is None:
+            return
+        window.workspace.set_prediction(index, prediction, categories)
+        window.device_label.setText(f"{self.bridge.model_name} on {prediction.device}")
+        window.browser.set_status(index, window.workspace.entries[index].status)
+        if self.batch_total:
+            self.set_batch(self.batch_done + 1, self.batch_total)
+        if index == window.current:
+            window.refresh_layers()
+
+    def _prediction_failed(self, path, message: str) -> None:
+        entry = self.window.current_entry()
+        prefetch = path is not None and not self.batch_total and (entry is None or entry.path != path)
+        if message != self.model_error and not prefetch:  # a neighbour's failure shows when it is visited
+            name = Path(path).name if path is not None else "model"
+            self.window.statusBar().showMessage(f"{name}: {message}", 15000)
+        if self.batch_total:
+            self.set_batch(self.batch_done + 1, self.batch_total)
+
+    def _model_failed(self, name: str, message: str) -> None:
+        if name != self.bridge.model_name:
+            return
+        self.model_error = message
+        self.window.device_label.setText(f"{name}: failed to load")
+        self.window.model_panel.device.setText("device: failed to load")
+        self._model_error_shown = f"Model {name} cannot be used: {message} Choose another model."
+        self.window.statusBar().showMessage(self._model_error_shown)
+
+    def _model_loaded(self, name: str, device: str) -> None:
+        self.window.device_label.setText(f"{name} on {device}")
+        self.window.model_panel.device.setText(f"device: {device}")
+        status = self.window.statusBar()
+        if self._model_error_shown is not None and status.currentMessage() == self._model_error_shown:
+            status.clearMessage()  # a model works now: the failure of another is history
+        self._model_error_shown = None
+
+    def _params_changed(self, params) -> None:
+        self.window.workspace.set_params(
+            score_threshold=params.score_threshold,
+            overlap_threshold=params.overlap_threshold,
+            stuff_area_limit=params.stuff_area_limit,
+        )
+        self.window.refresh_layers()
