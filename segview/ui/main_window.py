@@ -1,4 +1,5 @@
-"""The main window: canvas (or compare grid) in the middle, docks for images, layers, model and legend."""
+"""The main window, the composition root of the ui: canvas (or compare grid) in the middle, the docks (images,
+tools, history, layers, model, legend, classes, objects) around it; it builds the rooms and wires their signals."""
 
 from __future__ import annotations
 
