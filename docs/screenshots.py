@@ -31,8 +31,9 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from segview.ui.app import DEMO_IMAGES, available_models
+    from segview.ui.app import available_models
     from segview.ui.main_window import MainWindow
+    from segview.ui.resources import DEMO_IMAGES
 
     app = QApplication(sys.argv[:1])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
