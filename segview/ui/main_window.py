@@ -295,6 +295,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(opened.image)
         if self.compare is not None:
             self.compare.set_image(opened.image)
+        if not opened.complete:  # a big image: its preview on screen before its layers are computed
+            self.stack.currentWidget().repaint()
         self.refresh_layers()
         self.project_link.restore_history(entry, self.editor.stacks)  # undo reaches into earlier sessions
         if opened.complete:

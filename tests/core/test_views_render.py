@@ -175,3 +175,15 @@ def test_premultiplied_table_folds_fill_alpha_and_opacity_into_the_colour():
     assert table[1, 1] == words(128, round(200 * 128 / 255), round(100 * 128 / 255), round(50 * 128 / 255))
     assert table[0, 0] == table[0, 1] == 0  # void: transparent, and no outline
     assert table[-1].tolist() == [0, 0]  # labels beyond the table
+
+
+def test_views_of_a_map_taller_than_a_band_match_a_plain_lookup(monkeypatch):
+    monkeypatch.setattr(views, "_BAND_PIXELS", 64)  # bands of a few rows
+    ann = Annotation(37, 11)
+    rng = np.random.default_rng(5)
+    for category in (1, 2, 4, 1):
+        ann.add(rng.random((37, 11)) < 0.4, Segment(category))
+    ann.segment_map[0, 0] = 99  # an unknown id reads void
+    lut = views.category_lut(ann)
+    expected = np.where(ann.segment_map < lut.size, lut[np.minimum(ann.segment_map, lut.size - 1)], 0)
+    assert np.array_equal(views.semantic_view(ann), expected)
