@@ -124,3 +124,37 @@ def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step
     assert not entry.annotation.segments and not entry.annotation.segment_map.any()
     editor.actions_.redo.trigger()
     assert np.array_equal(semantic_view(entry.annotation), semantic_view(entry.fused))
+
+
+def test_opening_another_folder_while_accept_all_applies_reverts_its_bands(qtbot, window, tmp_path, monkeypatch):
+    from segview.ui.editing import accept_job
+    from tests.ui.test_overlay_colours import CATS, _prediction
+
+    monkeypatch.setattr(accept_job, "INLINE_PIXELS", 1000)
+    monkeypatch.setattr(accept_job, "BAND_PIXELS", 1600)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "a.png")
+    window.open_path(folder)
+    window.workspace.set_prediction(window.current, _prediction(), CATS)
+    window.refresh_layers()
+    editor = window.editor
+    scheduled = []  # the job's next band, run by hand
+
+    class ByHand:
+        @staticmethod
+        def singleShot(_ms, callback):  # noqa: N802 - Qt's name
+            scheduled.append(callback)
+
+    monkeypatch.setattr(accept_job, "QTimer", ByHand)
+    editor.actions_.accept_all.trigger()
+    entry = window.current_entry()
+    history = editor.stacks.get(entry.path)
+    qtbot.waitUntil(lambda: bool(scheduled))  # computed on the worker; the first band is due
+    scheduled.pop()()
+    scheduled.pop()()  # two bands applied
+    assert history.in_step and entry.annotation.segment_map.any()
+    editor.clear()  # what opening another folder does
+    scheduled.pop()()  # the band due before the cancel does nothing
+    assert not editor.accept_job.running and not history.in_step
+    assert not entry.annotation.segment_map.any() and not entry.annotation.segments and not history.done

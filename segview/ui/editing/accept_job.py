@@ -102,7 +102,16 @@ class AcceptJob(QObject):
         self.editor.stacks.activate(None)  # no undo while the step is open
         QTimer.singleShot(0, self._apply_band)
 
+    def cancel(self) -> None:
+        """Drop the job (another folder was opened); bands already applied are reverted."""
+        if self._task is not None and self._bands:
+            self._task[1].abort()
+        self._task, self._bands = None, []
+        self.jobs.cancel()
+
     def _apply_band(self) -> None:
+        if self._task is None:  # cancelled
+            return
         history = self._task[1]
         history.apply(self._bands.pop(0))
         if self._bands:

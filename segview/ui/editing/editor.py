@@ -207,6 +207,7 @@ class Editor(QObject):
 
     def clear(self) -> None:
         """Another folder was opened: forget every history."""
+        self.accept_job.cancel()
         self.stacks.clear()
         self.index = self.entry = self.image = None
         self.selection = []
