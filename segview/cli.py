@@ -60,7 +60,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         f"Wrote {args.to} to {args.out}: {len(dataset.images)} image(s), {annotated} annotated, "
         f"{len(dataset.categories)} categories{dropped}."
     )
-    return 0 if report.ok else 1
+    return 0 if report.ok and not errors else 1  # left out under --allow-errors: written, yet not all
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -93,6 +93,7 @@ def _progress_bar(description: str, total: int | None, unit: str = "it"):
         unit_divisor=1024 if scale else 1000,
         file=sys.stderr,
         dynamic_ncols=True,
+        delay=0.2,  # shown once there is something to count (predict learns its total after collecting images)
     )
 
 
@@ -392,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--allow-errors", action="store_true",
                          help="write the output even when reading found errors (the report lists what was "
-                         "left out); without it nothing is written and the exit status is 1")
+                         "left out; the exit status is still 1); without it nothing is written")
     _add_input_options(convert)
     convert.set_defaults(func=_cmd_convert)
 

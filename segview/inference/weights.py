@@ -333,17 +333,21 @@ def _fetch(url: str, out: IO[bytes], progress: Progress | None, cancel: threadin
                     progress(done, total)
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
-                            "Check the URL in the model card, or download the file yourself and pass its "
-                            "path.") from exc
+                            f"Check the URL in the model card, or {_own_copy(url)}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         what = f"timed out after {timeout:g} s" if isinstance(reason, TimeoutError) else f"failed ({reason})"
         raise DownloadError(f"Downloading {url} {what}. Check your internet connection and proxy settings, "
-                            "then try again, or download the file yourself and pass its path.") from exc
+                            f"then try again, or {_own_copy(url)}") from exc
     if total is not None and done != total:
         raise DownloadError(f"The download of {url} was cut short: {done} of {total} bytes arrived. Nothing "
                             "was saved; try again.")
     return hasher.hexdigest()
+
+
+def _own_copy(url: str) -> str:
+    """How to use a copy of ``url`` downloaded by other means: where segview looks for it."""
+    return f"download it by other means and save it as {cache_dir() / Path(urlparse(url).path).name}."
 
 
 def _mismatch(url: str, got: str, expected: str) -> DownloadError:

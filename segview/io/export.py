@@ -359,7 +359,7 @@ def refuse_foreign_files(
             shown += f" and {len(names) - _SHOWN_FOREIGN} more"
         places.append(f"{out_dir / top}{os.sep} ({shown})")
     raise ForeignFilesError(
-        f"Nothing was exported: {' and '.join(places)} would be deleted or overwritten, but segview did "
+        f"Nothing was written: {' and '.join(places)} would be deleted or overwritten, but segview did "
         f"not write {'it' if len(found) == 1 else f'these {len(found)} files'}. Choose an empty folder, or "
         "move those files away, then export again.",
         found,

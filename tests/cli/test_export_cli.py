@@ -145,7 +145,7 @@ def test_export_refuses_to_replace_files_of_the_users_own(project_folder: Path, 
     rc = main(["export", str(project_folder), "--to", "coco-panoptic,semantic-png", "--out", str(out)])
     printed = capsys.readouterr()
     assert rc == 2  # a user error, nothing written: as predict and convert
-    assert printed.err.startswith("segview: error: Nothing was exported") and printed.err.count("\n") == 1
+    assert printed.err.startswith("segview: error: Nothing was written") and printed.err.count("\n") == 1
     assert "my_notes.txt" in printed.err and "photo.png" in printed.err and str(out / "semantic") in printed.err
     assert "Choose an empty folder, or move those files away" in printed.err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
