@@ -158,3 +158,31 @@ def test_opening_another_folder_while_accept_all_applies_reverts_its_bands(qtbot
     scheduled.pop()()  # the band due before the cancel does nothing
     assert not editor.accept_job.running and not history.in_step
     assert not entry.annotation.segment_map.any() and not entry.annotation.segments and not history.done
+
+
+def test_background_accept_replaces_or_fills_only_void_as_the_inline_one_does():
+    from segview.core import edits
+    from segview.core.history import EditHistory
+    from segview.core.segments import Annotation, Segment, Source
+    from segview.ui.editing.accept_job import accepted_bands
+
+    rng = np.random.default_rng(7)
+    fused = Annotation(40, 30)
+    for category in (1, 2):
+        fused.add(rng.random((40, 30)) < 0.5, Segment(category, score=0.9, source=Source.MODEL))
+    annotation = Annotation(40, 30)
+    annotation.add(np.pad(np.ones((10, 10), bool), ((2, 28), (3, 17))), Segment(3))
+    for replace, only_void in ((True, False), (False, True)):
+        inline = annotation.copy()
+        history = EditHistory(inline)
+        history.begin("inline")
+        if replace:
+            history.apply(edits.delete(inline, list(inline.segments)))
+        history.apply(edits.accept(inline, fused, only_void=only_void)[1])
+        history.commit()
+        banded = annotation.copy()
+        before = banded.copy()
+        bands = accepted_bands(banded, fused, replace, only_void)
+        assert np.array_equal(banded.segment_map, before.segment_map)  # computing changes nothing
+        EditHistory(banded).apply_all(bands, "background")
+        assert np.array_equal(banded.segment_map, inline.segment_map) and banded.segments == inline.segments
