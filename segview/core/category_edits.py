@@ -129,6 +129,26 @@ def merge_categories(categories: CategorySet, other: Iterable[Category]) -> tupl
     return result, added
 
 
+def in_project_classes(
+    categories: CategorySet, model: CategorySet, fused: Annotation, ids: Iterable[int] | None = None
+) -> tuple[CategorySet, Annotation]:
+    """A model's fused prediction relabelled into the project's classes, matched by name: the classes of
+    the segments to accept (``ids``, None: all) that the project lacks are merged in first (see
+    :func:`merge_categories`). Returns the project's categories (grown, or unchanged) and the prediction
+    with project ids; its segment map is shared, not copied. The model's ids name the model's classes
+    only: copying them as they are put a model's 'ball' (id 1) into a labelme project's 'car' (id 1)."""
+    chosen = fused.segments if ids is None else [sid for sid in ids if sid in fused.segments]
+    used = {fused.segments[sid].category_id for sid in chosen}
+    merged, _added = merge_categories(categories, [c for c in model if c.id in used])
+    project_id = {name_key(c.name): c.id for c in merged}
+    to_project = {c.id: project_id[name_key(c.name)] for c in model if name_key(c.name) in project_id}
+    segments = {
+        sid: replace(segment, category_id=to_project.get(segment.category_id, segment.category_id))
+        for sid, segment in fused.segments.items()
+    }
+    return merged, Annotation(fused.height, fused.width, fused.segment_map, segments)
+
+
 def segment_counts(annotations: Iterable[Annotation | None]) -> Counter[int]:
     """How many segments use each category id, over the given annotations (None skipped)."""
     counts: Counter[int] = Counter()

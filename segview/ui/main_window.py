@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         self.editor.history_created.connect(
             lambda path, history: self.project_link.attach(path, history, self.workspace.categories))
         self.editor.categories_adopted.connect(self.classes_panel.set_categories)
+        self.editor.categories_adopted.connect(self._categories_edited)  # saved, layers redrawn
         self.model_control.connect_signals()
         from segview.ui.weights_offer import WeightsOffer
 

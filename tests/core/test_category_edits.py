@@ -88,3 +88,29 @@ def test_segment_counts():
     ann.add(np.eye(4, dtype=bool), Segment(2))
     ann.add(np.fliplr(np.eye(4, dtype=bool)), Segment(2))
     assert segment_counts([ann, None]) == {2: 2}
+
+
+def test_a_prediction_takes_the_project_classes_by_name_and_adds_the_missing_ones():
+    import numpy as np
+
+    from segview.core.category_edits import in_project_classes
+    from segview.core.segments import Annotation, Segment, Source
+
+    project = CategorySet([Category(1, "car"), Category(2, "Ball")])
+    model = CategorySet([Category(1, "ball"), Category(2, "crate"), Category(5, "sky", isthing=False)])
+    segment_map = np.array([[1, 2, 3]], dtype=np.uint16)
+    fused = Annotation(1, 3, segment_map, {
+        1: Segment(1, score=0.9, source=Source.MODEL),  # ball: the project's "Ball" is id 2
+        2: Segment(2, score=0.8, source=Source.MODEL),  # crate: new, its model id 2 is taken -> 3
+        3: Segment(5, source=Source.MODEL),  # sky: new, id 5 is free -> kept
+    })
+    merged, relabelled = in_project_classes(project, model, fused)
+    assert [(c.id, c.name, c.isthing) for c in merged] == [
+        (1, "car", True), (2, "Ball", True), (3, "crate", True), (5, "sky", False)]
+    assert {sid: s.category_id for sid, s in relabelled.segments.items()} == {1: 2, 2: 3, 3: 5}
+    assert relabelled.segments[1].score == 0.9 and relabelled.segment_map is segment_map
+    assert fused.segments[1].category_id == 1  # the prediction itself is left as it was
+    same, again = in_project_classes(merged, model, fused)
+    assert same == merged and {s.category_id for s in again.segments.values()} == {2, 3, 5}
+    only_ball, _ = in_project_classes(project, model, fused, ids=[1])  # one segment accepted: no new class
+    assert only_ball == project

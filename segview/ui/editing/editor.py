@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QStatusBar, QToolBar, QUndoView
 
-from segview.core import edits
+from segview.core import category_edits, edits
 from segview.core.categories import CategorySet
 from segview.core.history import Edit, EditHistory
 from segview.core.segments import VOID, Annotation
@@ -297,6 +297,7 @@ class Editor(QObject):
         history = self.history()
         if history is None:
             return
+        fused = self._in_project_classes(fused, ids)
         if ids is None and needs_background(history.annotation):  # a big image
             name = {REPLACE: "Replace with all predictions",
                     ADD_WHERE_EMPTY: "Accept all predictions where nothing is annotated"}.get(mode, "Accept all predictions")
@@ -319,6 +320,19 @@ class Editor(QObject):
         history.apply(atom, name + (" where nothing is annotated" if mode == ADD_WHERE_EMPTY else ""))
         if ids is not None:
             self.select(new_ids)
+
+    def _in_project_classes(self, fused: Annotation, ids: list[int] | None) -> Annotation:
+        """The prediction with the project's class ids (matched by name); the classes of the accepted
+        segments that the project lacks are added to it first, saved and shown like any class edit."""
+        workspace = self.window.workspace
+        merged, relabelled = category_edits.in_project_classes(
+            workspace.categories, workspace.model_categories, fused, ids)
+        if merged != workspace.categories:
+            added = ", ".join(c.name for c in merged if c.id not in workspace.categories)
+            workspace.categories = merged
+            self.categories_adopted.emit(merged)
+            self.window.statusBar().showMessage(f"Added the model's classes {added} to the project", 8000)
+        return relabelled
 
     def _keep_existing_selection(self) -> None:
         annotation = self.annotation()
