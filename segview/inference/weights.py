@@ -121,11 +121,10 @@ def find_weights(card: ModelCard, path: str | os.PathLike | None = None) -> Path
         return explicit
     if source.file is not None:
         return source.file if source.file.is_file() else None
-    remote = remote_weights(card)
-    assert remote is not None
+    filename = source.file_name or remote_weights(card).filename
     for folder in (cache_dir(), hub_checkpoints_dir()):
-        if (folder / remote.filename).is_file():
-            return folder / remote.filename
+        if (folder / filename).is_file():
+            return folder / filename
     return None
 
 

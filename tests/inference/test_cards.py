@@ -88,6 +88,7 @@ def test_bundled_card_matches_torchvision(name):
     card = get_card(name)
     weights = torchvision_weights(card)
     assert str(weights) == card.weights.torchvision
+    assert card.weights.file_name == Path(weights.url).name  # the caches are searched for this name
     module, _, function = card.builder.rpartition(".")
     builder = getattr(importlib.import_module(module), function)
     assert type(weights) is get_model_weights(builder)
@@ -133,6 +134,16 @@ def test_listing_cards_does_not_import_torch(tmp_path):
     assert out.strip() == "False"
 
 
+def test_segview_models_list_does_not_import_torch(tmp_path):
+    """Whether weights are present is a file look-up: the list took 4-13 s and 1 GB importing torchvision."""
+    code = ("import sys; from segview.cli import main; main(['models', 'list']); "
+            "print('torch' in sys.modules, 'torchvision' in sys.modules)")
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "maskrcnn_resnet50_fpn_v2" in out and out.strip().endswith("False False")
+
+
 # --- malformed cards -----------------------------------------------------------------------------
 
 
@@ -152,6 +163,10 @@ def test_listing_cards_does_not_import_torch(tmp_path):
         ({"weights": '[weights]\ntorchvision = "MaskRCNN_ResNet50_FPN_Weights.COCO_V1"\nsha256 = "' + SHA + '"'},
          ["key 'weights.sha256' is not used with torchvision"]),
         ({"weights": '[weights]\ntorchvision = "not a name"'}, ["key 'weights.torchvision'"]),
+        ({"weights": '[weights]\ntorchvision = "MaskRCNN_ResNet50_FPN_Weights.COCO_V1"\nfile_name = "../x.pth"'},
+         ["key 'weights.file_name' is '../x.pth'"]),
+        ({"weights": '[weights]\nfile = "a.pth"\nsha256 = "' + SHA + '"\nfile_name = "a.pth"'},
+         ["key 'weights.file_name' is only for torchvision weights"]),
         ({"extra": 'licnese = "x"'}, ["key 'licnese' is not allowed", "allowed keys"]),
         ({"extra": 'instance = "x"'}, ["key 'instance' is not allowed in a instance card"]),
         ({"name": 'name = "other"'}, ["key 'name' is 'other'", "make them the same"]),
