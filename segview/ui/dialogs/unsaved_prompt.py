@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from segview.ui.dialogs.choice_box import Role, ask_choice
+
 EXPORT, DISCARD, CANCEL = "Export…", "Discard", "Cancel"
 
 
@@ -16,20 +18,12 @@ def may_drop_unsaved(parent: QWidget, steps: int, doing: str, export: Callable[[
     with its edits), "Cancel" returns False."""
     if not steps:
         return True
-    box = QMessageBox(QMessageBox.Icon.Warning, f"{doing}: unsaved edits",
-                      f"{steps} edit step{'' if steps == 1 else 's'} made here {'is' if steps == 1 else 'are'} not "
-                      "saved: this folder cannot hold a project (it is read-only or open in another window).\n\n"
-                      "Export them to a folder you can write to, or discard them?", parent=parent)
-    box.setObjectName("unsaved-edits")
-    buttons = {
-        EXPORT: box.addButton(EXPORT, QMessageBox.ButtonRole.AcceptRole),
-        DISCARD: box.addButton(DISCARD, QMessageBox.ButtonRole.DestructiveRole),
-        CANCEL: box.addButton(CANCEL, QMessageBox.ButtonRole.RejectRole),
-    }
-    box.setDefaultButton(buttons[EXPORT])
-    box.setEscapeButton(buttons[CANCEL])
-    box.exec()
-    answer = next((name for name, button in buttons.items() if button is box.clickedButton()), CANCEL)
+    answer = ask_choice(
+        parent, QMessageBox.Icon.Warning, f"{doing}: unsaved edits",
+        f"{steps} edit step{'' if steps == 1 else 's'} made here {'is' if steps == 1 else 'are'} not saved: this "
+        "folder cannot hold a project (it is read-only or open in another window).\n\n"
+        "Export them to a folder you can write to, or discard them?", "unsaved-edits",
+        [(EXPORT, Role.AcceptRole), (DISCARD, Role.DestructiveRole), (CANCEL, Role.RejectRole)], EXPORT)
     if answer == EXPORT:
         export()
     return answer == DISCARD
