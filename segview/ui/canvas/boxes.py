@@ -15,8 +15,8 @@ BOX_Z, LABEL_Z = 10.0, 11.0
 
 
 def detection_items(prediction: Prediction, categories: CategorySet, score_threshold: float) -> list[QGraphicsItem]:
-    """A cosmetic box per detection above the threshold, and a label above its top-left corner that keeps
-    its screen size at every zoom (white text, or black on light colours), in the detection's colour in
+    """A cosmetic box per detection above the threshold, and a label on its top edge that keeps its screen
+    size at every zoom (see below for which corner) (white text, or black on light colours), in the detection's colour in
     the instance view (its class colour shaded by its rank). The score is cut to two decimals, as the
     threshold compares it."""
     items: list[QGraphicsItem] = []
@@ -31,13 +31,18 @@ def detection_items(prediction: Prediction, categories: CategorySet, score_thres
         text = QGraphicsSimpleTextItem(f"{category.name if category else inst.category_id} {score_text(inst.score)}")
         text.setBrush(QColor(0, 0, 0) if color.lightnessF() > 0.6 else QColor(255, 255, 255))
         size = text.boundingRect()
-        tag = QGraphicsRectItem(0, -size.height() - 2, size.width() + 6, size.height() + 2)
+        # The label grows away from the image's edges, so that a view fitted to the image shows it whole:
+        # leftwards from the box's right edge in the right half, downwards inside the box at the top.
+        right = inst.mask.x + inst.mask.width / 2 > prediction.width / 2
+        top = inst.mask.y < prediction.height / 20
+        width, height = size.width() + 6, size.height() + 2
+        tag = QGraphicsRectItem(-width if right else 0, 0 if top else -height, width, height)
         tag.setBrush(color)
         tag.setPen(Qt.PenStyle.NoPen)
         tag.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-        tag.setPos(inst.mask.x, inst.mask.y)
+        tag.setPos(inst.mask.x + (inst.mask.width if right else 0), inst.mask.y)
         tag.setZValue(LABEL_Z)
         text.setParentItem(tag)
-        text.setPos(3, -size.height() - 1)
+        text.setPos((-width if right else 0) + 3, (0 if top else -height) + 1)
         items += [box, tag]
     return items
