@@ -1,1 +1,2 @@
-"""Inference: model cards, weights, predictors. Imports torch lazily and never imports Qt."""
+"""Inference: model cards, weights, devices, predictors, the pipeline and batch prediction, the background
+worker. Imports torch lazily and never imports Qt."""
