@@ -13,6 +13,9 @@ Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [-
   the longest the event loop went without running a QTimer that ticks every 5 ms, from Ctrl+Enter until
   the step is committed, and from C until the compare panes are filled and painted.
 - 48 MP preview, annotated: the same folder opened again, the photo now with its accepted annotation.
+- open, 21 annotated: a new MainWindow opens a folder whose project holds annotations of that photo (60
+  segments) and of twenty 1920×1080 images, one of these edited last (shown first); from ``MainWindow(...)``
+  to the end of the canvas's first paint of it.
 Toggle and rebuild run on an ImageCanvas of ``--view`` size, fitted to the image (how an image opens) and
 at 1:1, with the app's default layer style ('both', segview.ui.docks.layers_panel DEFAULT_OPACITY);
 median of ``--repeats``.
@@ -33,7 +36,7 @@ WIDTH, HEIGHT, SEGMENTS = 3840, 2160, 300
 BIG_W, BIG_H = 8000, 6000
 TARGETS = {"cold start": 0.8, "overlay toggle": 0.005, "overlay rebuild": 0.010, "48 MP preview": 1.0,
            "48 MP preview, annotated": 1.0,
-           "accept all block": 0.1, "compare block": 0.1}  # seconds
+           "accept all block": 0.1, "compare block": 0.1, "open, 21 annotated": 1.0}  # seconds
 
 COLD_START = r"""
 import sys, time
@@ -278,6 +281,67 @@ def big_image_timings() -> dict[str, float]:
             "48 MP preview, annotated": annotated}
 
 
+def _blocky_annotation(height: int, width: int, segments: int, seed: int):
+    """An annotation of ``segments`` rectangles with a class each."""
+    import numpy as np
+
+    from segview.core.segments import Annotation, Segment
+
+    rng = np.random.default_rng(seed)
+    segment_map = np.zeros((height, width), np.uint16)
+    for sid in range(1, segments + 1):
+        h, w = int(rng.integers(height // 10, height // 2)), int(rng.integers(width // 10, width // 2))
+        y, x = int(rng.integers(0, height - h)), int(rng.integers(0, width - w))
+        segment_map[y : y + h, x : x + w] = sid
+    present = {int(v) for v in np.unique(segment_map)} - {0}
+    return Annotation(height, width, segment_map, {sid: Segment(1 + sid % 3) for sid in present})
+
+
+def annotated_open_timing() -> float:
+    """Seconds from ``MainWindow(...)`` to the first paint of a folder whose project holds 21 annotations."""
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import QEvent, QObject, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from segview.io.project import Project
+    from segview.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        small = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+        cv2.imwrite(str(folder / "big.jpg"), cv2.resize(small, (BIG_W, BIG_H)), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        for i in range(20):
+            cv2.imwrite(str(folder / f"hd_{i:02d}.jpg"), cv2.resize(small, (1920, 1080)))
+        with Project.open(folder) as project:
+            project.save_annotation("big.jpg", _blocky_annotation(BIG_H, BIG_W, 60, 0))
+            for i in range(20):
+                project.save_annotation(f"hd_{i:02d}.jpg", _blocky_annotation(1080, 1920, 30, i + 1))
+            project.set_setting("last_edited_image", "hd_05.jpg")
+        painted: list[float] = []
+        start = time.perf_counter()
+        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat), device="cpu")
+        window.resize(1400, 900)
+        window.show()
+
+        class FirstPaint(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+                if event.type() == QEvent.Type.Paint and window.canvas.image_item.pyramid is not None:
+                    painted.append(time.perf_counter())
+                return False
+
+        spy = FirstPaint()
+        window.canvas.viewport().installEventFilter(spy)
+        window.open_path(folder)
+        while not painted:
+            app.processEvents()
+        window.close()
+        window.bridge.shutdown()
+    return painted[0] - start
+
+
 def _row(name: str, where: str, seconds: float) -> str:
     target = TARGETS[name]
     ratio = seconds / target
@@ -301,6 +365,7 @@ def main() -> None:
     cold, torch_loaded = cold_start(args.runs)
     timings = canvas_timings(view, args.repeats)
     big = big_image_timings()
+    opened = annotated_open_timing()
     print(f"{'figure':<24} {'where':<30} {'measured':>10} {'target':>8} {'ratio':>7}")
     print(_row("cold start", f"median of {args.runs}" + (", torch loaded!" if torch_loaded else ""), cold))
     for zoom, figures in timings.items():
@@ -309,6 +374,7 @@ def main() -> None:
             print(_row(name, where, figures[name]))
     for name, seconds in big.items():
         print(_row(name, f"{BIG_W}×{BIG_H} JPEG, 40 objects", seconds))
+    print(_row("open, 21 annotated", f"{BIG_W}×{BIG_H} + 20 × 1920×1080", opened))
     print(f"(canvas {view[0]}×{view[1]}, platform {os.environ['QT_QPA_PLATFORM']}, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
 

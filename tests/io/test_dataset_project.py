@@ -107,7 +107,7 @@ def test_recovery_counts_user_steps_of_the_crashed_session_only(tmp_path: Path) 
     project.close()
     with Project.open(tmp_path) as project:
         assert not project.recovered and project.last_edited() == "b.png"
-        # a.png: first stroke (its snapshot), second stroke, undo, redo: the second stroke can be undone
-        assert [e.name for e in project.undoable_edits("a.png")] == ["Brush"]
-        assert project.undoable_edits("b.png") == []  # its only step is its snapshot
+        # a.png: first stroke (journaled after an empty snapshot), second stroke, undo, redo: both undoable
+        assert [e.name for e in project.undoable_edits("a.png")] == ["Brush", "Brush"]
+        assert [e.name for e in project.undoable_edits("b.png")] == ["Brush"]  # its first step, journaled
         assert np.array_equal(project.load_annotation("b.png").segment_map, other.annotation.segment_map)

@@ -421,3 +421,75 @@ def test_a_full_disk_keeps_the_store_consistent(folder: Path) -> None:
         history.apply(edits.erase(history.annotation, CroppedMask(0, 0, np.ones((3, 3), bool))), "Erase")
         _assert_same(project.load_annotation("img_0.png"), history.annotation)  # a snapshot caught up
         assert project.load_prediction("img_0.png", "demo") is None
+
+
+def test_snapshot_maps_are_stored_as_runs_and_read_back_exactly() -> None:
+    import zlib
+
+    from segview.io.project import decode_map, encode_map
+
+    rng = np.random.default_rng(5)
+    blocky = np.zeros((600, 800), np.uint16)
+    for i in range(60):
+        y, x = rng.integers(0, 500, 2)
+        blocky[y : y + 100, x : x + 300] = i + 1
+    noisy = rng.integers(0, 70000, (60, 80)).astype(np.uint32)  # runs would be bigger: plain zlib
+    for segment_map in (blocky, noisy, np.zeros((5, 7), np.uint16), blocky.astype(np.uint32)):
+        blob = encode_map(segment_map)
+        back = decode_map(blob, segment_map.dtype.str, *segment_map.shape)
+        assert back.dtype == segment_map.dtype and np.array_equal(back, segment_map)
+    assert encode_map(blocky).startswith(b"RLE1") and len(encode_map(blocky)) < 10_000
+    assert not encode_map(noisy).startswith(b"RLE1")
+    old = zlib.compress(blocky.tobytes(), 3)  # a snapshot written by an earlier segview
+    assert np.array_equal(decode_map(old, "<u2", 600, 800), blocky)
+    with pytest.raises(ValueError):  # damaged runs: load_annotation says the annotation is damaged
+        decode_map(b"RLE1" + zlib.compress(b"\0" * 12), "<u2", 600, 800)
+
+
+def test_a_first_step_on_an_empty_image_is_journaled_and_undoable_after_a_restart(folder: Path) -> None:
+    from segview.core.edits import brush_mask, paint
+
+    with Project.open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach("img_1.png", history)
+        history.apply(paint(history.annotation, brush_mask([(5, 5), (9, 9)], 3, H, W), 1, Segment(1)), "Brush")
+        first = history.annotation.copy()
+        history.apply(paint(history.annotation, brush_mask([(30, 20)], 3, H, W), 2, Segment(2)), "Brush")
+        assert project.journal_length("img_1.png") == 2  # both steps, after an empty snapshot
+        assert project.starts_empty("img_1.png")
+        project._abandon()  # killed: every committed step is there
+    with Project.open(folder) as project:
+        _assert_same(project.load_annotation("img_1.png"), history.annotation)
+        edits_ = project.undoable_edits("img_1.png")
+        assert [e.name for e in edits_] == ["Brush", "Brush"]
+        again = EditHistory(project.load_annotation("img_1.png"))
+        again.done.extend(edits_)
+        again.undo()
+        _assert_same(again.annotation, first)
+        again.undo()
+        assert not again.annotation.segments and not again.annotation.segment_map.any()
+        project.save_annotation("img_1.png", first)  # a checkpoint holds edits: no longer the empty start
+        assert not project.starts_empty("img_1.png")
+
+
+def test_a_step_over_many_pixels_is_stored_as_a_cheap_snapshot(folder: Path, monkeypatch) -> None:
+    import segview.io.project as store
+
+    monkeypatch.setattr(store, "_BIG_STEP", H * W // 2)  # accept all on 48 MP: its atoms took 0.8 s to encode
+    base = random_annotation(np.random.default_rng(3), H, W)
+    with Project.open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach("img_2.png", history)
+        history.begin("Accept all")
+        for sid, segment in base.segments.items():
+            history.apply(edits.paint(history.annotation, CroppedMask(0, 0, base.segment_map == sid), sid, segment))
+        history.commit()
+        assert project.journal_length("img_2.png") == 0 and not project.starts_empty("img_2.png")
+        blob = project._read("SELECT map FROM annotations")[0][0]
+        assert blob.startswith(b"RLE1")
+        history.apply(edits.paint(history.annotation, edits.brush_mask([(3, 3)], 2, H, W), 1), "Brush")
+        assert project.journal_length("img_2.png") == 1  # small steps are journaled as before
+        project._abandon()
+    with Project.open(folder) as project:
+        _assert_same(project.load_annotation("img_2.png"), history.annotation)
+        assert len(project.undoable_edits("img_2.png")) == 1

@@ -267,3 +267,64 @@ def test_a_dataset_open_in_another_window_shows_its_saved_edits_read_only(qtbot,
         assert "another segview window" in window.statusBar().currentMessage()
         assert window.workspace.entries[0].annotation.equals(saved)
         assert window.workspace.entries[1].annotation.equals(dataset.images[1].annotation)
+
+
+def test_a_folder_image_s_first_step_is_undoable_after_a_restart(qtbot, editor_window, scenes, tmp_path):
+    window = editor_window
+    window.browser.select(1)
+    _brush(qtbot, window, 20)  # the image's first step: journaled after an empty snapshot
+    edited = window.current_entry().annotation.copy()
+
+    window = _restart(qtbot, window, tmp_path)
+    window.open_path(scenes)
+    assert window.current == 1 and window.current_entry().annotation.equals(edited)
+    stack = window.editor.stacks.group.activeStack()
+    assert stack is not None and stack.count() == 1 and stack.command(0).text() == "Brush"
+    assert window.editor.history_view.emptyLabel() == "Opened"  # the state before it: the image, unedited
+    window.editor.actions_.undo.trigger()
+    annotation = window.current_entry().annotation
+    assert not annotation.segments and not annotation.segment_map.any()
+
+    window = _restart(qtbot, window, tmp_path)  # the undo was journaled too
+    window.open_path(scenes)
+    window.browser.select(1)
+    assert not window.current_entry().annotation.segments
+
+
+def test_history_after_a_restart_shows_that_earlier_edits_are_saved(qtbot, window, coco, tmp_path):
+    window.open_path(coco)
+    _brush(qtbot, window, 10)  # a dataset image's first step: stored as its snapshot, not undoable
+    edited = window.current_entry().annotation.copy()
+
+    window = _restart(qtbot, window, tmp_path)
+    window.open_path(coco)
+    assert window.current_entry().annotation.equals(edited)
+    stack = window.editor.stacks.group.activeStack()
+    assert stack is not None and stack.count() == 0  # the panel is not blank: its first row says why
+    assert window.editor.history_view.model().rowCount() == 1
+    assert window.editor.history_view.emptyLabel() == "Earlier edits, saved (not undoable)"
+    assert not window.editor.actions_.undo.isEnabled()
+
+
+def test_opening_reads_only_the_shown_image_s_stored_annotation(qtbot, editor_window, scenes, tmp_path,
+                                                                monkeypatch):
+    from segview.core.workspace import ImageStatus
+    from segview.io.project import Project
+
+    window = editor_window
+    annotations = []
+    for index in (0, 2, 1):  # all three annotated; the second edited last
+        window.browser.select(index)
+        _brush(qtbot, window, 10 + 10 * index)
+        annotations.append(window.current_entry().annotation.copy())
+    window = _restart(qtbot, window, tmp_path)
+    read = []
+    original = Project.load_annotation
+    monkeypatch.setattr(Project, "load_annotation", lambda self, name: read.append(name) or original(self, name))
+    window.open_path(scenes)
+    assert read == ["scene_1.png"]  # the image shown; the others when they are asked for (6.5 s for 21 maps)
+    assert [window.browser.status_of(i) for i in range(3)] == [ImageStatus.CORRECTED] * 3
+    assert window.workspace.entries[2].annotation.equals(annotations[1])  # read when asked for
+    window.browser.select(0)
+    assert window.current_entry().annotation.equals(annotations[0])
+    assert sorted(read) == ["scene_0.png", "scene_1.png", "scene_2.png"]
