@@ -18,6 +18,7 @@ from typing import Any
 
 
 class Priority(IntEnum):
+    INTERACTIVE = -1  # a prompt the user is waiting on (and the model process's start-up)
     VISIBLE = 0
     NEIGHBOUR = 1
     BATCH = 2

@@ -1,0 +1,234 @@
+"""The model process: a spawned child runs the pipeline; requests, priorities, generations, cancellation,
+shared-memory results, crash restarts and the child's end when its parent dies. One child for the module
+(a spawn with torch costs seconds)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from segview.core.masks import CroppedMask
+from segview.core.prediction import InstancePrediction, Prediction
+from segview.inference.model_process import ModelProcess, describe_exit
+from segview.inference.shared_arrays import pack_prediction, unpack_prediction
+from segview.inference.worker import Priority
+
+
+class Events:
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.items: list[tuple] = []
+
+    def __call__(self, kind, *args):
+        with self.lock:
+            self.items.append((kind, *args))
+            self.lock.notify_all()
+
+    def of(self, kind):
+        with self.lock:
+            return [e for e in self.items if e[0] == kind]
+
+    def wait_for(self, predicate, timeout=60.0):
+        with self.lock:
+            assert self.lock.wait_for(lambda: predicate(self), timeout), self.items
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    from tests.inference.tiny_models import write_tiny_cards
+
+    folder = tmp_path_factory.mktemp("model-process-data")
+    write_tiny_cards(folder / "models")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shared_process(data_dir):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEGVIEW_DATA_DIR", str(data_dir))  # the child gets the parent's environment
+        process = ModelProcess(Events())
+        yield process
+        process.shutdown()
+    assert not process.alive, (process._process, process._process.exitcode)
+
+
+@pytest.fixture
+def proc(shared_process):
+    """The module's child, with a fresh generation and event list for each test."""
+    events = Events()
+    shared_process.set_listener(events)
+    shared_process.reset()
+    shared_process._failures.clear()
+    yield shared_process, events
+    shared_process.new_generation()
+    shared_process.set_listener(None)
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    from PIL import Image
+
+    from segview.train.scenes import generate_scene
+
+    image, _ = generate_scene(3, 96, 128)
+    path = tmp_path / "scene.png"
+    Image.fromarray(image).save(path)
+    return path, image
+
+
+def results(events):
+    return [(e[1], e[3]) for e in events.of("result")]
+
+
+def test_a_prediction_crosses_shared_memory_whole():
+    prediction = Prediction(40, 50, model="m", device="CPU")
+    prediction.semantic = np.random.default_rng(0).integers(0, 5, (40, 50)).astype(np.int32)
+    prediction.semantic_confidence = np.random.default_rng(1).random((40, 50), dtype=np.float32)
+    prediction.instances = [InstancePrediction(3, 0.9, CroppedMask(4, 5, np.eye(6, 7, dtype=bool))),
+                            InstancePrediction(1, 0.5, CroppedMask(0, 0, np.zeros((0, 3), bool)))]
+    meta, packed = pack_prediction(prediction)
+    assert packed[0] is not None and len(repr(meta)) < 1000  # the arrays are not in the message
+    back = unpack_prediction(meta, packed)
+    assert (back.semantic == prediction.semantic).all() and back.semantic.dtype == np.int32
+    assert (back.semantic_confidence == prediction.semantic_confidence).all()
+    assert [(i.category_id, i.score, i.mask.x, i.mask.y) for i in back.instances] == [(3, 0.9, 4, 5), (1, 0.5, 0, 0)]
+    assert (back.instances[0].mask.mask == np.eye(6, 7, dtype=bool)).all()
+    assert back.instances[1].mask.mask.shape == (0, 3)
+    from multiprocessing import shared_memory
+
+    with pytest.raises(FileNotFoundError):  # unlinked once read
+        shared_memory.SharedMemory(name=packed[0])
+
+
+def test_the_child_predicts_like_the_pipeline_from_a_path_or_shared_memory(proc, image_file):
+    process, events = proc
+    path, image = image_file
+    process.submit(("load", "tiny_sem"), ("tiny_sem", "cpu"))
+    process.submit(("predict", path), ("tiny_sem", "cpu"))
+    process.submit(("predict", "array"), ("tiny_sem", "cpu"), image=image)
+    assert process.wait_idle(120), events.items
+    assert not events.of("error"), events.items
+    assert events.of("model_loaded") == [("model_loaded", "tiny_sem", "CPU")]
+    got = dict(results(events))
+    for key in (("predict", path), ("predict", "array")):
+        prediction, categories = got[key]
+        assert prediction.semantic.shape == image.shape[:2] and prediction.model == "tiny_sem"
+        assert "sky" in [c.name for c in categories]
+    from segview.inference.pipeline import load_model
+
+    expected = load_model("tiny_sem", device="cpu").predict(image)  # the same pipeline, in this process
+    for prediction, _categories in (got[("predict", path)], got[("predict", "array")]):
+        assert (prediction.semantic == expected.semantic).all()
+        assert np.allclose(prediction.semantic_confidence, expected.semantic_confidence)
+
+
+def test_the_most_urgent_request_runs_first(proc):
+    process, events = proc
+    process.submit(("debug", "block"), ("sleep", 0.5))
+    assert process.wait_running(("debug", "block"), 60)
+    process.submit(("debug", "batch"), ("sleep", 0), Priority.BATCH)
+    process.submit(("debug", "neighbour"), ("sleep", 0), Priority.NEIGHBOUR)
+    process.submit(("debug", "visible"), ("sleep", 0), Priority.VISIBLE)
+    process.submit(("debug", "prompt"), ("sleep", 0), Priority.INTERACTIVE)
+    assert process.wait_idle(60)
+    assert [key[1] for key, _ in results(events)] == ["block", "prompt", "visible", "neighbour", "batch"]
+
+
+def test_a_new_generation_and_cancel_drop_older_requests(proc):
+    process, events = proc
+    process.submit(("debug", "running"), ("sleep", 0.5))
+    assert process.wait_running(("debug", "running"), 60)
+    process.submit(("debug", "queued"), ("sleep", 0))
+    process.submit(("debug", "cancelled"), ("sleep", 0))
+    process.cancel(("debug", "cancelled"))
+    generation = process.new_generation()
+    process.submit(("debug", "new"), ("sleep", 0))
+    process.submit(("debug", "fails"), ("fail", "model exploded"))
+    assert process.wait_idle(60)
+    time.sleep(0.6)  # the old running request ends in the child meanwhile: it is not delivered
+    assert [(e[1][1], e[2]) for e in events.of("result")] == [("new", generation)]
+    assert events.of("error") == [("error", ("debug", "fails"), generation, "ValueError: model exploded")]
+
+
+def test_a_killed_child_is_restarted_and_its_requests_queued_again(proc, image_file):
+    process, events = proc
+    path, _image = image_file
+    first = process.pid
+    process.submit(("predict", path), ("tiny_sem", "cpu"))
+    process.submit(("debug", "long"), ("sleep", 1.0), Priority.INTERACTIVE)  # a prediction a second long
+    assert process.wait_running(("debug", "long"), 60)
+    os.kill(first, signal.SIGKILL)
+    events.wait_for(lambda e: e.of("died"), 30)
+    (_, message, restarting), = events.of("died")
+    assert restarting and "killed" in message and "SIGKILL" in message and "restarted" in message
+    assert "while running debug" in message
+    assert process.wait_idle(120), events.items
+    assert process.pid != first and process.alive
+    assert {key for key, _ in results(events)} == {("debug", "long"), ("predict", path)}  # by the new child
+    assert not events.of("error")
+
+
+def test_three_deaths_in_a_minute_stop_the_restarts(proc):
+    process, events = proc
+    for attempt in range(3):
+        process.submit(("debug", "crash"), ("crash",))
+        events.wait_for(lambda e, n=attempt + 1: len(e.of("died")) == n, 120)
+    messages = [e[1] for e in events.of("died")]
+    assert [e[2] for e in events.of("died")] == [True, True, False]
+    assert "segmentation fault" in messages[0] and "not restarted" in messages[2]
+    assert events.of("error")[-1][1] == ("debug", "crash")  # the pending request fails, with the reason
+    process.submit(("debug", "later"), ("sleep", 0))  # answered at once while it is down
+    assert events.of("error")[-1][1] == ("debug", "later")
+    process.retry()  # the user chose a model again
+    process.submit(("debug", "after"), ("sleep", 0))
+    assert process.wait_idle(120)
+    assert results(events)[-1] == (("debug", "after"), 0)
+
+
+def test_describe_exit_names_what_ended_the_child():
+    assert "out-of-memory" in describe_exit(-signal.SIGKILL)
+    assert "CUDA" in describe_exit(-signal.SIGABRT)
+    assert describe_exit(3) == "exited with status 3"
+
+
+PARENT = r"""
+import sys, time
+from segview.inference.model_process import ModelProcess
+process = ModelProcess()
+assert process.wait_state("idle", 120)
+print(process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_child_ends_when_its_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
