@@ -143,7 +143,9 @@ class ModelProcess:
         self._send("env", dict(env))
 
     def reset(self) -> None:
-        """Forget everything asked so far (a new window takes this process over)."""
+        """Forget everything asked so far, the loaded model and failed loads too (a model chosen again, a
+        new window taking this process over); starts a process that was given up on."""
+        self.retry()
         self.new_generation()
         self._send("reset")
 

@@ -72,9 +72,10 @@ class ModelServer:
                 self.cancel_download.set()
             elif command == "env":
                 os.environ.update(args[0])
-            elif command == "reset":  # a new window takes this process over: it may try failed models again
+            elif command == "reset":  # a model chosen (again), or a new window: offer, load and try afresh
                 self._offered.clear()
                 self._load_error = None
+                self._loaded = None  # its cards or weights may have changed (reloaded when asked for)
             elif command == "shutdown":
                 self._shutdown()
 
@@ -106,8 +107,11 @@ class ModelServer:
         if kind == "debug":  # tests: sleep, crash
             return _debug(payload)
         name, device = payload
+        loads = self._loads
         model = self._model(name, device)
         if kind == "load":
+            if loads == self._loads:  # loaded before: the window that asked still hears where it runs
+                self.send("model_loaded", name, str(model.device))
             return None
         if image is None:
             from segview.io.images import read_image
@@ -152,6 +156,7 @@ class ModelServer:
                     raise
                 raise error from None
             self._loaded_device = device
+            self._loads += 1
             # torch and the model are hundreds of thousands of long-lived objects: out of the collector's
             # reach, or each full collection pauses this process for 0.1-0.3 s.
             gc.collect()
@@ -160,6 +165,7 @@ class ModelServer:
         return self._loaded
 
     _loaded_device = ""
+    _loads = 0
 
     def _download(self, name: str):
         from segview.inference.cards import get_card, weight_cards
