@@ -506,7 +506,7 @@ def _run_gui(argv: Sequence[str]) -> int:
     from segview.ui.app import run
 
     with pixel_budget(args.max_pixels):
-        return run(args.path, device=args.device, model=args.model)
+        return run(args.path, device=args.device, model=args.model, exit_process=True)
 
 
 def _escape_unencodable_output() -> None:

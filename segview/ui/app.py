@@ -68,8 +68,11 @@ def available_models() -> list[ModelEntry]:
         return []
 
 
-def run(path: str | None = None, device: str = "auto", model: str | None = None) -> int:
-    """Open the main window on ``path`` (default: the bundled demo images) and run the event loop."""
+def run(path: str | None = None, device: str = "auto", model: str | None = None, *,
+        exit_process: bool = False) -> int:
+    """Open the main window on ``path`` (default: the bundled demo images) and run the event loop.
+    ``exit_process`` (the ``segview`` command): end the process as soon as the window is closed and its
+    project closed cleanly (see ``_leave``), instead of returning."""
     from segview.ui.main_window import MainWindow
     from segview.ui.theme import apply_theme
 
@@ -97,5 +100,25 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None)
 
     QTimer.singleShot(0, start)
     code = app.exec()
+    if exit_process:
+        _leave(window, settings, code)
     window.bridge.shutdown()  # the window is gone: the model's running request may finish now
     return code
+
+
+def _leave(window, settings: QSettings, code: int) -> None:
+    """End the process now that the window is closed: quitting took 1.6-5 s after the window had gone,
+    waiting for the model's running request (a prediction seconds into an image; up to 30 s) and then for
+    the interpreter to tear torch down (0.3 s). Nothing of that is wanted: the project was closed cleanly
+    by the window (clean-shutdown flag, WAL checkpointed, lock released: its integrity after such an
+    exit is tested) and predictions are not stored by the model thread. The settings are written first; a
+    weights download or install is left to stop at its cancel and remove its partial file. Does not
+    return when the project is closed; returns (to the ordinary path) when it is not."""
+    if window.project_link.project is not None:
+        return
+    window.bridge.shutdown(wait=window.bridge.writing_files())
+    settings.sync()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(code)

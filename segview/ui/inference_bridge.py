@@ -80,6 +80,12 @@ class InferenceBridge(QObject):
     def pending(self) -> int:
         return self._worker.pending()
 
+    def writing_files(self) -> bool:
+        """A weights download or install is running: it must stop (at its cancel) and clean up before the
+        process ends."""
+        running = self._worker._running
+        return running is not None and running.key[0] in ("download", "install")
+
     def shutdown(self, wait: bool = True) -> None:
         """Stop the inference thread after its running request (nothing more is delivered); ``wait=False``
         returns at once (closing the window must not wait for a model that is seconds into an image)."""

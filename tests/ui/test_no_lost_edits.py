@@ -328,3 +328,81 @@ def test_opening_reads_only_the_shown_image_s_stored_annotation(qtbot, editor_wi
     window.browser.select(0)
     assert window.current_entry().annotation.equals(annotations[0])
     assert sorted(read) == ["scene_0.png", "scene_1.png", "scene_2.png"]
+
+
+_QUIT_CHILD = r'''
+import sys, threading, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from segview.core import edits
+from segview.core.segments import Annotation, Segment
+from segview.ui.inference_bridge import InferenceBridge
+
+app = QApplication(sys.argv[:1])
+busy = threading.Event()
+
+def stuck(self, request):  # a model seconds (here: forever) into an image
+    busy.set()
+    threading.Event().wait()
+
+InferenceBridge._handle = stuck
+
+def edit_then_quit():
+    window = next((w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
+    if window is None or window.current_entry() is None or window._image is None or not busy.is_set():
+        QTimer.singleShot(10, edit_then_quit)
+        return
+    entry = window.current_entry()
+    h, w = window._image.shape[:2]
+    entry.annotation = Annotation(h, w)
+    history = window.editor.stacks.history(entry.path, entry.annotation)  # journaled from here
+    history.apply(edits.paint(history.annotation, edits.brush_mask([(5, 5), (20, 9)], 3, h, w), 1, Segment(1)))
+    print("CLOSE", time.monotonic(), flush=True)
+    window.close()
+
+QTimer.singleShot(0, edit_then_quit)
+from segview.cli import main
+sys.argv = ["segview", sys.argv[1]]
+sys.exit(main())
+'''
+
+
+def test_quitting_ends_the_process_at_once_with_the_project_closed_cleanly(scenes, tmp_path, tiny_models_dir):
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    from segview.io.project import Project
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               SEGVIEW_DATA_DIR=str(tiny_models_dir), SEGVIEW_CACHE_DIR=str(tmp_path / "cache"))
+    repo = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen([sys.executable, "-c", _QUIT_CHILD, str(scenes)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env, cwd=repo, text=True)
+    guard = threading.Timer(60, child.kill)  # a child that never closes must not hang the test run
+    guard.start()
+    try:
+        line = child.stdout.readline()  # the model is busy and an edit was made: the window closes now
+        if not line:  # the child failed before closing: say why
+            child.wait(timeout=25)
+        assert line.startswith("CLOSE"), child.stderr.read() if child.poll() is not None else line
+        closed = float(line.split()[1])
+        child.wait(timeout=25)  # it waited for the model's request: up to 30 s (1.6-5 s with real models)
+        exited = time.monotonic()
+    finally:
+        guard.cancel()
+        if child.poll() is None:
+            child.kill()
+        child.stdout.close()
+        child.stderr.close()
+    assert child.returncode == 0
+    assert exited - closed < 3.0, exited - closed  # ~0.1 s here; the interpreter's teardown is skipped too
+    with Project.open(scenes) as project:  # the lock was released and the last session closed cleanly
+        assert not project.recovered and project.integrity_check() == "ok"
+        stored = project.load_annotation(project.last_edited())
+        assert stored is not None and list(stored.segments) == [1]
+    settings = QSettings(str(tmp_path / "config" / "segview" / "segview.conf"), QSettings.Format.IniFormat)
+    assert settings.value("geometry") is not None  # the settings were written before the process ended
