@@ -216,10 +216,7 @@ def big_image_timings() -> dict[str, float]:
     of opening the compare view on it."""
     import cv2
     import numpy as np
-    from PySide6.QtCore import QEvent, QObject, QSettings
     from PySide6.QtWidgets import QApplication
-
-    from segview.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,26 +225,10 @@ def big_image_timings() -> dict[str, float]:
         small = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
         photo = cv2.resize(small, (BIG_W, BIG_H), interpolation=cv2.INTER_CUBIC)
         cv2.imwrite(str(folder / "photo.jpg"), photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat), device="cpu")
-        window.resize(1400, 900)
-        window.show()
+        window = _window(tmp)
         app.processEvents()
-        painted: list[float] = []
-
-        class FirstPaint(QObject):
-            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
-                if event.type() == QEvent.Type.Paint and window.canvas.image_item.pyramid is not None:
-                    painted.append(time.perf_counter())
-                return False
-
-        spy = FirstPaint()
-        window.canvas.viewport().installEventFilter(spy)
         start = time.perf_counter()
-        window.open_path(folder)
-        while not painted:
-            app.processEvents()
-        preview = painted[0] - start
-        window.canvas.viewport().removeEventFilter(spy)
+        preview = _open_until_painted(app, window, folder) - start
         while window._image is None:  # the full decode
             app.processEvents()
         prediction, categories = big_prediction()
@@ -268,13 +249,8 @@ def big_image_timings() -> dict[str, float]:
                 app.processEvents()
             window.compare.repaint()
         window.actions_.compare.trigger()  # back to the canvas
-        painted.clear()
-        window.canvas.viewport().installEventFilter(spy)
-        start = time.perf_counter()
-        window.open_path(folder)  # again: now the photo has an annotation (accepted above) in the project
-        while not painted:
-            app.processEvents()
-        annotated = painted[0] - start
+        start = time.perf_counter()  # open again: now the photo has an annotation (accepted above) in the project
+        annotated = _open_until_painted(app, window, folder) - start
         window.close()
         window.bridge.shutdown()
     return {"48 MP preview": preview, "accept all block": accept.longest, "compare block": compare.longest,
@@ -301,11 +277,9 @@ def annotated_open_timing() -> float:
     """Seconds from ``MainWindow(...)`` to the first paint of a folder whose project holds 21 annotations."""
     import cv2
     import numpy as np
-    from PySide6.QtCore import QEvent, QObject, QSettings
     from PySide6.QtWidgets import QApplication
 
     from segview.io.project import Project
-    from segview.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -320,26 +294,45 @@ def annotated_open_timing() -> float:
             for i in range(20):
                 project.save_annotation(f"hd_{i:02d}.jpg", _blocky_annotation(1080, 1920, 30, i + 1))
             project.set_setting("last_edited_image", "hd_05.jpg")
-        painted: list[float] = []
         start = time.perf_counter()
-        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat), device="cpu")
-        window.resize(1400, 900)
-        window.show()
-
-        class FirstPaint(QObject):
-            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
-                if event.type() == QEvent.Type.Paint and window.canvas.image_item.pyramid is not None:
-                    painted.append(time.perf_counter())
-                return False
-
-        spy = FirstPaint()
-        window.canvas.viewport().installEventFilter(spy)
-        window.open_path(folder)
-        while not painted:
-            app.processEvents()
+        window = _window(tmp)
+        painted = _open_until_painted(app, window, folder)
         window.close()
         window.bridge.shutdown()
-    return painted[0] - start
+    return painted - start
+
+
+def _window(tmp: str):
+    """A shown main window with private settings in ``tmp``."""
+    from PySide6.QtCore import QSettings
+
+    from segview.ui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat), device="cpu")
+    window.resize(1400, 900)
+    window.show()
+    return window
+
+
+def _open_until_painted(app, window, folder: Path) -> float:
+    """Open ``folder`` and return the time (perf_counter) its first image is painted on the canvas."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: list[float] = []
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint and window.canvas.image_item.pyramid is not None:
+                painted.append(time.perf_counter())
+            return False
+
+    spy = FirstPaint()
+    window.canvas.viewport().installEventFilter(spy)
+    window.open_path(folder)
+    while not painted:
+        app.processEvents()
+    window.canvas.viewport().removeEventFilter(spy)
+    return painted[0]
 
 
 def _row(name: str, where: str, seconds: float) -> str:

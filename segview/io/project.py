@@ -75,7 +75,9 @@ DB_DIR = ".segview"
 DB_NAME = "project.sqlite"
 LOCK_NAME = "lock"
 APPLICATION_ID = 0x53475657  # "SGVW"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: snapshot maps may be stored as runs (see encode_map), which schema-1 segview cannot read: it says
+the project is newer instead of calling it damaged. A schema-1 project is marked 2 when opened to write."""
 CHECKPOINT_ROWS = 500
 LAST_EDITED = "last_edited_image"
 _ZLEVEL = 3
@@ -951,6 +953,8 @@ def _configure(db: sqlite3.Connection, db_path: Path, fresh: bool) -> None:
             f"BEGIN IMMEDIATE; {_SCHEMA} INSERT INTO meta VALUES ('clean_shutdown', '1');"
             f" PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
         )
+    elif version < SCHEMA_VERSION:  # same tables; what it may now store needs this segview or a newer one
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _mark_open(db: sqlite3.Connection) -> int | None:

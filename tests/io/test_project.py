@@ -493,3 +493,34 @@ def test_a_step_over_many_pixels_is_stored_as_a_cheap_snapshot(folder: Path, mon
     with Project.open(folder) as project:
         _assert_same(project.load_annotation("img_2.png"), history.annotation)
         assert len(project.undoable_edits("img_2.png")) == 1
+
+
+def test_a_project_of_a_newer_segview_is_refused_and_a_schema_1_project_is_marked_2(tmp_path):
+    from segview.io.project import SCHEMA_VERSION
+
+    folder = tmp_path / "photos"
+    write_image(folder / "a.png", 4, 4)
+    with Project.open(folder) as project:
+        project.save_annotation("a.png", Annotation(4, 4))
+    db_path = folder / DB_DIR / DB_NAME
+
+    def set_version(version: int) -> None:
+        db = sqlite3.connect(db_path)
+        db.execute(f"PRAGMA user_version={version}")
+        db.close()
+
+    def version() -> int:
+        db = sqlite3.connect(db_path)
+        try:
+            return db.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            db.close()
+
+    set_version(SCHEMA_VERSION + 1)
+    with pytest.raises(ProjectError, match="written by a newer segview"):
+        Project.open(folder)
+    assert version() == SCHEMA_VERSION + 1  # left as it was
+    set_version(1)  # a project of the segview before snapshots could be stored as runs
+    with Project.open(folder) as project:
+        assert project.load_annotation("a.png") is not None
+    assert version() == SCHEMA_VERSION == 2
