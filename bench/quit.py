@@ -55,14 +55,14 @@ def run_once(app: QApplication, folder: Path, model: str, settings_file: Path) -
     _wait(app, lambda: window.current_entry() is not None and window.current_entry().prediction is not None, 120)
     window.editor.accept_all()  # an edit: the project has something to close
     window.model_control.run_all()
-    _wait(app, lambda: window.bridge._worker._running is not None, 10)  # the model is busy
+    _wait(app, lambda: window.bridge.process.running_kind() is not None, 10)  # the model is busy
     times: dict[str, float] = {}
     _timed(window.bridge, "shutdown", times, "thread")
     _timed(window.project_link, "close", times, "project")
     start = time.perf_counter()
     window.close()
     times["window"] = time.perf_counter() - start
-    window.bridge._worker.shutdown(wait=True, timeout=60)  # as app.run does once the window is gone
+    window.bridge.process.shutdown(wait=True, timeout=60)  # as app.run does once the window is gone
     window.deleteLater()
     app.processEvents()
     return times
@@ -82,7 +82,7 @@ def close_when_busy():
         QTimer.singleShot(20, close_when_busy)
         return
     window.model_control.run_all()
-    while window.bridge._worker._running is None:  # the model busy on the next image
+    while window.bridge.process.running_kind() is None:  # the model busy on the next image
         time.sleep(0.005)
     print("CLOSE", time.monotonic(), flush=True)
     window.close()

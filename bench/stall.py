@@ -99,6 +99,10 @@ def main() -> int:
     print(f"gap p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms (target <= {TARGETS['p99'] * 1000:.0f}), "
           f"longest {longest * 1000:.1f} ms (target <= {TARGETS['longest'] * 1000:.0f})")
     print(f"gaps over 20 ms: {sum(g > 0.020 for g in gaps)}, over 50 ms: {sum(g > 0.050 for g in gaps)}")
+    longest_at = [(b - a, a - marks["window"]) for a, b in zip(ticks, ticks[1:], strict=False) if b - a > 0.015]
+    if longest_at:
+        print("gaps over 15 ms (ms at s after the window): "
+              + ", ".join(f"{gap * 1000:.0f} at {at:.2f}" for gap, at in longest_at[:10]))
     print(f"first prediction {marks['first'] - marks['window']:.2f} s after the window, "
           f"all {marks['all'] - marks['window']:.2f} s")
     return 0

@@ -232,9 +232,8 @@ class ModelProcess:
             if process.is_alive():
                 process.kill()
                 process.join(5)
-        conn = self._conn
-        if conn is not None and (process is None or not process.is_alive()):
-            conn.close()
+        # the pipe is closed by its reader thread when it ends (one owner: a second close could close a
+        # file descriptor number already reused)
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -104,9 +104,13 @@ class ModelServer:
             return self._download(subject)
         if kind == "install":
             return self._install(subject, payload)
-        if kind == "debug":  # tests: sleep, crash
-            return _debug(payload)
-        name, device = payload
+        if kind == "debug":  # tests: sleep (until done or stale), fail, crash
+            return _debug(payload, lambda: self.worker.is_stale(request))
+        name, device, *budget = payload
+        if budget:  # the window's pixel budget (--max-pixels) holds here too
+            from segview.io.pixel_budget import set_max_pixels
+
+            set_max_pixels(budget[0])
         loads = self._loads
         model = self._model(name, device)
         if kind == "load":
@@ -221,10 +225,13 @@ def missing_weights(name: str) -> list[tuple[str, str]]:
         return []
 
 
-def _debug(payload):
-    """Test requests: ("sleep", seconds) sleeps; ("crash",) is a segfault in native code."""
+def _debug(payload, stale):
+    """Test requests: ("sleep", seconds) sleeps like a long prediction (ending early, as the pipeline's
+    stages do, once it is stale); ("fail", message) raises; ("crash",) is a segfault in native code."""
     if payload[0] == "sleep":
-        time.sleep(payload[1])
+        end = time.monotonic() + payload[1]
+        while time.monotonic() < end and not stale():
+            time.sleep(0.01)
         return payload[1]
     if payload[0] == "crash":
         import ctypes

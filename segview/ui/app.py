@@ -1,4 +1,4 @@
-"""Starting the GUI: the window appears first, torch loads later on the inference thread."""
+"""Starting the GUI: the window appears first; the model process (torch, the model) starts beside it."""
 
 from __future__ import annotations
 

@@ -1,29 +1,30 @@
-"""The Qt face of the inference worker: requests in, signals out (delivered on the GUI thread).
+"""The Qt face of the model process: requests in, signals out (delivered on the GUI thread).
 
-The worker thread owns the model; torch is imported there when a model is first needed, so the window
-appears before torch loads. Results carry the generation they were asked for: after a model switch the
-window ignores anything older.
+A child process (``segview.inference.model_process``) owns torch, the models and the device; it is started
+as the window opens, so torch's import and the model's load are paid before the first image needs them,
+and the GUI process never imports torch. Results carry the generation they were asked for: after a model
+switch the window ignores anything older. When the child dies (kill -9, a segfault, a CUDA error, the OOM
+killer) ``process_died`` says so; it is restarted and what was not answered is asked again, up to three
+deaths in a minute.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from segview.errors import SegviewError
-from segview.inference.worker import InferenceWorker, Priority, Request
+from segview.inference.model_process import ModelProcess
+from segview.inference.worker import Priority
+from segview.io.pixel_budget import max_pixels
 
-
-class WeightsMissing(SegviewError):
-    """The chosen model's weights are not on this computer yet (the window offers to get them)."""
+ENV_PREFIX = "SEGVIEW_"  # the child gets these as they are when a window takes it over
 
 
 class InferenceBridge(QObject):
-    """Runs predictions, weight downloads and installs of local copies on the inference thread and
-    reports through signals."""
+    """Runs predictions, weight downloads and installs of local copies in the model process and reports
+    through signals."""
 
     prediction_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet
     failed = Signal(object, str)  # path (None for the model itself), message
@@ -32,163 +33,105 @@ class InferenceBridge(QObject):
     needs_download = Signal(str, str, object)  # card name, message, [(member card, file name)] missing
     download_progress = Signal(int, int)  # bytes done, total (0 when unknown)
     download_finished = Signal(str, bool, str)  # card name, ok, message
+    process_state = Signal(str, str)  # "starting" | "idle" (torch imported) | "loading", model name
+    process_died = Signal(str, bool)  # what happened, whether it was restarted
+
+    shared_process: ModelProcess | None = None  # tests: one child taken over by window after window
 
     def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.device = device
         self.model_name: str | None = None
-        self._loaded = None  # owned by the worker thread
-        self._cancel_download = threading.Event()
-        self._offered: set[str] = set()  # models whose download was offered since they were chosen
-        self._load_error: tuple[str, BaseException] | None = None  # the chosen model failed to load
-        self._worker = InferenceWorker(self._handle, self._on_result, self._on_error)
+        shared = InferenceBridge.shared_process
+        self._owns = shared is None
+        self._process = shared if shared is not None else ModelProcess(start=False)
+        self._process.set_listener(self._on_event)
+        self._process.set_env({k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)})
+        if self._owns:
+            self._process.start()  # in the background: the window does not wait for it
+        else:
+            self._process.reset()
 
     @property
     def generation(self) -> int:
-        return self._worker.generation
+        return self._process.generation
+
+    @property
+    def process(self) -> ModelProcess:
+        return self._process
 
     def set_model(self, name: str) -> int:
-        """Switch models: every queued or running request becomes stale. Returns the new generation."""
+        """Switch models: every queued or running request becomes stale, the model loads at once.
+        Returns the new generation."""
         self.model_name = name
-        self._offered.discard(name)  # choosing a model again may offer its download again
-        self._load_error = None  # choosing a model again tries to load it again
-        return self._worker.new_generation()
+        self._process.reset()  # offers its download again, loads it afresh; restarts a process given up on
+        generation = self._process.generation
+        self._process.submit(("load", name), (name, self.device), Priority.VISIBLE)
+        return generation
 
     def request(self, path: Path, priority: Priority = Priority.VISIBLE) -> None:
         """Ask for a prediction of one image (a newer request for the same image replaces it)."""
         if self.model_name is None:
             return
-        self._worker.submit(("predict", path), (self.model_name, self.device), priority)
+        self._process.submit(("predict", path), (self.model_name, self.device, max_pixels()), priority)
 
     def download(self, name: str) -> None:
-        """Download a model's weights on the worker thread, reporting progress."""
-        self._cancel_download.clear()
-        self._worker.submit(("download", name), (name,), Priority.VISIBLE)
+        """Download a model's weights in the model process, reporting progress."""
+        self._process.submit(("download", name), None, Priority.VISIBLE)
 
     def install(self, name: str, files: dict[str, str]) -> None:
-        """Check local copies of weights (member card name -> file) and put them where segview looks, on
-        the worker thread; reports through ``download_finished`` like a download."""
-        self._worker.submit(("install", name), (dict(files),), Priority.VISIBLE)
+        """Check local copies of weights (member card name -> file) and put them where segview looks, in the
+        model process; reports through ``download_finished`` like a download."""
+        self._process.submit(("install", name), dict(files), Priority.VISIBLE)
 
     def cancel_download(self) -> None:
-        self._cancel_download.set()
+        self._process.cancel_download()
 
     def cancel_all(self) -> None:
         """Drop every queued prediction (the running one finishes but is not delivered)."""
-        self._worker.new_generation()
+        self._process.new_generation()
 
     def pending(self) -> int:
-        return self._worker.pending()
+        return self._process.pending()
 
     def writing_files(self) -> bool:
         """A weights download or install is running: it must stop (at its cancel) and clean up before the
         process ends."""
-        running = self._worker._running
-        return running is not None and running.key[0] in ("download", "install")
+        return self._process.running_kind() in ("download", "install")
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the inference thread after its running request (nothing more is delivered); ``wait=False``
-        returns at once (closing the window must not wait for a model that is seconds into an image)."""
-        self._cancel_download.set()
-        self._worker.shutdown(wait=wait, timeout=30)
-
-    # --- worker thread -------------------------------------------------------------------------------
-
-    def _handle(self, request: Request):
-        kind, subject = request.key
-        if kind == "download":
-            return self._download(subject)
-        if kind == "install":
-            return self._install(subject, request.payload[0])
-        name, device = request.payload
-        model = self._model(name, device)
-        from segview.io.images import read_image
-
-        image = read_image(subject)
-        if self._worker.is_stale(request):
-            return None
-        return model.predict(image), model.categories
-
-    def _model(self, name: str, device: str):
-        if self._loaded is None or self._loaded.card.name != name:
-            from segview.inference.pipeline import load_model
-            from segview.inference.weights import WeightsError
-
-            failed = self._load_error
-            if failed is not None and failed[0] == name:
-                raise failed[1]  # not loaded again for every queued image
-            self._loaded = None
-            try:
-                self._loaded = load_model(name, device=device)
-            except Exception as exc:
-                missing = _missing_weights(name) if isinstance(exc, WeightsError) else []
-                error: BaseException = exc
-                if missing:
-                    if name not in self._offered:
-                        self._offered.add(name)  # once, not once per queued image
-                        self.needs_download.emit(name, str(exc), missing)
-                    files = ", ".join(file for _member, file in missing)
-                    error = WeightsMissing(f"its weights ({files}) are not on this computer yet: Get weights… in "
-                                           "the Model panel downloads them or takes a copy you have.")
-                self._load_error = (name, error)
-                message = str(error) if isinstance(error, SegviewError) else f"{type(error).__name__}: {error}"
-                self.model_failed.emit(name, message)
-                if error is exc:
-                    raise
-                raise error from None
-            # torch, torchvision and the model are hundreds of thousands of long-lived objects: move
-            # them out of the collector's reach, or each full collection pauses every thread for
-            # ~0.1-0.3 s (the window included).
-            gc.collect()
-            gc.freeze()
-            self.model_loaded.emit(name, str(self._loaded.device))
-        return self._loaded
-
-    def _download(self, name: str):
-        from segview.inference.cards import get_card, weight_cards
-        from segview.inference.weights import ensure_weights
-
-        def progress(done: int, total: int | None) -> None:
-            self.download_progress.emit(done, total or 0)
-
-        for member in weight_cards(get_card(name)):
-            ensure_weights(member, allow_download=True, progress=progress, cancel=self._cancel_download)
-        return name
-
-    def _install(self, name: str, files: dict[str, str]):
-        from segview.inference.cards import get_card
-        from segview.inference.local_weights import install_local_weights
-
-        for member, path in files.items():
-            install_local_weights(get_card(member), path)
-        return name
-
-    def _on_result(self, request: Request, result) -> None:
-        kind, subject = request.key
-        if kind in ("download", "install"):
-            self.download_finished.emit(subject, True, "")
-        elif result is not None:
-            prediction, categories = result
-            self.prediction_ready.emit(subject, request.generation, prediction, categories)
-
-    def _on_error(self, request: Request, exc: BaseException) -> None:
-        kind, subject = request.key
-        message = str(exc) if isinstance(exc, SegviewError) else f"{type(exc).__name__}: {exc}"
-        if kind in ("download", "install"):
-            self.download_finished.emit(subject, False, message)
+        """Stop the model process: at once, unless it writes weights (then it stops at its cancel and
+        removes its partial file); ``wait`` joins it. A shared process is only released."""
+        self._process.cancel_download()
+        if self._owns:
+            self._process.shutdown(wait=wait)
         else:
-            self.failed.emit(subject, message)
+            self._process.new_generation()
+            self._process.set_listener(None)
 
+    # --- the process's reader thread (signals are queued to the GUI thread) --------------------------
 
-def _missing_weights(name: str) -> list[tuple[str, str]]:
-    """(member card, file name) of each of a model's weights that is not on this computer and can be
-    downloaded; empty when none is missing (the model failed for another reason)."""
-    from segview.inference.cards import get_card, weight_cards
-    from segview.inference.weights import find_weights, remote_weights
-
-    try:
-        members = weight_cards(get_card(name))
-        return [(m.name, remote.filename) for m in members
-                if (remote := remote_weights(m)) is not None and find_weights(m) is None]
-    except SegviewError:
-        return []
+    def _on_event(self, kind: str, *args) -> None:
+        if kind in ("result", "error"):
+            key, generation, value = args
+            what, subject = key
+            if what in ("download", "install"):
+                self.download_finished.emit(subject, kind == "result", "" if kind == "result" else value)
+            elif what == "predict":
+                if kind == "error":
+                    self.failed.emit(subject, value)
+                elif value is not None:
+                    prediction, categories = value
+                    self.prediction_ready.emit(subject, generation, prediction, categories)
+        elif kind == "state":
+            self.process_state.emit(args[0], args[1])
+        elif kind == "died":
+            self.process_died.emit(args[0], args[1])
+        elif kind == "model_loaded":
+            self.model_loaded.emit(*args)
+        elif kind == "model_failed":
+            self.model_failed.emit(*args)
+        elif kind == "needs_download":
+            self.needs_download.emit(*args)
+        elif kind == "progress":
+            self.download_progress.emit(*args)

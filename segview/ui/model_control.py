@@ -59,6 +59,10 @@ class ModelControl(QObject):
         self.bridge.failed.connect(self._prediction_failed)
         self.bridge.model_loaded.connect(self._model_loaded)
         self.bridge.model_failed.connect(self._model_failed)
+        self.bridge.process_state.connect(self._process_state)
+        self.bridge.process_died.connect(self._process_died)
+        if self.bridge.process.state == "starting":  # it was spawned with the bridge, before this was connected
+            self._process_state("starting", "")
 
     def set_model(self, name: str) -> None:
         """Use another model: old results are kept as the reference for model-vs-model diffs."""
@@ -152,6 +156,33 @@ class ModelControl(QObject):
         if self._model_error_shown is not None and status.currentMessage() == self._model_error_shown:
             status.clearMessage()  # a model works now: the failure of another is history
         self._model_error_shown = None
+
+    def _process_state(self, state: str, detail: str) -> None:
+        """The model process's state in the status bar: starting, loading MODEL (then "MODEL on DEVICE")."""
+        label, name = self.window.device_label, self.bridge.model_name
+        if state == "starting":
+            label.setText("Starting the model process…" if name is None else f"Starting the model process for {name}…")
+        elif state == "idle" and name is None:
+            label.setText("No model loaded")
+        elif state == "loading" and detail == name:
+            label.setText(f"Loading {name}…")
+            self.window.model_panel.device.setText("device: loading…")
+
+    def _process_died(self, message: str, restarting: bool) -> None:
+        """The model process died (kill -9, segfault, CUDA error, OOM killer): say so; it was restarted and
+        asked again for what was pending (the image on screen too), or it was given up on after three deaths
+        in a minute. Edits live in this process and the project store: none is touched."""
+        window = self.window
+        window.statusBar().showMessage(message, 30000 if restarting else 0)
+        if not restarting:
+            self.model_error = message  # each pending image fails with it: said once, here
+            window.device_label.setText("Model process stopped")
+            window.model_panel.device.setText("device: stopped")
+            return
+        window.device_label.setText("Restarting the model process…")
+        entry = window.current_entry()
+        if entry is not None and entry.prediction is None:
+            self.bridge.request(entry.path, Priority.VISIBLE)
 
     def _params_changed(self, params) -> None:
         self.window.workspace.set_params(

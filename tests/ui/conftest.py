@@ -41,3 +41,17 @@ def window(qtbot, tmp_path, monkeypatch, tiny_models_dir):
     qtbot.waitExposed(win)
     yield win
     win.bridge.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_process():
+    """One model process for every window of the session (a spawn with torch costs seconds): each window
+    takes it over (a new generation, its own SEGVIEW_* environment, no model loaded)."""
+    from segview.inference.model_process import ModelProcess
+    from segview.ui.inference_bridge import InferenceBridge
+
+    process = ModelProcess()
+    InferenceBridge.shared_process = process
+    yield process
+    InferenceBridge.shared_process = None
+    process.shutdown()

@@ -189,27 +189,17 @@ def test_a_crash_is_recovered_with_its_steps_counted(qtbot, window, scenes, tmp_
 
 
 def test_quitting_does_not_wait_for_the_model(qtbot, window, scenes):
-    import threading
     import time
 
     window.open_path(scenes)
     window.workspace.categories = CATEGORIES
     _brush(qtbot, window, 20)
-    started, release = threading.Event(), threading.Event()
-
-    def slow(_request):  # a big model seconds into an image
-        started.set()
-        release.wait(30)
-        raise RuntimeError("cancelled")
-
-    worker = window.bridge._worker
-    worker._handler = slow
-    worker.submit(("predict", window.current_entry().path), ("slow", "cpu"))
-    assert started.wait(10)
+    process = window.bridge.process
+    process.submit(("debug", "slow"), ("sleep", 30))  # a big model seconds into an image
+    assert process.wait_running(("debug", "slow"), 60)
     start = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - start
-    release.set()
     assert elapsed < 0.5, elapsed  # the window went at once (it waited for the request: 0.6-4 s)
     assert window.project_link.project is None  # the project was closed cleanly all the same
 
@@ -336,20 +326,20 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from segview.core import edits
 from segview.core.segments import Annotation, Segment
-from segview.ui.inference_bridge import InferenceBridge
+from segview.inference.worker import Priority
 
 app = QApplication(sys.argv[:1])
-busy = threading.Event()
-
-def stuck(self, request):  # a model seconds (here: forever) into an image
-    busy.set()
-    threading.Event().wait()
-
-InferenceBridge._handle = stuck
+asked = []
 
 def edit_then_quit():
     window = next((w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
-    if window is None or window.current_entry() is None or window._image is None or not busy.is_set():
+    if window is None or window.current_entry() is None or window._image is None:
+        QTimer.singleShot(10, edit_then_quit)
+        return
+    process = window.bridge.process
+    if not asked:  # a model seconds (here: an hour) into an image
+        asked.append(process.submit(("debug", "stuck"), ("sleep", 3600), Priority.INTERACTIVE))
+    if process.running_kind() != "debug":
         QTimer.singleShot(10, edit_then_quit)
         return
     entry = window.current_entry()
@@ -357,7 +347,7 @@ def edit_then_quit():
     entry.annotation = Annotation(h, w)
     history = window.editor.stacks.history(entry.path, entry.annotation)  # journaled from here
     history.apply(edits.paint(history.annotation, edits.brush_mask([(5, 5), (20, 9)], 3, h, w), 1, Segment(1)))
-    print("CLOSE", time.monotonic(), flush=True)
+    print("CLOSE", time.monotonic(), process.pid, flush=True)
     window.close()
 
 QTimer.singleShot(0, edit_then_quit)
@@ -392,6 +382,11 @@ def test_quitting_ends_the_process_at_once_with_the_project_closed_cleanly(scene
         closed = float(line.split()[1])
         child.wait(timeout=25)  # it waited for the model's request: up to 30 s (1.6-5 s with real models)
         exited = time.monotonic()
+        model = Path(f"/proc/{line.split()[2]}")
+        deadline = time.monotonic() + 10
+        while model.exists() and time.monotonic() < deadline:  # the model process ends with it
+            time.sleep(0.02)
+        assert not model.exists() or "zombie" in (model / "status").read_text()
     finally:
         guard.cancel()
         if child.poll() is None:
