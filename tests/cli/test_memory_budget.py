@@ -94,7 +94,7 @@ def test_the_window_takes_max_pixels_too(monkeypatch):
     from segview.ui import app
 
     seen = []
-    monkeypatch.setattr(app, "run", lambda path, device, model: seen.append((path, pixel_budget.max_pixels())) or 0)
+    monkeypatch.setattr(app, "run", lambda path, device, model, **_options: seen.append((path, pixel_budget.max_pixels())) or 0)
     assert cli.main(["--max-pixels", "200000000", "photos"]) == 0
     assert cli.main(["photos", "--max-pixels", "1000"]) == 0
     assert seen == [("photos", 200_000_000), ("photos", 1000)]
