@@ -108,6 +108,9 @@ class ModelProcess:
 
     def start(self) -> None:
         """Spawn the child (returns at once: torch's import and the model load happen in it)."""
+        with self._lock:
+            if self._stopping:
+                return
         context = multiprocessing.get_context("spawn")
         parent_conn, child_conn = context.Pipe(duplex=True)
         process = context.Process(target=_child, args=(child_conn, os.getpid()), name="segview-model",
@@ -115,9 +118,16 @@ class ModelProcess:
         process.start()
         child_conn.close()  # the child's end lives in the child only: its death is our pipe's end
         with self._lock:
-            self._conn, self._process = parent_conn, process
-            self._running = None
-            self.state = "starting"
+            stopped = self._stopping  # shut down while it was spawned (a restart racing a shutdown)
+            if not stopped:
+                self._conn, self._process = parent_conn, process
+                self._running = None
+                self.state = "starting"
+        if stopped:
+            process.kill()
+            process.join(5)
+            parent_conn.close()
+            return
         if self._env:
             self._send("env", self._env)
         threading.Thread(target=self._read, args=(parent_conn, process), name="segview-model-reader",
