@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -142,7 +143,7 @@ class ModelProcess:
     @property
     def alive(self) -> bool:
         process = self._process
-        return process is not None and process.is_alive()
+        return process is not None and not _ended(process)
 
     def set_listener(self, listener: Listener | None) -> None:
         self._listener = listener
@@ -237,11 +238,9 @@ class ModelProcess:
             self._lock.notify_all()
             process = self._process
         self._send("shutdown")
-        if wait and process is not None:
-            process.join(timeout)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
+        if wait and process is not None and not _ended(process, timeout):
+            process.kill()
+            _ended(process, 5)
         # the pipe is closed by its reader thread when it ends (one owner: a second close could close a
         # file descriptor number already reused)
 
@@ -372,3 +371,10 @@ class ModelProcess:
             self._gave_up = None
             self._failures.clear()
         self.start()
+
+
+def _ended(process: multiprocessing.process.BaseProcess, timeout: float = 0.0) -> bool:
+    """Whether ``process`` has ended, waiting up to ``timeout`` s, read from its sentinel, which does not reap
+    it: its reader thread reaps it (``join``). Two threads reaping one child race, and the one that loses
+    (``waitpid`` fails with ECHILD) takes it for alive: a shutdown then reported a dead child as running."""
+    return bool(multiprocessing.connection.wait([process.sentinel], timeout))
