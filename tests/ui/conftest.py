@@ -55,3 +55,14 @@ def model_process():
     yield process
     InferenceBridge.shared_process = None
     process.shutdown()
+
+
+@pytest.fixture
+def editor_window(window, scenes):
+    """The window over the scenes, with the editing tests' classes (tests.ui.editing.test_editor.CATEGORIES)."""
+    from tests.ui.editing.test_editor import CATEGORIES
+
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.refresh_layers()
+    return window

@@ -42,14 +42,6 @@ def _brush(qtbot, window, y: int, pieces: int = 2) -> None:
 
 
 @pytest.fixture
-def editor_window(window, scenes):
-    window.open_path(scenes)
-    window.workspace.categories = CATEGORIES
-    window.refresh_layers()
-    return window
-
-
-@pytest.fixture
 def coco(tmp_path):
     folder = tmp_path / "ds"
     save_coco(make_dataset(folder, n_images=3), folder / "instances.json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from segview.core import edits
@@ -20,14 +19,6 @@ ANN_PANOPTIC = layer_name(LayerSource.ANNOTATION, LayerView.PANOPTIC)
 ANN_SEMANTIC = layer_name(LayerSource.ANNOTATION, LayerView.SEMANTIC)
 NONE = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def editor_window(window, scenes):
-    window.open_path(scenes)
-    window.workspace.categories = CATEGORIES
-    window.refresh_layers()
-    return window
 
 
 def _pos(canvas, x: float, y: float) -> QPoint:
