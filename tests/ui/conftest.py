@@ -31,6 +31,14 @@ def scenes(tmp_path):
 def window(qtbot, tmp_path, monkeypatch, tiny_models_dir):
     monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tiny_models_dir))
     monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    win = shown_window(qtbot, tmp_path)
+    yield win
+    win.bridge.shutdown()
+
+
+def shown_window(qtbot, tmp_path):
+    """A new main window, shown, with the test's settings file (``tmp_path/settings.ini``): a restart
+    keeps them."""
     from segview.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -39,8 +47,7 @@ def window(qtbot, tmp_path, monkeypatch, tiny_models_dir):
     win.resize(1100, 750)
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    win.bridge.shutdown()
+    return win
 
 
 @pytest.fixture(scope="session", autouse=True)

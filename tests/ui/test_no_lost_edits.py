@@ -16,22 +16,15 @@ from segview.io.coco import save_coco
 from segview.io.project import DB_DIR
 from tests.factories import make_dataset, write_image
 from tests.ui.answers import answer
+from tests.ui.conftest import shown_window
 from tests.ui.editing.test_editor import CATEGORIES, _drag, _with_prediction
 
 
 def _restart(qtbot, window, tmp_path):
     """Close the window (as quitting does) and start a new one with the same settings."""
-    from segview.ui.main_window import MainWindow
-
     window.close()
     window.bridge.shutdown()
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    again = MainWindow(settings, device="cpu")
-    qtbot.addWidget(again)
-    again.resize(1100, 750)
-    again.show()
-    qtbot.waitExposed(again)
-    return again
+    return shown_window(qtbot, tmp_path)
 
 
 def _brush(qtbot, window, y: int, pieces: int = 2) -> None:
