@@ -9,7 +9,7 @@ pair on held-out scenes and writes the cards ``demo_instance.toml``, ``demo_sema
 ``DEMO_CATEGORIES`` ids: the semantic card's labels shift by one (``category_space``), the pair maps the
 semantic class names onto the things 1-4 and the stuff 5-8.
 
-Command line (``segview/cli.py``):
+Command line (``segview/cli/training.py``):
 
 ``segview train-demo [--out DIR] [--semantic-steps N] [--instance-steps N] [--size PX] [--train-scenes N]
 [--seed N] [--semantic-batch-size N] [--instance-batch-size N] [--bn-batches N] [--eval-images N] [--threads N]
