@@ -13,16 +13,17 @@ from segview.core.report import Report
 from segview.errors import ImageReadError, SegviewError
 from segview.io.detect import DatasetFormat, detect_format
 from segview.io.images import is_image_file, read_image_size
+from segview.io.listing import walk_tree
 from segview.io.manifest import EXPORT_MANIFEST, manifest_files, read_export_manifest
 
 
 def image_files(folder: Path) -> Iterator[Path]:
     """Image files under ``folder``, skipping hidden files and folders (a .segview project among them)."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for file in sorted(files):
+    for here in walk_tree(folder):
+        here.folders[:] = [d for d in here.folders if not d.startswith(".")]
+        for file in here.files:
             if is_image_file(file) and not file.startswith("."):
-                yield Path(root) / file
+                yield here.path / file
 
 
 def add_unlisted_images(dataset: Dataset, report: Report) -> int:
@@ -63,14 +64,18 @@ def collect_images(
     """
     found: list[Path] = []
     skipped: dict[Path, int] = {}
+    not_searched: list[str] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(_images_in(path, skipped))
+            found.extend(_images_in(path, skipped, not_searched))
         elif path.is_file():
             found.append(path)
         else:
             raise SegviewError(f"{path} does not exist. Give image files or folders of images.")
+    if report is not None:
+        for note in not_searched:
+            report.warning(note)
     masks = sum(skipped.values())
     if not found:
         also = f" ({masks} label mask(s) of a segview export were skipped)" if masks else ""
@@ -96,14 +101,14 @@ def _is_panoptic_json(path: Path) -> bool:
         return False
 
 
-def _images_in(folder: Path, skipped: dict[Path, int]) -> list[Path]:
+def _images_in(folder: Path, skipped: dict[Path, int], not_searched: list[str]) -> list[Path]:
     """The image files under ``folder``, sorted; the label masks of segview exports are counted in
-    ``skipped`` (by their folder) instead."""
+    ``skipped`` (by their folder) instead, folders too deep or unreadable in ``not_searched``."""
     found: list[Path] = []
     own: set[Path] = set()  # files listed by an export manifest
     mask_folders: set[Path] = set()  # semantic / panoptic PNG folders of exports without a manifest
-    for parent, dirs, files in os.walk(folder):
-        here = Path(parent)
+    for folder_entry in walk_tree(folder, not_searched):
+        here, dirs, files = folder_entry.path, folder_entry.folders, folder_entry.files
         dirs[:] = [d for d in dirs if not _segview_folder(d)]
         manifest = read_export_manifest(here) if EXPORT_MANIFEST in files else None
         own.update(here / name for name in manifest_files(manifest))

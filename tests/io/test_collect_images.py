@@ -72,3 +72,25 @@ def test_a_plain_folder_reports_nothing(folder):
     notes = Report()
     _root, files = collect_images([folder, folder / "b.jpg"], notes)
     assert len(files) == 4 and not notes.issues  # a file named directly is always taken
+
+
+def test_a_folder_tree_deeper_than_the_interpreter_recursion_limit_is_walked_without_error(tmp_path: Path):
+    """Python 3.11's os.walk recursed once per level (RecursionError at ~1,000 folders): the walk is
+    iterative, takes the images down to MAX_DEPTH folders and reports the folders below as not searched."""
+    from segview.io.file_names import MAX_DEPTH
+    from segview.io.folder_images import image_files
+
+    top = tmp_path / "photos"
+    write_image(top / "a.png", 8, 8)
+    deep = top
+    for level in range(1, 1101):
+        deep = deep / "d"
+        deep.mkdir(parents=True)
+        if level in (MAX_DEPTH, MAX_DEPTH + 1):
+            write_image(deep / f"at{level}.png", 8, 8)
+    report = Report()
+    _root, files = collect_images([top], report)
+    assert sorted(f.name for f in files) == ["a.png", f"at{MAX_DEPTH}.png"]
+    assert any("not searched" in issue.message and f"more than {MAX_DEPTH} folders" in issue.message
+               for issue in report.warnings)
+    assert sorted(p.name for p in image_files(top)) == ["a.png", f"at{MAX_DEPTH}.png"]
