@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from segview.core.categories import CategorySet
@@ -51,19 +52,75 @@ def fuse(
 def _fill_stuff(
     ann: Annotation, prediction: Prediction, categories: CategorySet, params: FusionParams
 ) -> None:
+    """Each stuff class of the semantic map takes its still-void pixels as one segment (ids in class
+    order), unless they are fewer than ``stuff_area_limit``; its score is their mean confidence.
+
+    One pass over the frame: every pixel gets a key (its class, or a key no class has where a thing took
+    it) and the keys' pixel counts and confidence sums are taken together, per horizontal run of equal
+    keys (a semantic map is made of long runs); then one table lookup paints every stuff segment.
+    """
     semantic = prediction.semantic
-    free = ann.segment_map == VOID
-    labels = semantic[free]
-    counts = np.bincount(labels.ravel(), minlength=1)
-    confidence = prediction.semantic_confidence
-    for category_id in np.flatnonzero(counts):
+    taken = ann.segment_map != VOID
+    top = int(semantic.max(initial=0))
+    if semantic.dtype.kind in "ui" and top < _TAKEN:
+        keys = semantic.astype(np.uint8)
+        np.bitwise_or(keys, np.negative(taken.view(np.uint8)), out=keys)  # taken pixels: 255 = _TAKEN
+        counts, sums = _run_totals(keys, prediction.semantic_confidence)
+    else:  # class ids beyond 254: one key per class id
+        keys = np.where(taken, top + 1, semantic).astype(np.intp)
+        counts = np.bincount(keys.ravel(), minlength=top + 2).astype(np.float64)
+        confidence = prediction.semantic_confidence
+        sums = None if confidence is None else np.bincount(keys.ravel(), confidence.ravel(), minlength=top + 2)
+    lut = np.zeros(max(counts.size, _TAKEN + 1), dtype=np.uint32)
+    for category_id in np.flatnonzero(counts[: top + 1]):
         category = categories.get(int(category_id))
         if category_id == VOID or category is None or category.isthing:
             continue
         if counts[category_id] < params.stuff_area_limit:
             continue
-        mask = free & (semantic == category_id)
-        score = float(confidence[mask].mean()) if confidence is not None else None
+        score = None if sums is None else _mean(sums[category_id], counts[category_id], prediction)
         sid = ann.next_id()
-        ann.segment_map[mask] = sid
+        lut[category_id] = sid
         ann.segments[sid] = Segment(int(category_id), score=score, source=Source.MODEL)
+    if not lut.any():
+        return
+    ann._ensure_capacity(int(lut.max()))
+    lut = lut.astype(ann.segment_map.dtype)
+    if keys.dtype == np.uint8 and lut.dtype == np.uint16:
+        painted = cv2.LUT(keys, lut[: _TAKEN + 1])  # a table lookup 8x faster than numpy's take
+    else:
+        painted = lut[keys]
+    ann.segment_map += painted  # void pixels only: the taken ones' key maps to 0
+
+
+_TAKEN = 255
+"""The key of pixels things took when the class ids fit in a byte."""
+
+
+def _run_totals(keys: np.ndarray, confidence: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pixel count and confidence sum per key (uint8) of an (h, w) map, summed per horizontal run of equal
+    keys: float32 within a run (a row at most), float64 across runs."""
+    flat = keys.ravel()
+    starts = np.empty(flat.size, dtype=bool)
+    if flat.size:
+        starts[0] = True
+        np.not_equal(flat[1:], flat[:-1], out=starts[1:])
+        starts[:: keys.shape[1]] = True  # runs end with their row: float32 sums stay short
+    first = np.flatnonzero(starts)
+    run_keys = flat[first]
+    lengths = np.diff(first, append=flat.size)
+    counts = np.bincount(run_keys, weights=lengths, minlength=_TAKEN + 1)
+    if confidence is None:
+        return counts, None
+    values = confidence.ravel()
+    if values.dtype == np.float16:  # OpenCV widens half floats ~3x faster than numpy
+        values = cv2.multiply(confidence, 1.0, dtype=cv2.CV_32F).ravel()
+    elif values.dtype != np.float64:
+        values = values.astype(np.float32)
+    run_sums = np.add.reduceat(values, first) if first.size else np.zeros(0)
+    return counts, np.bincount(run_keys, weights=run_sums, minlength=_TAKEN + 1)
+
+
+def _mean(total: float, count: float, prediction: Prediction) -> float:
+    """A mean confidence in the confidence's own precision (what ``confidence[mask].mean()`` gives)."""
+    return float(np.asarray(total / count, dtype=prediction.semantic_confidence.dtype))
