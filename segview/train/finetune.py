@@ -27,19 +27,15 @@ from torch.utils.data import DataLoader, RandomSampler
 from segview.core.categories import CategorySet
 from segview.core.dataset import Dataset
 from segview.core.segments import VOID, Annotation
-from segview.errors import SegviewError
 from segview.inference.predictors import IMAGENET_MEAN, IMAGENET_STD
 from segview.io.atomic import atomic_open
 from segview.io.images import read_image
+from segview.train.plan import TrainingError  # lives in the torch-free plan.py (ADR 13)
 
 IGNORE_INDEX = 255
 """Semantic target of void (and unmapped) pixels: no loss there."""
 MIN_INSTANCE_AREA = 4
 """A thing cut down to fewer pixels than this by cropping is not a training target."""
-
-
-class TrainingError(SegviewError):
-    """Training cannot start: no annotated images, no image root, no classes to learn."""
 
 
 @dataclass(frozen=True)
