@@ -14,6 +14,8 @@ thread):
   ``("needs_download", name, message, missing)``, ``("progress", done, total)``
 - ``("result", key, generation, value)`` and ``("error", key, generation, message)`` for each request
   of the current generation (a predict's value is ``(Prediction, CategorySet)``)
+- ``("job_event", key, name, payload)``: an event of a live job of a registered kind (training's progress:
+  ``segview.inference.jobs``; submit such jobs with ``Priority.TRAINING`` when they are long)
 - ``("died", message, restarting)``: the child died (kill -9, segfault, CUDA error, the OOM killer).
   It is restarted and every request not answered yet is queued again, until ``MAX_FAILURES`` deaths
   within ``FAILURE_WINDOW`` seconds: then it stays down and those requests fail with the message.
@@ -168,9 +170,10 @@ class ModelProcess:
 
     def submit(self, key: Hashable, payload: Any, priority: Priority = Priority.VISIBLE,
                image: np.ndarray | None = None) -> Pending:
-        """Queue a request (``key`` is ``(kind, subject)``: predict, load, download, install); a newer
-        submit for the same key replaces the queued one. ``image`` (an RGB array) goes to the child through
-        shared memory; without it a predict reads its path in the child."""
+        """Queue a request (``key`` is ``(kind, subject)``: predict, load, download, install, or a kind in
+        ``model_server.JOB_HANDLERS``); a newer submit for the same key replaces the queued one. ``image``
+        (an RGB array) goes to the child through shared memory; without it a predict reads its path in
+        the child."""
         with self._lock:
             if self._stopping:
                 raise RuntimeError("the model process is shut down")
@@ -311,6 +314,13 @@ class ModelProcess:
                 value = (unpack_prediction(meta, packed), categories)
             if live:
                 self._answer(pending, kind, value)
+        elif kind == "job_event":  # a registered job's progress (segview.inference.jobs), while it is live
+            key, serial, name, payload = args
+            with self._lock:
+                pending = self._pending.get(key)
+                live = pending is not None and pending.serial == serial
+            if live:
+                self._emit("job_event", key, name, payload)
         elif kind == "started":
             with self._lock:
                 self._running = (args[0], args[1])

@@ -17,8 +17,16 @@ import time
 from typing import Any
 
 from segview.errors import SegviewError
+from segview.inference.jobs import SLICE_SECONDS, JobContext, JobHandler, SlicedJob, counting_job
 from segview.inference.shared_arrays import pack_prediction, unpack_arrays
 from segview.inference.worker import InferenceWorker, Priority, Request
+
+# Job kinds beyond predict/load/download/install (prompt models, training): kind -> handler, called on the
+# worker thread with a JobContext; it returns the result, or a SlicedJob run a slice at a time
+# (segview.inference.jobs says how). Register handlers that import their module lazily.
+JOB_HANDLERS: dict[str, JobHandler] = {
+    "debug_slices": counting_job,  # tests and benchmarks: (units, unit_s)
+}
 
 
 class WeightsMissing(SegviewError):
@@ -106,6 +114,8 @@ class ModelServer:
             return self._install(subject, payload)
         if kind == "debug":  # tests: sleep (until done or stale), fail, crash
             return _debug(payload, lambda: self.worker.is_stale(request))
+        if kind in JOB_HANDLERS:
+            return self._job(request, payload, image)
         name, device, *budget = payload
         if budget:  # the window's pixel budget (--max-pixels) holds here too
             from segview.io.pixel_budget import set_max_pixels
@@ -124,6 +134,25 @@ class ModelServer:
         if self.worker.is_stale(request):
             return None
         return model.predict(image), model.categories
+
+    def _job(self, request: Request, payload, image):
+        """Run a registered job kind: a short one's result, or one slice of a long one (queued again at its
+        own priority until it is done, cancelled or stale)."""
+        if isinstance(payload, _NextSlice):
+            job = payload.job
+        else:
+            context = JobContext(request.key, payload, image, lambda: self.worker.is_stale(request))
+            job = JOB_HANDLERS[request.key[0]](context)
+            if not isinstance(job, SlicedJob):
+                return job
+        serial = request.payload[0]
+        done = job.step(SLICE_SECONDS)
+        for name, value in job.events():
+            self.send("job_event", request.key, serial, name, value)
+        if done:
+            return job.result()
+        self.worker.requeue(request, (serial, _NextSlice(job), None))  # replaces it: nothing delivered now
+        return None
 
     def _start(self):
         import torch  # noqa: F401 - paid now, before the first image needs it
@@ -205,10 +234,20 @@ class ModelServer:
             meta, packed = pack_prediction(prediction)
             self.send("result", request.key, serial, (meta, packed, categories))
         else:
-            self.send("result", request.key, serial, result if kind in ("download", "install", "debug") else None)
+            shown = kind in ("download", "install", "debug") or kind in JOB_HANDLERS
+            self.send("result", request.key, serial, result if shown else None)
 
     def _on_error(self, request: Request, exc: BaseException) -> None:
         self.send("error", request.key, request.payload[0], message_of(exc))
+
+
+class _NextSlice:
+    """The payload of a sliced job's next turn in the queue."""
+
+    __slots__ = ("job",)
+
+    def __init__(self, job: SlicedJob) -> None:
+        self.job = job
 
 
 def missing_weights(name: str) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """A Qt-free background executor: one long-lived thread that owns the model and the device.
 
-Requests carry a priority (the image on screen first, its neighbours next, a batch last) and a
+Requests carry a priority (a prompt, the image on screen, its neighbours, a batch, training last) and a
 generation number; bumping the generation (e.g. the user picked another model) makes every older
 request stale: it is dropped when it reaches the front, and a result computed for it is not delivered.
 Callbacks run on the worker thread; a GUI marshals them to its main thread (the Qt bridge uses signals).
@@ -22,6 +22,7 @@ class Priority(IntEnum):
     VISIBLE = 0
     NEIGHBOUR = 1
     BATCH = 2
+    TRAINING = 3  # long jobs run in slices (segview.inference.jobs): anything else goes first
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,19 @@ class InferenceWorker:
             heapq.heappush(self._heap, (int(request.priority), request.serial, request))
             self._lock.notify()
             return request
+
+    def requeue(self, request: Request, payload: Any) -> Request | None:
+        """Queue ``request``'s next slice (same key, priority and generation, a new ``payload``) unless it
+        is stale; atomic, so a cancel never slips between the check and the queueing. Returns the new
+        request, or None when it was stale."""
+        with self._lock:
+            if self._stopping or self._latest.get(request.key) is not request:
+                return None
+            follow = Request(request.key, payload, request.priority, request.generation, next(self._serials))
+            self._latest[request.key] = follow
+            heapq.heappush(self._heap, (int(follow.priority), follow.serial, follow))
+            self._lock.notify()
+            return follow
 
     def new_generation(self) -> int:
         """Make every queued and running request stale; returns the new generation number."""

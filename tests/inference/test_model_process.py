@@ -232,3 +232,57 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_prediction_runs_between_the_slices_of_a_long_job(proc, image_file):
+    process, events = proc
+    path, _image = image_file
+    job = ("debug_slices", "training")
+    process.submit(job, (150, 0.01), Priority.TRAINING)  # >= 1.5 s of work: three slices or more
+    assert process.wait_running(job, 60)
+    process.submit(("predict", path), ("tiny_sem", "cpu"), Priority.VISIBLE)
+    assert process.wait_idle(120), events.items
+    assert not events.of("error"), events.items
+    assert [key for key, _ in results(events)] == [("predict", path), job]  # the prediction did not wait
+    assert results(events)[-1] == (job, 150)
+    done = [e[3] for e in events.of("job_event") if e[1] == job and e[2] == "progress"]
+    assert len(done) >= 3 and done == sorted(done) and done[-1] == 150
+    predicted_at = events.items.index(next(e for e in events.items if e[0] == "result"))
+    assert any(e[0] == "job_event" for e in events.items[predicted_at:])  # slices ran after it, too
+
+
+def test_cancelling_a_long_job_stops_it_between_slices(proc):
+    process, events = proc
+    job = ("debug_slices", "cancelled")
+    process.submit(job, (10_000, 0.01), Priority.TRAINING)  # 100 s if it ran to the end
+    events.wait_for(lambda e: e.of("job_event"), 60)
+    process.cancel(job)
+    process.submit(("debug", "after"), ("sleep", 0), Priority.TRAINING)
+    assert process.wait_idle(30)
+    assert results(events) == [(("debug", "after"), 0)]  # the job's result never comes
+    assert len(events.of("job_event")) <= 2  # at most the slice that was running when it was cancelled
+
+
+def test_the_server_runs_no_slice_after_a_cancel_or_a_new_generation():
+    """In this process (no spawn): the child's server queues a sliced job's next slice only while it is live."""
+    import multiprocessing
+
+    from segview.inference.model_server import ModelServer
+
+    ours, theirs = multiprocessing.Pipe()
+    server = ModelServer(theirs, os.getpid())
+    try:
+        for stop in (server.worker.cancel, lambda _key: server.worker.new_generation()):
+            key = ("debug_slices", "x")
+            server.worker.submit(key, (7, (10_000, 0.01), None), Priority.TRAINING)
+            assert ours.poll(10) and ours.recv() == ("started", key, 7)
+            assert ours.poll(10) and ours.recv()[0] == "job_event"  # the first slice ended
+            stop(key)
+            assert server.worker.wait_idle(3)  # one slice at most (0.5 s), not the 100 s job
+            messages = []
+            while ours.poll(0.1):
+                messages.append(ours.recv())
+            assert not [m for m in messages if m[0] == "result"], messages
+            assert len([m for m in messages if m[0] == "started"]) <= 1, messages
+    finally:
+        server.worker.shutdown()

@@ -111,3 +111,32 @@ def test_shutdown_is_clean(rec):
     assert "never" not in rec.order
     with pytest.raises(RuntimeError):
         worker.submit("late", None)
+
+
+def test_requeue_runs_the_next_slice_after_more_urgent_work_and_never_after_a_cancel(rec):
+    slices = []
+
+    def handler(request):
+        slices.append(request.key)
+        if request.key == "long" and request.payload < 3:
+            worker.requeue(request, request.payload + 1)
+            if request.payload == 0:  # something urgent arrives during the first slice
+                worker.submit("urgent", None, Priority.VISIBLE)
+        return request.payload
+
+    worker = InferenceWorker(handler, rec.on_result, rec.on_error)
+    try:
+        worker.submit("long", 0, Priority.TRAINING)
+        assert worker.wait_idle(5)
+        assert slices == ["long", "urgent", "long", "long", "long"]
+        assert rec.results == [("urgent", None), ("long", 3)]  # only the last slice answers
+        first = worker.submit("cancelled", 9, Priority.TRAINING)
+        worker.cancel("cancelled")
+        assert worker.requeue(first, None) is None  # stale: not queued again
+        assert worker.wait_idle(5) and worker.pending() == 0
+    finally:
+        worker.shutdown()
+
+
+def test_training_is_the_lowest_priority():
+    assert max(Priority) is Priority.TRAINING and Priority.TRAINING > Priority.BATCH
