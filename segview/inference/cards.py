@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import platformdirs
 
-import segview
+from segview.bundled import bundled_path
 from segview.errors import SegviewError
 
 if sys.version_info >= (3, 11):
@@ -121,8 +121,9 @@ class ModelCard:
 
 
 def bundled_models_dir() -> Path:
-    """The repository's ``models/`` folder."""
-    return Path(segview.__file__).resolve().parent.parent / "models"
+    """The ``models/`` folder shipped with segview: package data when installed, the repository's
+    top-level folder in a source checkout (segview.bundled)."""
+    return bundled_path("models")
 
 
 def user_models_dir() -> Path:

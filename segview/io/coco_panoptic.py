@@ -23,12 +23,12 @@ from segview.core.masks import label_bounding_slices
 from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment, Source
 from segview.errors import ImageReadError
-from segview.io.atomic import atomic_write_text
+from segview.io.atomic import atomic_write_bytes, atomic_write_text
 from segview.io.category_json import category_json, export_categories, read_categories
 from segview.io.image_root import image_root_info, json_image_root
 from segview.io.images import read_image_size
 from segview.io.json_reader import JsonReader
-from segview.io.mask_png import png_name, write_png
+from segview.io.mask_png import encode_png, png_name
 from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
@@ -318,14 +318,22 @@ def load_coco_panoptic(
 # --- saving --------------------------------------------------------------------------------------------
 
 
+def encode_panoptic(
+    ann: Annotation, name: str, mapping: dict[int, int], report: Report
+) -> tuple[bytes, list[dict]]:
+    """The PNG file (bytes) and segments_info of one annotation; what cannot be written is reported.
+
+    ``mapping``: category id → exported id. Areas are counted in each segment's box; ids that cannot be
+    written are made void by one table lookup, skipped when every id is written as it is.
+    """
+    ids, infos = _encode(ann, name, mapping, report)
+    return encode_png(id2rgb(ids)), infos
+
+
 def _encode(
     ann: Annotation, name: str, mapping: dict[int, int], report: Report
 ) -> tuple[np.ndarray, list[dict]]:
-    """The RGB PNG and segments_info of one annotation; what cannot be written is reported.
-
-    Areas are counted in each segment's box and the ids mapped by one table lookup: about 7 bytes a pixel
-    besides the segment map and the PNG (a full-image ``np.unique`` took about 60).
-    """
+    """The segment ids to write (a map) and segments_info of one annotation."""
     ids = ann.segment_map
     boxes = label_bounding_slices(ids)
     top = max(boxes, default=0)
@@ -365,7 +373,9 @@ def _encode(
         report.error(
             f"pixels painted with id(s) {unknown[:10]} that no segment describes are written as void", name
         )
-    return id2rgb(lut[ids]), infos
+    if top <= MAX_SEGMENT_ID and all(lut[sid] == sid for sid in boxes):
+        return ids, infos  # every id is written as it is: no lookup
+    return lut[ids], infos
 
 
 def save_coco_panoptic(
@@ -412,8 +422,8 @@ def save_coco_panoptic(
             )
             continue
         written[name] = record.file_name
-        rgb, infos = _encode(record.annotation, record.file_name, mapping, report)
-        write_png(png_dir / name, Image.fromarray(rgb))
+        png, infos = encode_panoptic(record.annotation, record.file_name, mapping, report)
+        atomic_write_bytes(png_dir / name, png)
         annotations.append({"image_id": record.id, "file_name": name, "segments_info": infos})
     document = {
         "info": {"description": "exported by segview", **image_root_info(dataset.image_root)},

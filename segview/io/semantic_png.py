@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -20,13 +21,13 @@ from segview.core.dataset import Dataset, ImageRecord
 from segview.core.report import Report
 from segview.core.segments import VOID, Annotation, Segment
 from segview.errors import FormatError, ImageReadError
-from segview.io.atomic import atomic_write_text
+from segview.io.atomic import atomic_write_bytes, atomic_write_text
 from segview.io.category_json import category_json, export_categories, read_categories
 from segview.io.images import is_image_file, read_image_size
 from segview.io.json_reader import JsonReader
 from segview.io.listing import list_tree
 from segview.io.manifest import read_export_manifest
-from segview.io.mask_png import png_name, write_png
+from segview.io.mask_png import encode_png, png_name, write_png
 from segview.io.pixel_budget import budget_message
 from segview.io.progress import ImageProgress, counted
 
@@ -55,6 +56,34 @@ def _label_lut(annotation: Annotation, mapping: dict[int, int], name: str, repor
             name,
         )
     return lut
+
+
+def class_map(
+    annotation: Annotation, mapping: dict[int, int], dtype: str, name: str, report: Report
+) -> np.ndarray | None:
+    """The written class id of every pixel as ``dtype`` (uint8 or uint16), or None (reported) when the ids
+    do not fit; ``mapping``: category id → written id (unknown categories are void, reported)."""
+    lut = _label_lut(annotation, mapping, name, report)
+    ids = annotation.segment_map
+    top = int(ids.max(initial=0))
+    if top >= lut.size:
+        ids = np.where(ids < lut.size, ids, VOID)
+    limit = int(np.iinfo(_DTYPES[dtype]).max)
+    high = int(lut.max(initial=0))
+    if high > limit:  # a class id too large: is it on a pixel?
+        high = int(lut[ids].max(initial=0))
+    if high > limit:
+        report.error(
+            f"class ids up to {high} do not fit in {dtype}; no mask written "
+            + ("(use dtype='auto' or category_id_base=1)" if high <= 0xFFFF else
+               "(renumber the classes from 1: --category-id-base 1, or 'Renumber from' 1 in the export dialog)"),
+            name,
+        )
+        return None
+    table = lut.astype(_DTYPES[dtype])
+    if top <= 255 and table.size <= 256 and ids.dtype != np.uint8:  # OpenCV's byte lookup: ~8x numpy's
+        return cv2.LUT(ids.astype(np.uint8), np.pad(table, (0, 256 - table.size)))
+    return table[ids]
 
 
 def save_semantic_png(
@@ -86,7 +115,6 @@ def save_semantic_png(
     categories, mapping = exported
     if dtype == "auto":
         dtype = "uint8" if palette or max(mapping.values(), default=0) <= 255 else "uint16"
-    limit = int(np.iinfo(_DTYPES[dtype]).max)
     colors = np.zeros((256, 3), dtype=np.uint8)
     for category in categories:
         if category.id <= 255:
@@ -103,25 +131,16 @@ def save_semantic_png(
                 f"its mask name {target} is already used by {written[target]}; no mask written", name
             )
             continue
-        lut = _label_lut(record.annotation, mapping, name, report)
-        ids = record.annotation.segment_map
-        if ids.size and int(ids.max()) >= lut.size:
-            ids = np.where(ids < lut.size, ids, VOID)
-        labels = lut[ids]
-        if labels.size and int(labels.max()) > limit:
-            report.error(
-                f"class ids up to {int(labels.max())} do not fit in {dtype}; no mask written "
-                + ("(use dtype='auto' or category_id_base=1)" if int(labels.max()) <= 0xFFFF else
-                   "(renumber the classes from 1: --category-id-base 1, or 'Renumber from' 1 in the export dialog)"),
-                name,
-            )
+        labels = class_map(record.annotation, mapping, dtype, name, report)
+        if labels is None:
             continue
         written[target] = name
-        image = Image.fromarray(labels.astype(_DTYPES[dtype]))
         if palette:
-            image = Image.frombytes("P", image.size, image.tobytes())
+            image = Image.frombytes("P", (labels.shape[1], labels.shape[0]), labels.tobytes())
             image.putpalette(colors.ravel().tolist())
-        write_png(out_dir / target, image)
+            write_png(out_dir / target, image)
+        else:
+            atomic_write_bytes(out_dir / target, encode_png(labels))
     atomic_write_text(out_dir / CLASSES_JSON, json.dumps([category_json(c) for c in categories], indent=1))
     atomic_write_text(out_dir / CLASSES_TXT, "".join(f"{c.id} {c.name}\n" for c in categories))
     return report

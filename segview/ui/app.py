@@ -14,6 +14,10 @@ from segview.ui.docks.model_panel import ModelEntry
 from segview.ui.resources import DEMO_IMAGES, ICONS
 
 DEMO_MODEL = "demo_panoptic"
+# Set to 1, `segview` quits once the first image's prediction is shown (or the model failed), printing one
+# line that says what opened: the smoke test of an installed or frozen segview (tests/packaging,
+# packaging/smoke.sh). Exit status 0 when a prediction was shown, 1 otherwise.
+SMOKE_ENV = "SEGVIEW_SMOKE_QUIT"
 # The libraries Qt's xcb platform plugin loads (Qt 6.5+; "Qt for X11 Requirements"): the name that
 # ctypes.util.find_library looks up, then the package holding it on Debian/Ubuntu and on Fedora/RHEL.
 XCB_LIBRARIES = (
@@ -99,11 +103,35 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
             window.set_model(chosen)
 
     QTimer.singleShot(0, start)
+    if os.environ.get(SMOKE_ENV) == "1":
+        _quit_after_first_prediction(window)
     code = app.exec()
     if exit_process:
         _leave(window, settings, code)
     window.bridge.shutdown()  # the window is gone: the model's running request may finish now
     return code
+
+
+def _quit_after_first_prediction(window) -> None:
+    """The SMOKE_ENV hook: once a prediction has been painted (or the model failed), print what opened
+    and close the window as a user would."""
+    loaded: list[str] = []
+    window.bridge.model_loaded.connect(lambda name, device: loaded.append(f"{name} on {device}"))
+
+    def finish(outcome: str, code: int) -> None:
+        if not window.isVisible():  # finished already
+            return
+        window.repaint()
+        icon = "icon" if not QApplication.windowIcon().isNull() else "no icon"
+        print(f"segview smoke: {window.windowTitle()}; {len(window.workspace.entries)} images; {icon}; "
+              f"model {', '.join(loaded) or 'not loaded'}; {outcome}", flush=True)
+        window.close()
+        QApplication.exit(code)
+
+    window.bridge.prediction_ready.connect(
+        lambda path, *_: QTimer.singleShot(0, lambda: finish(f"prediction shown for {path.name}", 0)))
+    window.bridge.model_failed.connect(lambda name, why: finish(f"model {name} failed: {why}", 1))
+    window.bridge.failed.connect(lambda path, why: finish(f"prediction failed: {why}", 1))
 
 
 def _leave(window, settings: QSettings, code: int) -> None:

@@ -612,15 +612,15 @@ def test_a_failed_save_leaves_no_partial_file_and_the_old_json(tmp_path, monkeyp
     save_coco_panoptic(make_dataset(None, n_images=3, seed=1), json_path)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     calls = []
-    real_save = Image.Image.save
+    real_fsync = os.fsync
 
-    def failing_save(self, fp, *args, **kwargs):
-        calls.append(fp)
+    def failing_fsync(fd):  # the second PNG's bytes are in its temporary file when the disk fills up
+        calls.append(fd)
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_save(self, fp, *args, **kwargs)
+        real_fsync(fd)
 
-    monkeypatch.setattr(Image.Image, "save", failing_save)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(WriteError, match="disk is full"):
         save_coco_panoptic(make_dataset(None, n_images=3, seed=2), json_path)
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
