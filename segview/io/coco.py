@@ -658,27 +658,13 @@ def save_coco(
     else:
         categories, mapping = dataset.categories.renumbered(category_id_base)
     header = {
-        "info": {
-            "description": "exported by segview",
-            "date_created": datetime.now(timezone.utc).isoformat(),
-            **image_root_info(dataset.image_root),
-        },
+        "info": instances_info(dataset.image_root),
         "licenses": [],
         "images": [
             {"id": r.id, "file_name": r.file_name, "width": r.width, "height": r.height}
             for r in dataset.images
         ],
-        "categories": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "supercategory": c.supercategory,
-                "isthing": int(c.isthing),
-                "color": list(c.color or ()),
-            }
-            for c in categories
-            if c.isthing  # stuff stays in panoptic and semantic outputs; the ids of things are the same there
-        ],
+        "categories": instances_categories(categories),
     }
     things = frozenset(c.id for c in dataset.categories if c.isthing)
     annotated = [(n, r) for n, r in enumerate(dataset.images, 1) if r.annotation is not None]
@@ -705,6 +691,40 @@ def save_coco(
             "(export COCO panoptic or semantic PNG for them)"
         )
     return report
+
+
+def instances_info(image_root: Path | None) -> dict:
+    """The "info" of an instances file segview writes: who, when, and the image folder."""
+    return {
+        "description": "exported by segview",
+        "date_created": datetime.now(timezone.utc).isoformat(),
+        **image_root_info(image_root),
+    }
+
+
+def instances_categories(categories: Iterable[Category]) -> list[dict]:
+    """The "categories" of an instances file: the things only (stuff stays in panoptic and semantic
+    outputs; the ids of things are the same there)."""
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "supercategory": c.supercategory,
+            "isthing": int(c.isthing),
+            "color": list(c.color or ()),
+        }
+        for c in categories
+        if c.isthing
+    ]
+
+
+def encode_instances(
+    record: ImageRecord, things: frozenset[int], mapping: dict[int, int], mask_format: MaskFormat = "auto"
+) -> tuple[list[str], Report, int]:
+    """One annotated image's thing segments as COCO annotation JSON objects without their "id" (the file's
+    writer numbers them), the issues, and how many stuff segments were left out. ``things``: the thing
+    category ids; ``mapping``: category id → exported id."""
+    return _encode_image(_Job(record, things, mapping, mask_format))
 
 
 def _images_done(progress: ImageProgress | None, done: int, upto: int, total: int) -> int:

@@ -265,18 +265,58 @@ def _write_format(
         if not (staging / layout.main).exists():
             report.error(f"{layout.label}: nothing was written")
             return None
-        new_files = _files_at(staging, layout.paths)
-        # Listed before they are moved in: an interrupted export leaves none of its files unlisted.
-        outputs[fmt.value] = _relisted(outputs.get(fmt.value, ()), layout.paths, new_files, keep_old=True)
-        _write_manifest(out_dir, outputs, dataset.image_root)
-        for name in layout.paths:
-            if (staging / name).exists():
-                _move_into_place(staging / name, out_dir / name, staging)
-                written.append(out_dir / name)
-        outputs[fmt.value] = _relisted(outputs[fmt.value], layout.paths, new_files, keep_old=False)
+        _move_staged(staging, out_dir, fmt, layout, outputs, written, dataset.image_root)
         return save_report
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_staged(
+    staging: Path,
+    out_dir: Path,
+    fmt: DatasetFormat,
+    layout: FormatLayout,
+    outputs: dict[str, list[str]],
+    written: list[Path],
+    image_root: Path | None,
+) -> None:
+    """List a format's staged files in the manifest, then move them into place (appended to ``written``)."""
+    new_files = _files_at(staging, layout.paths)
+    # Listed before they are moved in: an interrupted export leaves none of its files unlisted.
+    outputs[fmt.value] = _relisted(outputs.get(fmt.value, ()), layout.paths, new_files, keep_old=True)
+    _write_manifest(out_dir, outputs, image_root)
+    for name in layout.paths:
+        if (staging / name).exists():
+            _move_into_place(staging / name, out_dir / name, staging)
+            written.append(out_dir / name)
+    outputs[fmt.value] = _relisted(outputs[fmt.value], layout.paths, new_files, keep_old=False)
+
+
+def publish_staged(
+    staging: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    formats: Iterable[DatasetFormat | str],
+    image_root: Path | None,
+) -> list[Path]:
+    """Move formats already written into ``staging`` (each at its :data:`LAYOUTS` paths there) into
+    ``out_dir`` as :func:`export_dataset` does: refused (:class:`ForeignFilesError`) where they would
+    replace files segview did not write, listed in the manifest before they are moved, an old PNG folder
+    replaced as a whole (into ``staging``, which the caller removes). Returns the paths written, in order.
+    A batch job (``segview predict``) writes its outputs bit by bit into ``staging`` and publishes them
+    at the end."""
+    chosen = _formats(formats)
+    staging, out_dir = Path(staging), Path(out_dir)
+    _make_folder(out_dir)
+    manifest = read_export_manifest(out_dir)
+    refuse_foreign_files(out_dir, chosen, manifest)
+    outputs: dict[str, list[str]] = dict(manifest["outputs"]) if manifest else {}
+    written: list[Path] = []
+    for fmt in chosen:
+        if (staging / LAYOUTS[fmt].main).exists():
+            _move_staged(staging, out_dir, fmt, LAYOUTS[fmt], outputs, written, image_root)
+    present = {name for name in manifest_files({"outputs": outputs}) if (out_dir / name).is_file()}
+    _write_manifest(out_dir, {f: [n for n in files if n in present] for f, files in outputs.items()}, image_root)
+    return written
 
 
 def _relisted(listed: Iterable[str], paths: Iterable[str], new_files: list[str], keep_old: bool) -> list[str]:

@@ -90,8 +90,9 @@ def collect_images(
 
 
 def _segview_folder(name: str) -> bool:
-    """The project folder, an export's staging folder or a folder an export is replacing."""
-    return name == ".segview" or name.startswith(".segview-export-") or (name.startswith(".") and ".old-" in name)
+    """The project folder, an export's staging folder, the work folder of ``segview predict`` or a folder an
+    export is replacing."""
+    return name in (".segview", ".segview-predict") or name.startswith(".segview-export-") or (name.startswith(".") and ".old-" in name)
 
 
 def _is_panoptic_json(path: Path) -> bool:
