@@ -83,3 +83,86 @@ def maskrcnn_mobilenet_v3_lite_fpn(
         mask_predictor=MaskRCNNPredictor(fpn_channels, fpn_channels, num_classes),
         **kwargs,
     )
+
+
+def owlv2(
+    *,
+    weights: None = None,
+    weights_backbone: None = None,
+    text_config: dict[str, Any] | None = None,
+    vision_config: dict[str, Any] | None = None,
+    **config: Any,
+) -> nn.Module:
+    """OWLv2, the open-vocabulary detector (transformers' ``Owlv2ForObjectDetection``): its ``Owlv2Config``
+    from the card's ``builder_kwargs`` (``text_config`` and ``vision_config`` tables; ``image_size`` 960 and
+    ``patch_size`` 16 for the base model). segview loads the weights itself."""
+    if weights is not None or weights_backbone is not None:
+        raise ValueError("segview builds this model with weights=None and loads its weights itself")
+    from transformers import Owlv2Config, Owlv2ForObjectDetection
+
+    return Owlv2ForObjectDetection(Owlv2Config(text_config=text_config, vision_config=vision_config, **config)).eval()
+
+
+def sam(
+    *,
+    weights: None = None,
+    weights_backbone: None = None,
+    **vision: Any,
+) -> nn.Module:
+    """Segment Anything (transformers' ``SamModel``): the image encoder's ``SamVisionConfig`` fields come
+    from the card (``hidden_size``, ``num_hidden_layers``, ...; ViT-B when none is given) or from the
+    weights' own shapes (``segview.inference.sam.vision_config_of``); the prompt encoder and the mask decoder
+    are SAM's (shared by ViT-B/L/H and SlimSAM)."""
+    if weights is not None or weights_backbone is not None:
+        raise ValueError("segview builds this model with weights=None and loads its weights itself")
+    from transformers import SamConfig, SamModel
+
+    config = SamConfig(vision_config=vision)
+    grid = config.vision_config.image_size // config.vision_config.patch_size
+    config.prompt_encoder_config.image_size = config.vision_config.image_size
+    config.prompt_encoder_config.image_embedding_size = grid
+    return SamModel(config).eval()
+
+
+SAM_TIED = {"prompt_encoder.shared_embedding.positional_embedding": "shared_image_embedding.positional_embedding"}
+"""SamModel's tied tensors (target: source): a saved file holds one of each pair."""
+
+
+def tie_sam_weights(state_dict: dict[str, Any]) -> None:
+    """Complete a SAM state dict in place with the tied tensor its file left out."""
+    for target, source in SAM_TIED.items():
+        if target not in state_dict and source in state_dict:
+            state_dict[target] = state_dict[source]
+        elif source not in state_dict and target in state_dict:
+            state_dict[source] = state_dict[target]
+
+
+def sam_vision_config_of(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """The ``SamVisionConfig`` fields a SAM state dict's shapes fix: width, depth, heads (from the relative
+    position tables' width), MLP width, which layers attend globally (their tables span the whole grid),
+    the window size, the patch size, the input size and the neck's channels. Pruned models (SlimSAM) and
+    ViT-B/L/H are told apart this way, without a config file."""
+    prefix = "vision_encoder."
+    if prefix + "patch_embed.projection.weight" not in state_dict or prefix + "layers.0.attn.rel_pos_h" not in state_dict:
+        return {}  # not SAM's: the strict load that follows names the keys that do not fit
+    patch = state_dict[prefix + "patch_embed.projection.weight"].shape  # (hidden, 3, p, p)
+    hidden, patch_size = int(patch[0]), int(patch[-1])
+    grid = int(state_dict[prefix + "pos_embed"].shape[1])
+    depth = 1 + max(int(k.split(".")[2]) for k in state_dict if k.startswith(prefix + "layers."))
+    tables = [state_dict[f"{prefix}layers.{i}.attn.rel_pos_h"].shape for i in range(depth)]
+    head_dim = int(tables[0][1])
+    global_layers = [i for i, shape in enumerate(tables) if shape[0] == 2 * grid - 1]
+    windowed = [shape[0] for shape in tables if shape[0] != 2 * grid - 1]
+    config = {
+        "hidden_size": hidden,
+        "patch_size": patch_size,
+        "image_size": grid * patch_size,
+        "num_hidden_layers": depth,
+        "num_attention_heads": max(1, hidden // head_dim),
+        "mlp_dim": int(state_dict[f"{prefix}layers.0.mlp.lin1.weight"].shape[0]),
+        "global_attn_indexes": global_layers,
+        "output_channels": int(state_dict[prefix + "neck.conv1.weight"].shape[0]),
+    }
+    if windowed:
+        config["window_size"] = (int(windowed[0]) + 1) // 2
+    return config

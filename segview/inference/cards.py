@@ -32,8 +32,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-Task = Literal["instance", "semantic", "panoptic"]
-TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic")
+Task = Literal["instance", "semantic", "panoptic", "prompt", "detector"]
+TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic", "prompt", "detector")
+PREDICT_TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic")
+"""Tasks whose models turn an image into a Prediction (the Model panel's choice); ``prompt`` models (the
+Segment Anything family) turn points and boxes into masks, ``detector`` models (open vocabulary) class
+names into boxes."""
+PROMPT_TASKS: tuple[str, ...] = ("prompt", "detector")
 FROM_WEIGHTS = "from-weights"
 DATA_DIR_ENV = "SEGVIEW_DATA_DIR"
 
@@ -44,6 +49,7 @@ _TORCHVISION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_Weights\.[A-Za-z][A-Za-z0-
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _COMMON_KEYS = {"name", "title", "task", "licence", "description", "hint"}
 _MODEL_KEYS = _COMMON_KEYS | {"builder", "builder_kwargs", "weights", "categories", "input"}
+_DETECTOR_KEYS = _MODEL_KEYS | {"tokenizer"}
 _PAIR_KEYS = _COMMON_KEYS | {"instance", "semantic", "mapping"}
 # segview builds every model with weights=None and loads the state dict itself (see weights.py).
 _RESERVED_KWARGS = {"weights", "weights_backbone", "progress"}
@@ -65,7 +71,8 @@ class ModelCategory:
 
 @dataclass(frozen=True)
 class WeightsSource:
-    """One of ``torchvision`` (a WeightsEnum name), ``url`` or ``file``; the last two need a sha256."""
+    """One of ``torchvision`` (a WeightsEnum name), ``url`` or ``file``; the last two need a sha256 (a url
+    card without one, ``sha256_missing``, cannot be downloaded: only a copy the user has is taken)."""
 
     torchvision: str | None = None
     url: str | None = None
@@ -82,11 +89,13 @@ class WeightsSource:
 
 @dataclass(frozen=True)
 class InputSize:
-    """Detection models resize to ``min_size``/``max_size``; semantic models resize to ``resize``."""
+    """Detection models resize to ``min_size``/``max_size``; semantic models resize to ``resize``; prompt
+    and detector models resize the longer side to ``long_side``."""
 
     min_size: int | None = None
     max_size: int | None = None
     resize: int | None = None
+    long_side: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,9 @@ class ModelCard:
     instance: str | None = None
     semantic: str | None = None
     mapping: dict[str, ClassMapping] = field(default_factory=dict)
+    tokenizer: dict[str, WeightsSource] = field(default_factory=dict)
+    """A detector's tokenizer files (e.g. ``vocab`` and ``merges`` of CLIP's byte-pair encoding), each a
+    source like ``weights``."""
 
 
 def bundled_models_dir() -> Path:
@@ -286,7 +298,8 @@ def parse_card(path: Path, data: dict[str, Any]) -> ModelCard:
     task = reader.text("task", "one of " + ", ".join(repr(t) for t in TASKS))
     if task not in TASKS:
         raise reader.error("task", f"is {task!r}: it must be one of {', '.join(repr(t) for t in TASKS)}")
-    reader.reject_unknown(_PAIR_KEYS if task == "panoptic" else _MODEL_KEYS, f"a {task} card")
+    allowed = _PAIR_KEYS if task == "panoptic" else _DETECTOR_KEYS if task == "detector" else _MODEL_KEYS
+    reader.reject_unknown(allowed, f"a {task} card")
     name = reader.text("name", f"the card's file name without .toml, {path.stem!r}")
     if name != path.stem:
         raise reader.error("name", f"is {name!r} but the file is {path.name}: make them the same")
@@ -316,7 +329,7 @@ def parse_card(path: Path, data: dict[str, Any]) -> ModelCard:
         if key in _RESERVED_KWARGS:
             raise kwargs_reader.error(key, "is set by segview (it builds with weights=None and loads the "
                                            "weights itself): remove it and use the [weights] table")
-    categories = _parse_card_categories(reader, task)
+    categories = () if task in PROMPT_TASKS and "categories" not in data else _parse_card_categories(reader, task)
     num_classes = kwargs_reader.data.get("num_classes")
     if isinstance(categories, tuple) and num_classes is not None and (
         not isinstance(num_classes, int) or num_classes <= max(c.id for c in categories)
@@ -333,7 +346,8 @@ def parse_card(path: Path, data: dict[str, Any]) -> ModelCard:
         builder_kwargs=dict(kwargs_reader.data),
         weights=weights,
         categories=categories,
-        input=_parse_input(reader.table("input", "an [input] table"), task),
+        input=_parse_input(reader.table("input", "an [input] table", default={} if task in PROMPT_TASKS else _MISSING), task),
+        tokenizer=_parse_tokenizer(reader, path.parent) if task == "detector" else {},
     )
 
 
@@ -351,7 +365,7 @@ def _parse_card_categories(reader: _Reader, task: str) -> tuple[ModelCategory, .
 
 
 def _parse_weights(reader: _Reader, card_dir: Path) -> WeightsSource:
-    reader.reject_unknown({"torchvision", "file_name", "url", "file", "sha256"}, "[weights]")
+    reader.reject_unknown({"torchvision", "file_name", "url", "file", "sha256", "sha256_missing"}, "[weights]")
     given = [key for key in ("torchvision", "url", "file") if key in reader.data]
     if len(given) != 1:
         found = " and ".join(given) if given else "no source"
@@ -370,22 +384,56 @@ def _parse_weights(reader: _Reader, card_dir: Path) -> WeightsSource:
             if Path(file_name).name != file_name or not file_name.endswith((".pth", ".pt")):
                 raise reader.error("file_name", f"is {file_name!r}: give the bare .pth name of the weights' URL")
         return WeightsSource(torchvision=value, file_name=file_name)
-    if "file_name" in reader.data:
-        raise reader.error("file_name", "is only for torchvision weights: remove it")
+    if "file_name" in reader.data and given != ["url"]:
+        raise reader.error("file_name", "is only for torchvision and url weights: remove it")
+    if given == ["url"] and "sha256_missing" in reader.data and "sha256" not in reader.data:
+        # No published hash found: the card says why, and downloading refuses (weights.ensure_weights).
+        reader.text("sha256_missing", "why the card has no sha256 yet")
+        return WeightsSource(url=_url(reader), file_name=_url_file_name(reader))
+    if "sha256_missing" in reader.data:
+        raise reader.error("sha256_missing", "is only for url weights without a sha256: remove it")
     sha256 = reader.text("sha256", "the file's sha256 as 64 hex digits (sha256sum FILE)")
     if not _SHA256_RE.match(sha256):
         raise reader.error("sha256", f"is {sha256!r}: write the 64 hex digits printed by sha256sum")
     if given == ["url"]:
-        url = reader.text("url", "an http(s) URL")
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not Path(parsed.path).name:
-            raise reader.error("url", f"is {url!r}: give an http(s) URL that ends with the file name")
-        return WeightsSource(url=url, sha256=sha256.lower())
+        return WeightsSource(url=_url(reader), sha256=sha256.lower(), file_name=_url_file_name(reader))
     file = Path(reader.text("file", "a path, relative to the card or absolute")).expanduser()
     return WeightsSource(file=(card_dir / file).resolve(), sha256=sha256.lower())
 
 
+def _url(reader: _Reader) -> str:
+    url = reader.text("url", "an http(s) URL")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not Path(parsed.path).name:
+        raise reader.error("url", f"is {url!r}: give an http(s) URL that ends with the file name")
+    return url
+
+
+def _url_file_name(reader: _Reader) -> str | None:
+    """The name a url download is stored under (several hubs call every file model.safetensors)."""
+    if "file_name" not in reader.data:
+        return None
+    file_name = reader.text("file_name", "the name to store the download under")
+    if Path(file_name).name != file_name or not file_name.endswith((".pth", ".pt", ".safetensors", ".bin", ".json", ".txt")):
+        raise reader.error("file_name", f"is {file_name!r}: give a bare .safetensors, .pth, .pt or .bin name "
+                                        "(.json or .txt for a tokenizer file)")
+    return file_name
+
+
+def _parse_tokenizer(reader: _Reader, card_dir: Path) -> dict[str, WeightsSource]:
+    """A detector card's ``[tokenizer]`` table: file role (``vocab``, ``merges``) → a weights-like source."""
+    tokenizer = reader.table("tokenizer", "a [tokenizer] table: vocab = {url, file_name, sha256}, merges = {...}")
+    tokenizer.reject_unknown({"vocab", "merges"}, "[tokenizer]")
+    if set(tokenizer.data) != {"vocab", "merges"}:
+        raise tokenizer.error("", "needs both vocab and merges (CLIP's byte-pair encoding files)")
+    return {key: _parse_weights(tokenizer.table(key, "a table {url, file_name, sha256} or {file, sha256}"), card_dir)
+            for key in ("vocab", "merges")}
+
+
 def _parse_input(reader: _Reader, task: str) -> InputSize:
+    if task in PROMPT_TASKS:
+        reader.reject_unknown({"long_side"}, f"[input] of a {task} card")
+        return InputSize(long_side=reader.integer("long_side", 1, default=1024))
     if task == "instance":
         reader.reject_unknown({"min_size", "max_size"}, "[input] of an instance card")
         min_size, max_size = reader.integer("min_size", 1), reader.integer("max_size", 1)

@@ -71,6 +71,11 @@ def build_model(card: ModelCard, state_dict: dict | None = None):
             kwargs.setdefault("max_size", card.input.max_size)
     if state_dict is not None and any(k.startswith("aux_classifier.") for k in state_dict):
         kwargs.setdefault("aux_loss", True)
+    if card.task == "prompt" and state_dict is not None:  # SAM sizes (ViT-B/L/H, SlimSAM) are in its weights
+        from segview.inference.architectures import sam_vision_config_of, tie_sam_weights
+
+        tie_sam_weights(state_dict)
+        kwargs.update(sam_vision_config_of(state_dict))
     return builder(weights=None, weights_backbone=None, **kwargs)
 
 
@@ -125,6 +130,11 @@ class LoadedModel:
     @property
     def categories(self) -> CategorySet:
         return self.space.categories
+
+    @property
+    def name(self) -> str:
+        """The card's name (as a grounded model's ``name`` says what it combines)."""
+        return self.card.name
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Run the model(s) on an (h, w, 3) uint8 RGB image; one over the pixel budget is refused

@@ -104,7 +104,7 @@ def remote_weights(card: ModelCard) -> RemoteWeights | None:
         return None
     url = torchvision_weights(card).url if source.torchvision else source.url
     assert url is not None
-    filename = Path(urlparse(url).path).name
+    filename = source.file_name or Path(urlparse(url).path).name
     if source.torchvision:
         return RemoteWeights(url, filename, hash_prefix=hash_prefix_of(filename))
     return RemoteWeights(url, filename, sha256=source.sha256)
@@ -154,6 +154,11 @@ def ensure_weights(
                            "missing. Put the file there, pass its path, or reinstall segview.")
     remote = remote_weights(card)
     assert remote is not None
+    if allow_download and not remote.sha256 and not remote.hash_prefix:
+        raise WeightsError(
+            f"Model {card.name!r} cannot be downloaded: its card ({card.path}) has no published SHA-256 to check "
+            f"the file against. Download {remote.url} yourself and give it with Use a local file… (or pass its "
+            "path), or add the file's sha256 to the card.")
     if not allow_download:
         raise WeightsError(
             f"The weights of model {card.name!r} are not downloaded yet (looked for {remote.filename} in "
@@ -224,6 +229,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     lfs = _lfs_hint(path)
     if lfs:
         raise WeightsError(f"{path} is not a weights file. {lfs}")
+    if path.suffix == ".safetensors":
+        return Checkpoint(_load_safetensors(path))
     try:
         with warnings.catch_warnings():  # torch's own warnings about the file would precede segview's message
             warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
@@ -260,6 +267,20 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except CardError as exc:
         raise WeightsError(str(exc)) from exc
     return Checkpoint(dict(state), parsed)
+
+
+def _load_safetensors(path: Path) -> dict[str, Any]:
+    """A .safetensors file's tensors (the format holds nothing else, so nothing runs on load)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(path, device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise _corrupt(path, exc) from exc
+    if not state:
+        raise WeightsError(f"{path} holds no tensors. Download or copy it again.")
+    return state
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, Any]:

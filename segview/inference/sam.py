@@ -1,0 +1,132 @@
+"""Segment Anything: an image's embedding once, then a mask for each prompt in milliseconds.
+
+:class:`SamPredictor` wraps transformers' ``SamModel`` (SAM ViT-B/L/H and SlimSAM share it) built from a
+prompt card (``segview.inference.architectures.sam``). ``embed`` runs the heavy image encoder and returns a
+picklable :class:`ImageEmbedding` (numpy, the image's size), which the model process keeps and caches on
+disk; ``decode`` turns a :class:`~segview.core.prompts.PromptSet` into masks at the image's size, best
+first. The coordinate transforms are ``segview.core.prompts``' (pure, property-tested).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from segview.core.prompts import (
+    LONG_SIDE,
+    ImageEmbedding,
+    PromptBox,
+    PromptSet,
+    image_to_frame,
+    logits_to_image,
+    prompt_arrays,
+    resized_shape,
+    to_model_frame,
+)
+from segview.inference.cards import ModelCard, get_card
+from segview.inference.device import DeviceChoice, choose_device
+
+# SAM's normalisation of 0-255 RGB (ImageNet statistics).
+PIXEL_MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)
+PIXEL_STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+# transformers' prompt encoder adds half a pixel to coordinates it takes for pixel indices; segview's are
+# continuous (pixel c covers [c, c+1)), so half a pixel comes off first.
+_INDEX_SHIFT = 0.5
+
+Candidate = tuple[np.ndarray, float]  # mask (H×W bool at the image's size), predicted IoU
+
+
+class SamPredictor:
+    """A prompt model on a device: ``embed`` an image, ``decode`` prompts against its embedding."""
+
+    def __init__(self, model, name: str, long_side: int = LONG_SIDE, device: DeviceChoice | None = None) -> None:
+        import torch
+
+        self.device = device or choose_device("cpu")
+        self.model = model.to(self.device.device).eval()
+        self.name = name
+        self.long_side = long_side
+        self._torch = torch
+
+    @classmethod
+    def from_card(cls, card: ModelCard | str, *, weights_path: str | os.PathLike | None = None,
+                  device: str = "auto") -> SamPredictor:
+        """Build the card's model and load its weights (a copy the user gave, or the card's file)."""
+        from segview.inference.pipeline import load_weights_into_model
+
+        card = get_card(card) if isinstance(card, str) else card
+        model = load_weights_into_model(card, weights_path=weights_path)
+        return cls(model, card.name, _long_side(card), choose_device(device))
+
+    @classmethod
+    def random(cls, card: ModelCard, device: str = "cpu", seed: int = 0) -> SamPredictor:
+        """The card's architecture with random weights (tests and benchmarks: same speed as real ones)."""
+        import torch
+
+        from segview.inference.pipeline import build_model
+
+        torch.manual_seed(seed)
+        return cls(build_model(card), card.name, _long_side(card), choose_device(device))
+
+    # --- the heavy part: once per image ----------------------------------------------------------------
+
+    def embed(self, image: np.ndarray) -> ImageEmbedding:
+        """The embedding of an (H, W, 3) uint8 RGB image."""
+        torch = self._torch
+        height, width = image.shape[:2]
+        frame = image_to_frame(image, self.long_side)
+        new_h, new_w = resized_shape(height, width, self.long_side)
+        frame[:new_h, :new_w] = (frame[:new_h, :new_w] - PIXEL_MEAN) / PIXEL_STD  # padding stays 0
+        pixels = torch.from_numpy(frame).permute(2, 0, 1)[None].to(self.device.device)
+        with torch.inference_mode():
+            features = self.model.get_image_embeddings(pixels)
+        return ImageEmbedding(features[0].float().cpu().numpy(), height, width, self.long_side, self.name)
+
+    # --- the light part: once per prompt ---------------------------------------------------------------
+
+    def decode(self, embedding: ImageEmbedding, prompts: PromptSet, multimask: bool = True) -> list[Candidate]:
+        """Masks for a prompt at the image's size with their predicted IoU, best first (three candidates
+        with ``multimask``, else one). An empty prompt has no mask."""
+        if not prompts:
+            return []
+        points, labels, box = prompt_arrays(prompts, embedding.height, embedding.width, embedding.long_side)
+        torch = self._torch
+        inputs = {}
+        if len(points):
+            inputs["input_points"] = torch.from_numpy(points - _INDEX_SHIFT)[None, None]
+            inputs["input_labels"] = torch.from_numpy(labels)[None, None]
+        if box is not None:
+            inputs["input_boxes"] = torch.from_numpy(box - _INDEX_SHIFT)[None, None]
+        logits, scores = self._run(embedding, inputs, multimask)
+        order = np.argsort(-scores[0])
+        return [(logits_to_image(logits[0, i], embedding.height, embedding.width, embedding.long_side) > 0,
+                 float(scores[0, i])) for i in order]
+
+    def decode_boxes(self, embedding: ImageEmbedding, boxes: list[PromptBox]) -> list[Candidate]:
+        """One mask per box (image coordinates x0, y0, x1, y1), in the boxes' order: the open-vocabulary
+        detector's boxes to masks, decoded together."""
+        if not boxes:
+            return []
+        corners = np.asarray(boxes, dtype=np.float64).reshape(-1, 2, 2)
+        corners = np.clip(corners, 0.0, [embedding.width, embedding.height])
+        frame = to_model_frame(corners, embedding.height, embedding.width, embedding.long_side)
+        torch = self._torch
+        inputs = {"input_boxes": torch.from_numpy(frame.reshape(-1, 4).astype(np.float32) - _INDEX_SHIFT)[None]}
+        logits, scores = self._run(embedding, inputs, multimask=False)
+        return [(logits_to_image(logits[i, 0], embedding.height, embedding.width, embedding.long_side) > 0,
+                 float(scores[i, 0])) for i in range(len(boxes))]
+
+    def _run(self, embedding: ImageEmbedding, inputs: dict, multimask: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Low-resolution logits (prompts × candidates × S × S) and their IoU scores."""
+        torch = self._torch
+        target = self.device.device
+        features = torch.from_numpy(embedding.features)[None].to(target)
+        with torch.inference_mode():
+            out = self.model(image_embeddings=features, multimask_output=multimask,
+                             **{k: v.to(target) for k, v in inputs.items()})
+        return out.pred_masks[0].float().cpu().numpy(), out.iou_scores[0].float().cpu().numpy()
+
+
+def _long_side(card: ModelCard) -> int:
+    return card.input.long_side if card.input is not None and card.input.long_side else LONG_SIDE

@@ -1,0 +1,50 @@
+"""Prompt cards (the SAM family): bundled cards parse, their downloads are stored under their own names,
+and a card without a published hash refuses to download (a copy the user has is still taken)."""
+
+import pytest
+
+from segview.inference.cards import PREDICT_TASKS, CardError, get_card, list_cards, parse_card
+from segview.inference.weights import WeightsError, ensure_weights, find_weights, remote_weights
+
+PROMPT_CARDS = ["sam_vit_b", "sam_vit_l", "sam_vit_h", "slimsam_77"]
+
+
+@pytest.mark.parametrize("name", PROMPT_CARDS)
+def test_bundled_prompt_cards_parse_and_are_not_prediction_models(name):
+    card = get_card(name)
+    assert card.task == "prompt" and card.task not in PREDICT_TASKS
+    assert card.input.long_side == 1024 and card.categories == ()
+    assert remote_weights(card).filename == f"{name}.safetensors"
+
+
+def test_each_prompt_card_stores_its_download_under_its_own_name():
+    names = {remote_weights(c).filename for c in list_cards() if c.task == "prompt"}
+    assert len(names) == len(PROMPT_CARDS)
+
+
+def test_a_card_without_a_hash_refuses_to_download_and_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    card = get_card("sam_vit_b")
+    with pytest.raises(WeightsError, match="no published SHA-256.*Use a local file"):
+        ensure_weights(card, allow_download=True)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "sam_vit_b.safetensors").write_bytes(b"x")
+    assert find_weights(card) == tmp_path / "weights" / "sam_vit_b.safetensors"
+
+
+def _card(tmp_path, weights: dict):
+    data = {"name": "p", "title": "p", "task": "prompt", "licence": "x", "description": "x",
+            "builder": "segview.inference.architectures.sam", "weights": weights}
+    return parse_card(tmp_path / "p.toml", data)
+
+
+def test_sha256_missing_is_only_for_url_weights_without_a_hash(tmp_path):
+    url = "https://example.org/a/model.safetensors"
+    assert _card(tmp_path, {"url": url, "sha256_missing": "not published"}).weights.sha256 is None
+    with pytest.raises(CardError, match="sha256_missing"):
+        _card(tmp_path, {"url": url, "sha256": "a" * 64, "sha256_missing": "why"})
+    with pytest.raises(CardError, match="sha256"):
+        _card(tmp_path, {"url": url})  # neither: a forgotten hash is still an error
+    with pytest.raises(CardError, match="file_name"):
+        _card(tmp_path, {"url": url, "sha256": "a" * 64, "file_name": "../x.safetensors"})

@@ -1,0 +1,100 @@
+"""SamPredictor on a real SamModel with random weights: embeddings, decoding, where prompts land, loading
+the card's safetensors weights."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from segview.core.prompts import PromptSet, resized_shape
+from segview.inference.sam import SamPredictor
+from segview.inference.weights import WeightsError
+from tests.inference.tiny_sam import LONG_SIDE, write_sam_card
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory):
+    return write_sam_card(tmp_path_factory.mktemp("sam"))
+
+
+@pytest.fixture(scope="module")
+def predictor(card):
+    return SamPredictor.from_card(card, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def image():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 255, (120, 300, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def embedding(predictor, image):
+    return predictor.embed(image)
+
+
+def test_the_embedding_is_numpy_of_the_image_size_and_pickles(embedding):
+    assert embedding.features.shape == (256, 16, 16) and embedding.features.dtype == np.float32
+    assert (embedding.height, embedding.width, embedding.long_side) == (120, 300, LONG_SIDE)
+    assert embedding.model == "tiny_sam"
+    again = pickle.loads(pickle.dumps(embedding))
+    assert np.array_equal(again.features, embedding.features)
+
+
+def test_decode_gives_image_sized_masks_best_first(predictor, embedding):
+    candidates = predictor.decode(embedding, PromptSet().with_point(150, 60))
+    assert len(candidates) == 3
+    scores = [score for _mask, score in candidates]
+    assert scores == sorted(scores, reverse=True)
+    for mask, _score in candidates:
+        assert mask.shape == (120, 300) and mask.dtype == bool
+    single = predictor.decode(embedding, PromptSet().with_point(150, 60).with_box(10, 10, 200, 100), multimask=False)
+    assert len(single) == 1
+    assert predictor.decode(embedding, PromptSet()) == []
+
+
+def test_decode_boxes_gives_one_mask_per_box(predictor, embedding):
+    results = predictor.decode_boxes(embedding, [(0, 0, 50, 50), (100, 20, 290, 110), (5, 5, 6, 6)])
+    assert len(results) == 3
+    assert all(mask.shape == (120, 300) for mask, _ in results)
+    assert predictor.decode_boxes(embedding, []) == []
+
+
+@pytest.mark.parametrize("shape", [(120, 300), (300, 120), (77, 77)])
+def test_a_click_reaches_the_decoder_where_it_is_on_the_image(predictor, shape):
+    """The prompt encoder normalises (coordinate + 0.5) by the frame: a click on image point (x, y)
+    must arrive as the same fraction of the image's part of the frame."""
+    height, width = shape
+    embedding = predictor.embed(np.zeros((height, width, 3), np.uint8))
+    seen = []
+    hook = predictor.model.prompt_encoder.shared_embedding.register_forward_pre_hook(
+        lambda _module, args: seen.append((args[0].detach().clone(), args[1])))
+    try:
+        x, y = width * 0.3, height * 0.8
+        predictor.decode(embedding, PromptSet().with_point(x, y))
+    finally:
+        hook.remove()
+    new_h, new_w = resized_shape(height, width, LONG_SIDE)
+    coordinates, (frame_h, frame_w) = seen[0]  # pixel-index coordinates + 0.5, and the frame's size
+    assert (frame_h, frame_w) == (LONG_SIDE, LONG_SIDE)
+    normalised = coordinates.reshape(-1, 2)[0].numpy() / [frame_w, frame_h]
+    assert normalised == pytest.approx([x / width * new_w / LONG_SIDE, y / height * new_h / LONG_SIDE], abs=1e-5)
+
+
+def test_the_same_weights_give_the_same_masks_and_sizes_come_from_the_weights(tmp_path, card, predictor, embedding):
+    bare = write_sam_card(tmp_path, "bare_sam", list_sizes=False)  # same seed, no sizes on the card
+    other = SamPredictor.from_card(bare, device="cpu")
+    prompt = PromptSet().with_point(40, 30).with_point(200, 90, positive=False)
+    mine = predictor.decode(embedding, prompt)
+    theirs = other.decode(embedding, prompt)
+    for (a, sa), (b, sb) in zip(mine, theirs, strict=True):
+        assert np.array_equal(a, b) and sa == pytest.approx(sb)
+
+
+def test_weights_of_another_size_are_refused_with_the_keys(tmp_path, card):
+    from segview.inference.pipeline import load_weights_into_model
+    from tests.inference.tiny_models import write_tiny_cards
+
+    instance, _semantic = write_tiny_cards(tmp_path)
+    with pytest.raises(WeightsError, match="does not fit|is not"):
+        load_weights_into_model(card, weights_path=instance.weights.file)

@@ -1,0 +1,39 @@
+"""A tiny Segment Anything (transformers' SamModel, random weights, a 256-pixel frame) saved as a prompt
+card with a .safetensors file, for tests that run the real architecture without downloading anything."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from segview.inference.cards import ModelCard, load_card
+
+TINY_VISION = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "mlp_dim": 64,
+               "global_attn_indexes": [1], "image_size": 256}
+LONG_SIDE = 256
+
+
+def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = True, seed: int = 0) -> ModelCard:
+    """Save a random tiny SAM's weights beside a prompt card naming them with their sha256. Without
+    ``list_sizes`` the card gives no encoder sizes (like SlimSAM's): they are read from the weights."""
+    from segview.inference.architectures import SAM_TIED, sam
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = sam(**TINY_VISION)
+    weights = folder / f"{name}.safetensors"
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if k not in SAM_TIED}  # as save_pretrained
+    save_file(state, weights)
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    kwargs = "\n".join(f"{key} = {value!r}".replace("'", '"') for key, value in TINY_VISION.items())
+    text = (
+        f'name = "{name}"\ntitle = "{name}"\ntask = "prompt"\n'
+        f'builder = "segview.inference.architectures.sam"\nlicence = "MIT"\ndescription = "test"\n'
+        + (f"[builder_kwargs]\n{kwargs}\n" if list_sizes else "")
+        + f'[weights]\nfile = "{name}.safetensors"\nsha256 = "{sha}"\n[input]\nlong_side = {LONG_SIDE}\n'
+    )
+    (folder / f"{name}.toml").write_text(text)
+    return load_card(folder / f"{name}.toml")
