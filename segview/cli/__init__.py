@@ -14,17 +14,17 @@ from segview import __version__
 from segview.errors import SegviewError
 
 # Known without building the parser (which imports each command's module): `segview PATH` opens the window.
-COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export"}
+COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export", "desktop"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
-    from segview.cli import datasets, models, predict, training
+    from segview.cli import datasets, desktop, models, predict, training
 
     parser = argparse.ArgumentParser(prog="segview", description=__doc__.split(". Each")[0].replace("\n", " ") + ".")
     parser.add_argument("--version", action="version", version=f"segview {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (datasets, models, predict, training):
+    for module in (datasets, models, predict, training, desktop):
         module.add_commands(sub)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
@@ -98,7 +99,7 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
     window.model_panel.set_models(models, chosen)
 
     def start() -> None:
-        window.open_path(path or DEMO_IMAGES)
+        open_start_path(window, path or DEMO_IMAGES)
         if chosen is not None:
             window.set_model(chosen)
 
@@ -110,6 +111,21 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
         _leave(window, settings, code)
     window.bridge.shutdown()  # the window is gone: the model's running request may finish now
     return code
+
+
+def open_start_path(window, path: str | Path) -> None:
+    """Open what segview was started on; an image (the desktop's "Open with segview") opens its folder
+    at that image."""
+    from segview.io.images import is_image_file
+
+    path = Path(path)
+    if not (path.is_file() and is_image_file(path)):
+        window.open_path(path)
+        return
+    window.open_path(path.parent)
+    shown = [entry.path.resolve() for entry in window.workspace.entries]
+    if path.resolve() in shown:
+        window.browser.select(shown.index(path.resolve()))
 
 
 def _quit_after_first_prediction(window) -> None:
