@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from segview.inference.jobs import lasting
 from segview.inference.shared_arrays import discard, pack_arrays, unpack_prediction
 from segview.inference.worker import Priority
 
@@ -187,10 +188,11 @@ class ModelProcess:
         return pending
 
     def new_generation(self) -> int:
-        """Make every queued and running request stale; returns the new generation number."""
+        """Make every queued and running request stale, but a training run's (``jobs.LASTING_KINDS``: only
+        ``cancel`` stops it); returns the new generation number."""
         with self._lock:
             self._generation += 1
-            self._pending.clear()
+            self._pending = {key: p for key, p in self._pending.items() if lasting(key)}
             self._lock.notify_all()
         self._send("new_generation")
         return self._generation

@@ -10,6 +10,7 @@ changes (it was re-parented), so no model process outlives its window.
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import signal
 import threading
@@ -17,15 +18,26 @@ import time
 from typing import Any
 
 from segview.errors import SegviewError
-from segview.inference.jobs import SLICE_SECONDS, JobContext, JobHandler, SlicedJob, counting_job
+from segview.inference.jobs import SLICE_SECONDS, JobContext, JobHandler, SlicedJob, counting_job, lasting
 from segview.inference.shared_arrays import pack_prediction, unpack_arrays
 from segview.inference.worker import InferenceWorker, Priority, Request
+
+
+def _lazy(module: str, name: str) -> JobHandler:
+    """The handler ``module.name``, imported when first called (the child starts without it)."""
+
+    def handler(context: JobContext) -> Any:
+        return getattr(importlib.import_module(module), name)(context)
+
+    return handler
 
 # Job kinds beyond predict/load/download/install (prompt models, training): kind -> handler, called on the
 # worker thread with a JobContext; it returns the result, or a SlicedJob run a slice at a time
 # (segview.inference.jobs says how). Register handlers that import their module lazily.
 JOB_HANDLERS: dict[str, JobHandler] = {
     "debug_slices": counting_job,  # tests and benchmarks: (units, unit_s)
+    "train": _lazy("segview.inference.training_job", "start_training"),  # a TrainingPlan, in slices
+    "train_stop": _lazy("segview.inference.training_job", "stop_training"),  # the run NAME keeps a checkpoint
 }
 
 
@@ -75,7 +87,7 @@ class ModelServer:
             elif command == "cancel":
                 self.worker.cancel(args[0])
             elif command == "new_generation":
-                self.worker.new_generation()
+                self.worker.new_generation(keep=lasting)  # a training run goes on
             elif command == "cancel_download":
                 self.cancel_download.set()
             elif command == "env":

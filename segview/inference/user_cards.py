@@ -18,6 +18,7 @@ from segview.inference.cards import (
     ModelCategory,
     card_index,
     get_card,
+    load_card,
     parse_card,
     parse_categories,
     user_models_dir,
@@ -89,3 +90,82 @@ def register_checkpoint(
     card = parse_card(target.resolve(), tomllib.loads(text))  # validate before writing anything
     atomic_write_text(target, text)
     return card
+
+
+def check_new_name(name: str, base: ModelCard) -> None:
+    """Refuse a name a new (trained) card cannot take: not a valid name, the base's own name, or the name of
+    a card that exists (bundled or the user's: a trained model never replaces another)."""
+    if not NAME_RE.match(name):
+        raise CardError(f"Model name {name!r} is not allowed: use letters, digits, '_', '-' and '.', starting "
+                        "with a letter or digit.")
+    if name == base.name:
+        raise CardError(f"{name!r} is the base model's name, and training never writes over the base model: "
+                        "choose a new name.")
+    existing = card_index().get(name)
+    if existing is not None:
+        kind = "the user's" if existing.parent == user_models_dir() else "a bundled"
+        raise CardError(f"{name!r} is {kind} model already ({existing}): choose another name"
+                        + (", or delete that card to replace it." if kind == "the user's" else "."))
+
+
+def write_trained_card(
+    name: str,
+    base: ModelCard,
+    weights: str | os.PathLike,
+    categories: Sequence[Mapping[str, Any]],
+    num_classes: int,
+    *,
+    description: str,
+    hint: str = "",
+) -> ModelCard:
+    """Write (atomically, validated) the card of a model trained from the single-model card ``base``: its
+    builder and input size, ``num_classes`` outputs, the ``categories`` ({id: label, name, isthing}), the
+    weights file (absolute path and sha256) and a ``description`` of how it was made."""
+    weights = Path(weights).resolve()
+    kwargs = dict(base.builder_kwargs, num_classes=num_classes)
+    if any(key.startswith("aux_classifier.") for key in load_checkpoint(weights).state_dict):
+        kwargs["aux_loss"] = True
+    assert base.input is not None
+    data = {
+        "name": name,
+        "title": f"{name} (trained from {base.name})",
+        "hint": hint,
+        "task": base.task,
+        "licence": f"Trained by segview from {base.name}: {base.licence}",
+        "description": description,
+        "builder": base.builder,
+        "builder_kwargs": kwargs,
+        "weights": {"file": str(weights), "sha256": sha256_of(weights)},
+        "categories": [dict(c) for c in categories],
+        "input": {k: v for k, v in asdict(base.input).items() if v is not None},
+    }
+    return _write_card(name, {k: v for k, v in data.items() if v != ""})
+
+
+def write_trained_pair(name: str, base: ModelCard, instance: ModelCard, semantic: ModelCard, *,
+                       description: str, hint: str = "") -> ModelCard:
+    """Write (atomically, validated) the panoptic pair ``name`` of two trained member cards: each semantic
+    class maps to the category of its name, a thing where the instance model has it."""
+    things = {c.name for c in instance.categories if not isinstance(c, str)}
+    data = {
+        "name": name,
+        "title": f"{name} (trained from {base.name})",
+        "hint": hint,
+        "task": "panoptic",
+        "instance": instance.name,
+        "semantic": semantic.name,
+        "licence": f"Trained by segview from {base.name}: {base.licence}",
+        "description": description,
+        "mapping": {c.name: {"category": c.name, "isthing": c.name in things} for c in semantic.categories
+                    if not isinstance(c, str)},
+    }
+    return _write_card(name, {k: v for k, v in data.items() if v != ""})
+
+
+def _write_card(name: str, data: dict[str, Any]) -> ModelCard:
+    target = user_models_dir() / f"{name}.toml"
+    text = tomli_w.dumps(data, multiline_strings=True)
+    parse_card(target.resolve(), tomllib.loads(text))  # validate before writing anything
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    return load_card(target)

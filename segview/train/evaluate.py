@@ -18,15 +18,15 @@ import contextlib
 import io
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from segview.core.categories import CategorySet
+from segview.core.categories import Category, CategorySet
 from segview.core.dataset import Dataset
 from segview.core.fusion import FusionParams, fuse
 from segview.core.masks import rle_encode
-from segview.core.prediction import InstancePrediction
+from segview.core.prediction import InstancePrediction, Prediction
 from segview.core.segments import VOID, Annotation
 from segview.core.views import semantic_view
 from segview.errors import SegviewError
@@ -272,11 +272,12 @@ def evaluate_pairs(
     categories: CategorySet,
     params: FusionParams = DEFAULT_FUSION,
 ) -> EvalResult:
-    """Evaluate a LoadedModel on (RGB image, ground truth) pairs whose category ids are ``categories``'.
+    """Evaluate a LoadedModel on (RGB image, ground truth) pairs whose category ids are ``categories``' (the
+    model's classes are matched to them by name: ``by_name``).
 
     Mask AP needs an instance model, mIoU a semantic model; PQ is measured on ``fuse(prediction, ...)``.
     """
-    check_categories(loaded_model.categories, categories)
+    loaded_model = by_name(loaded_model, categories)
     task = loaded_model.card.task
     ap, iou, pq = MaskAP(categories), SemanticIoU(categories.ids), PanopticQuality(categories)
     count, seconds = 0, 0.0
@@ -316,13 +317,45 @@ def evaluate_pairs(
 
 
 def check_categories(model_categories: CategorySet, categories: CategorySet) -> None:
-    """Every category of the model must be the ground truth's category of the same id and name."""
-    for c in model_categories:
-        truth = categories.get(c.id)
-        if truth is None or truth.name != c.name:
-            known = ", ".join(f"{t.id} {t.name}" for t in categories)
-            raise EvaluationError(f"The model's category {c.id} {c.name!r} is not in the ground truth "
-                                  f"({known}): evaluate a model trained on these categories.")
+    """The model must share at least one class (by name, case ignored) with the ground truth."""
+    names = {c.name.casefold() for c in categories}
+    if not any(c.name.casefold() in names for c in model_categories):
+        known = ", ".join(f"{t.id} {t.name}" for t in categories)
+        theirs = ", ".join(repr(c.name) for c in model_categories)
+        raise EvaluationError(f"The model's categories ({theirs}) are not in the ground truth ({known}): evaluate "
+                              "a model trained on these categories.")
+
+
+def by_name(loaded_model, categories: CategorySet):
+    """``loaded_model`` giving its results in ``categories``' ids, its classes matched by name (case ignored):
+    the model itself when its ids already are those, else a wrapper that renumbers its predictions and drops
+    the classes the ground truth lacks. A model that shares no class with ``categories`` is refused."""
+    check_categories(loaded_model.categories, categories)
+    truth = {c.name.casefold(): c for c in categories}
+    if all(truth.get(c.name.casefold()) == categories.get(c.id) for c in loaded_model.categories):
+        return loaded_model
+    return _RenumberedModel(loaded_model, truth)
+
+
+class _RenumberedModel:
+    """A loaded model whose predictions are renumbered into another category space (see ``by_name``)."""
+
+    def __init__(self, model, truth: dict[str, Category]) -> None:
+        self.model, self.card = model, model.card
+        matched = [(c.id, truth[c.name.casefold()]) for c in model.categories if c.name.casefold() in truth]
+        self.ids = {model_id: category.id for model_id, category in matched}
+        self.categories = CategorySet(category for _, category in matched)
+        self.lut = np.zeros(max(c.id for c in model.categories) + 1, np.int64)
+        for model_id, truth_id in self.ids.items():
+            self.lut[model_id] = truth_id
+
+    def predict(self, image: np.ndarray) -> Prediction:
+        prediction = self.model.predict(image)
+        prediction.instances = [replace(i, category_id=self.ids[i.category_id]) for i in prediction.instances
+                                if i.category_id in self.ids]
+        if prediction.semantic is not None:
+            prediction.semantic = self.lut[prediction.semantic].astype(prediction.semantic.dtype)
+        return prediction
 
 
 def _checked(pairs: Iterable[tuple[np.ndarray, Annotation]]) -> Iterator[tuple[np.ndarray, Annotation]]:

@@ -10,10 +10,11 @@ augmentation: scale jitter, horizontal flip, random crop/pad to a square. ``trai
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,6 +226,34 @@ def warmup_cosine(step: int, steps: int, warmup: int, final: float = 0.01) -> fl
     return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def instance_loss(model: torch.nn.Module, device: str) -> Callable[[list], dict[str, torch.Tensor]]:
+    """The loss dict of a torchvision detector (Mask R-CNN) on a batch of samples' things."""
+
+    def loss_of(batch: list) -> dict[str, torch.Tensor]:
+        images = [image.to(device) for image, _ in batch]
+        targets = [{k: target[k].to(device) for k in ("boxes", "labels", "masks")} for _, target in batch]
+        return model(images, targets)
+
+    return loss_of
+
+
+def semantic_loss(model: torch.nn.Module, device: str, aux_weight: float = 0.5) -> Callable[[list], dict[str, torch.Tensor]]:
+    """Cross-entropy of a torchvision segmentation model (LR-ASPP, DeepLabV3, FCN) on a batch's semantic labels,
+    images normalised like ``SemanticPredictor`` does at inference; an ``aux`` output adds ``aux_weight`` × its
+    loss."""
+
+    def loss_of(batch: list) -> dict[str, torch.Tensor]:
+        images, labels = _pad_batch(batch)
+        output = model(_normalised(images, device))
+        labels = labels.to(device)
+        losses = {"loss_ce": F.cross_entropy(output["out"].float(), labels, ignore_index=IGNORE_INDEX)}
+        if "aux" in output:
+            losses["loss_aux"] = aux_weight * F.cross_entropy(output["aux"].float(), labels, ignore_index=IGNORE_INDEX)
+        return losses
+
+    return loss_of
+
+
 def train_instance_model(
     model: torch.nn.Module,
     samples: SegmentationSamples,
@@ -236,15 +265,11 @@ def train_instance_model(
     checkpoints carry the detector's categories."""
     device = options.device
 
-    def loss_of(batch: list) -> dict[str, torch.Tensor]:
-        images = [image.to(device) for image, _ in batch]
-        targets = [{k: target[k].to(device) for k in ("boxes", "labels", "masks")} for _, target in batch]
-        return model(images, targets)
-
     def features_of(batch: list) -> None:
         model.backbone(model.transform([image.to(device) for image, _ in batch])[0].tensors)
 
-    return _train(model, samples, loss_of, features_of, samples.instance_categories(), options, log)
+    return _train(model, samples, instance_loss(model, device), features_of, samples.instance_categories(),
+                  options, log)
 
 
 def train_semantic_model(
@@ -255,26 +280,15 @@ def train_semantic_model(
     aux_weight: float = 0.5,
     log: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
-    """Train a torchvision segmentation model (LR-ASPP, DeepLabV3, FCN) with cross-entropy on ``samples``'
-    semantic labels; images are normalised like ``SemanticPredictor`` does at inference; an ``aux`` output
-    adds ``aux_weight`` × its loss."""
+    """Train a torchvision segmentation model (LR-ASPP, DeepLabV3, FCN) with ``semantic_loss`` on ``samples``'
+    semantic labels."""
     device = options.device
-    mean = torch.tensor(IMAGENET_MEAN, device=device)[:, None, None]
-    std = torch.tensor(IMAGENET_STD, device=device)[:, None, None]
-
-    def loss_of(batch: list) -> dict[str, torch.Tensor]:
-        images, labels = _pad_batch(batch)
-        output = model((images.to(device) - mean) / std)
-        labels = labels.to(device)
-        losses = {"loss_ce": F.cross_entropy(output["out"], labels, ignore_index=IGNORE_INDEX)}
-        if "aux" in output:
-            losses["loss_aux"] = aux_weight * F.cross_entropy(output["aux"], labels, ignore_index=IGNORE_INDEX)
-        return losses
 
     def features_of(batch: list) -> None:
-        model((_pad_batch(batch)[0].to(device) - mean) / std)
+        model(_normalised(_pad_batch(batch)[0], device))
 
-    return _train(model, samples, loss_of, features_of, samples.semantic_categories(), options, log)
+    return _train(model, samples, semantic_loss(model, device, aux_weight), features_of,
+                  samples.semantic_categories(), options, log)
 
 
 def save_checkpoint(model: torch.nn.Module, categories: Iterable[Mapping], path: str | os.PathLike) -> Path:
@@ -283,6 +297,12 @@ def save_checkpoint(model: torch.nn.Module, categories: Iterable[Mapping], path:
     with atomic_open(path, "wb") as handle:
         torch.save({"model": state, "categories": [dict(c) for c in categories]}, handle)
     return Path(path)
+
+
+def _normalised(images: torch.Tensor, device: str) -> torch.Tensor:
+    mean = torch.tensor(IMAGENET_MEAN, device=device)[:, None, None]
+    std = torch.tensor(IMAGENET_STD, device=device)[:, None, None]
+    return (images.to(device) - mean) / std
 
 
 def _pad_batch(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
@@ -295,6 +315,116 @@ def _pad_batch(batch: list) -> tuple[torch.Tensor, torch.Tensor]:
         images[i, :, : image.shape[1], : image.shape[2]] = image
         labels[i, : image.shape[1], : image.shape[2]] = target["semantic"]
     return images, labels
+
+
+class Trainer:
+    """AdamW over a model's trainable parameters, one shuffled batch of ``samples`` per ``step`` (passes
+    over the samples repeat). ``amp`` (CUDA only): the forward pass runs under ``torch.autocast`` in that
+    dtype, float16 with a gradient scaler. ``frozen_norm`` keeps BatchNorm layers in eval mode, so that
+    small batches do not overwrite the statistics a base model learned."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        samples: torch.utils.data.Dataset,
+        loss_of: Callable[[list], dict[str, torch.Tensor]],
+        *,
+        batch_size: int,
+        lr: float,
+        weight_decay: float = 1e-4,
+        device: str = "cpu",
+        amp: torch.dtype | None = None,
+        frozen_norm: bool = False,
+    ) -> None:
+        self.model = model.to(device)
+        self.samples, self.loss_of, self.batch_size, self.lr = samples, loss_of, batch_size, lr
+        self.device, self.amp, self.frozen_norm = device, amp, frozen_norm
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=lr, weight_decay=weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=amp is torch.float16)
+        self.steps = 0
+        self._batches: Iterator[list] | None = None
+
+    def step(self, lr_factor: float = 1.0) -> tuple[float, dict[str, float]]:
+        """Train on the next batch with the learning rate × ``lr_factor``; the total loss and its parts."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr * lr_factor
+        self.train_mode()
+        losses = self.losses(self._next_batch())
+        loss = sum(losses.values())
+        value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingError(f"The loss became {value} at step {self.steps + 1}: lower the learning rate.")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.params, 10.0)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.steps += 1
+        return value, {k: v.item() for k, v in losses.items()}
+
+    def losses(self, batch: list) -> dict[str, torch.Tensor]:
+        """The loss dict of one batch, under autocast when ``amp`` is set."""
+        device_type = torch.device(self.device).type
+        context = torch.autocast(device_type, dtype=self.amp) if self.amp is not None else contextlib.nullcontext()
+        with context:
+            return self.loss_of(batch)
+
+    def try_batch(self, batch_size: int) -> None:
+        """Forward and backward over one batch of ``batch_size`` without changing the weights (to find
+        the largest batch that fits in the GPU's memory)."""
+        self.train_mode()
+        batch = [self.samples[i] for i in torch.randint(len(self.samples), (batch_size,)).tolist()]
+        try:
+            self.scaler.scale(sum(self.losses(batch).values())).backward()
+        finally:
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def train_mode(self) -> None:
+        """The model in training mode (BatchNorm in eval mode with ``frozen_norm``)."""
+        self.model.train()
+        if self.frozen_norm:
+            for module in self.model.modules():
+                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+
+    def state_dict(self) -> dict:
+        """The optimiser's (and gradient scaler's) state, for a checkpoint."""
+        return {"optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(), "steps": self.steps}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Restore what ``state_dict`` gave."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state["scaler"]:
+            self.scaler.load_state_dict(state["scaler"])
+        self.steps = int(state["steps"])
+
+    def _next_batch(self) -> list:
+        while True:
+            if self._batches is None:
+                self._batches = iter(DataLoader(self.samples, batch_size=self.batch_size, shuffle=True,
+                                                collate_fn=list, drop_last=len(self.samples) >= self.batch_size))
+            batch = next(self._batches, None)
+            if batch is not None:
+                return batch
+            self._batches = None
+
+
+def largest_batch_size(try_batch: Callable[[int], None], start: int, is_out_of_memory: Callable[[BaseException], bool],
+                       after_failure: Callable[[], None] = lambda: None) -> int:
+    """The largest of ``start``, ``start // 2``, ... down to 1 for which ``try_batch`` runs without running out
+    of memory (``after_failure`` frees what a failed try left); other errors propagate."""
+    size = max(1, start)
+    while True:
+        try:
+            try_batch(size)
+            return size
+        except Exception as exc:
+            if not is_out_of_memory(exc) or size == 1:
+                raise
+        after_failure()
+        size //= 2
 
 
 def _train(
@@ -312,30 +442,16 @@ def _train(
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     warmup = min(200, steps // 10) if options.warmup is None else options.warmup
-    model.to(options.device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, steps, warmup))
-    sampler = RandomSampler(samples, num_samples=steps * batch_size)
-    loader = DataLoader(samples, batch_size=batch_size, sampler=sampler, collate_fn=list, drop_last=True)
+    trainer = Trainer(model, samples, loss_of, batch_size=batch_size, lr=options.lr,
+                      weight_decay=options.weight_decay, device=options.device)
     result = TrainResult(0, 0.0)
     start = time.perf_counter()
-    for step, batch in enumerate(loader, start=1):
-        losses = loss_of(batch)
-        loss = sum(losses.values())
-        value = loss.item()
-        if not math.isfinite(value):
-            raise TrainingError(f"The loss became {value} at step {step}: lower the learning rate.")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 10.0)
-        optimizer.step()
-        schedule.step()
+    for step in range(1, steps + 1):
+        value, losses = trainer.step(warmup_cosine(step - 1, steps, warmup))
         result.steps, result.seconds = step, time.perf_counter() - start
         result.losses.append(value)
         if log is not None:
-            log(TrainProgress(step, steps, value, {k: v.item() for k, v in losses.items()},
-                              optimizer.param_groups[0]["lr"], result.seconds))
+            log(TrainProgress(step, steps, value, losses, trainer.optimizer.param_groups[0]["lr"], result.seconds))
         every = options.checkpoint_every
         if checkpoint is not None and every and step % every == 0 and step < steps:
             save_checkpoint(model, categories, checkpoint)
