@@ -34,6 +34,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 SLICE_SECONDS = 0.5  # the longest a sliced job holds the model process before more urgent work may run
+LASTING_KINDS = frozenset({"train"})
+"""Job kinds a new generation does not drop: a training run goes on while the window switches models, opens
+another folder or cancels a batch (each a new generation); only a cancel of its key stops it."""
+
+
+def lasting(key: Hashable) -> bool:
+    """Whether a request of this key outlives new generations (its kind is in LASTING_KINDS)."""
+    return isinstance(key, tuple) and bool(key) and key[0] in LASTING_KINDS
 
 
 @runtime_checkable

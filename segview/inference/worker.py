@@ -92,12 +92,14 @@ class InferenceWorker:
             self._lock.notify()
             return follow
 
-    def new_generation(self) -> int:
-        """Make every queued and running request stale; returns the new generation number."""
+    def new_generation(self, keep: Callable[[Hashable], bool] | None = None) -> int:
+        """Make every queued and running request stale, but those whose key ``keep`` accepts (they go on);
+        returns the new generation number."""
         with self._lock:
             self._generation += 1
-            self._latest.clear()
-            self._heap.clear()
+            self._latest = {k: r for k, r in self._latest.items() if keep is not None and keep(k)}
+            self._heap = [item for item in self._heap if self._latest.get(item[2].key) is item[2]]
+            heapq.heapify(self._heap)
             return self._generation
 
     def cancel(self, key: Hashable) -> None:
