@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
-from segview.cli.common import EXPORT_FORMATS, add_max_pixels, print_report, progress_bar
+from segview.cli.common import EXPORT_FORMATS, add_max_pixels, positive_int, print_report, progress_bar
 from segview.errors import SegviewError
 from segview.io.detect import DatasetFormat
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.fusion import FusionParams
-    from segview.inference.batch import predict_images
+    from segview.core.report import Report
+    from segview.inference.batch import BatchOptions, predict_folder
+    from segview.inference.image_sources import list_images
     from segview.inference.pipeline import load_model
-    from segview.io.export import LAYOUTS, export_dataset, refuse_foreign_files
+    from segview.io.export import LAYOUTS, refuse_foreign_files
 
     try:
         formats = [DatasetFormat(f.strip()) for f in args.format.split(",") if f.strip()]
@@ -23,28 +26,33 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise SegviewError(f"--format takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not "
                            f"{args.format!r}.") from None
     refuse_foreign_files(args.out, formats)  # before the model runs: files of the person's own are in the way
-    model = load_model(args.model, device=args.device, weights_path=args.weights)
+    reading = Report()
+    images = list_images(args.paths, reading)
+    loader = functools.partial(load_model, args.model, device=args.device, weights_path=args.weights)
+    # With Ray the actors hold the model; the driver's copy, on the CPU, only gives the categories.
+    model = load_model(args.model, device="cpu", weights_path=args.weights) if args.engine == "ray" else loader()
     weights = f" with the weights {args.weights}" if args.weights else ""
     print(f"Model {model.card.name} on {model.device}{weights}", file=sys.stderr)
     params = FusionParams(score_threshold=args.score_threshold)
+    options = BatchOptions(args.out, tuple(formats), params, args.model, args.weights, args.resume, args.engine,
+                           args.workers, args.address, args.gpus_per_worker)
     with progress_bar("predict", None, "img") as bar:
 
-        def progress(done: int, total: int, path) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+        def progress(total: int, done: int):
+            bar.reset(total)
+            bar.update(done)  # a resumed run starts where the interrupted one stopped
+            return bar.update
 
-        dataset, report = predict_images(args.paths, model, params, progress)
-    print_report("Reading", report, args.max_issues)
-    save_report, written = export_dataset(dataset, args.out, formats, check_images=False, read_back=False)
-    print_report("Writing", save_report, args.max_issues)
+        outcome = predict_folder(model, images, options, loader=loader, progress=progress)
+    reading.extend(outcome.reading)
+    print_report("Reading", reading, args.max_issues)
+    print_report("Writing", outcome.writing, args.max_issues)
     for fmt in formats:
-        if args.out / LAYOUTS[fmt].main in written:
+        if args.out / LAYOUTS[fmt].main in outcome.written:
             print(f"Wrote {fmt.value} to {args.out / LAYOUTS[fmt].main}")
-    ok = save_report.ok and bool(written)
-    print(
-        f"Predicted {len(dataset.images)} image(s), skipped {len(report.errors)}; images root: {dataset.image_root}"
-    )
-    return 0 if ok and report.ok else 1  # 1 also when an image was skipped: scripts must be able to tell
+    ok = outcome.writing.ok and bool(outcome.written)
+    print(f"Predicted {outcome.predicted} image(s), skipped {outcome.skipped}; images root: {images.root}")
+    return 0 if ok and reading.ok else 1  # 1 also when an image was skipped: scripts must be able to tell
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -63,5 +71,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     predict.add_argument("--weights", help="a weights file to use instead of the model's own (a checkpoint "
                          "of the card's architecture; not for a panoptic pair, which has two models)")
     predict.add_argument("--max-issues", type=int, default=50, metavar="N")
+    predict.add_argument("--resume", action="store_true", help="continue the interrupted run in --out: the images "
+                         "it finished are not predicted again")
+    predict.add_argument("--engine", choices=("local", "ray"), default="local", help="local (this machine: "
+                         "decoding, the model and writing overlap) or ray (a Ray cluster; pip install "
+                         "'segview[cluster]'; see docs/cluster.md)")
+    predict.add_argument("--workers", type=positive_int, metavar="N", help="local: processes that fuse and write "
+                         "(default: the cores less one, up to 8); ray: model actors (default 1)")
+    predict.add_argument("--address", help="ray: the cluster to join (auto, or ray://HOST:10001; default: "
+                         "RAY_ADDRESS, else a Ray instance on this machine)")
+    predict.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+                         help="ray: GPUs each model actor takes (1 for one actor per GPU; 0: CPU actors)")
     add_max_pixels(predict)
     predict.set_defaults(func=_cmd_predict)

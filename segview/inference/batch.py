@@ -1,43 +1,74 @@
-"""Batch prediction over images and folders: the pipeline behind `segview predict` and "run on all"."""
+"""Batch prediction into an output folder: the job behind ``segview predict``, on one machine or on Ray.
+
+The images are listed, the work folder opened (or the interrupted run's, with ``resume``), the images
+not done yet predicted by an engine (:mod:`segview.inference.engine_local` or
+:mod:`segview.inference.engine_ray`), each one's record streamed to disk, and the final files assembled
+from the records (:func:`segview.inference.records.assemble`). Both engines share the per-image code:
+the model's ``predict`` (:mod:`segview.inference.pipeline`, as the GUI's model process) and
+:func:`segview.inference.records.image_record`.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from segview.core.dataset import Dataset, ImageRecord
-from segview.core.fusion import FusionParams, fuse
-from segview.core.report import Report
-from segview.errors import SegviewError
-from segview.inference.pipeline import LoadedModel
-from segview.io.folder_images import collect_images
-from segview.io.images import read_image
+from segview.core.fusion import FusionParams
+from segview.inference.engine_local import run_local
+from segview.inference.image_sources import ImageList, is_url
+from segview.inference.records import (
+    Outcome,
+    OutputSpec,
+    assemble,
+    done_names,
+    job_fingerprint,
+    open_work_dir,
+)
+from segview.io.detect import DatasetFormat
 
 
-def predict_images(
-    paths: Iterable[str | os.PathLike],
-    model: LoadedModel,
-    params: FusionParams | None = None,
-    progress: Callable[[int, int, Path], None] | None = None,
-) -> tuple[Dataset, Report]:
-    """Run a model over images; an image that cannot be read or predicted (corrupt, over the pixel budget,
-    too thin for the model) is reported and skipped, the rest is predicted."""
-    report = Report()
-    root, files = collect_images(paths, report)
-    dataset = Dataset(model.categories, image_root=root)
-    for index, path in enumerate(files):
-        name = path.relative_to(root).as_posix()
-        try:
-            image = read_image(path)
-            prediction = model.predict(image)
-        except SegviewError as exc:  # unreadable, over the pixel budget, a shape the model cannot take
-            report.error(f"skipped: {exc}", image=name)
-        else:
-            annotation = fuse(prediction, model.categories, params or FusionParams())
-            dataset.images.append(
-                ImageRecord(len(dataset.images) + 1, name, image.shape[1], image.shape[0], annotation)
-            )
-        if progress is not None:
-            progress(index + 1, len(files), path)
-    return dataset, report
+@dataclass(frozen=True)
+class BatchOptions:
+    """Where and how a batch prediction runs. ``model``/``weights`` name the model (a resumed run must use
+    the same); ``workers``: writer processes (local) or model actors (Ray), None for the default."""
+
+    out_dir: Path
+    formats: tuple[DatasetFormat, ...]
+    params: FusionParams
+    model: str
+    weights: str | None = None
+    resume: bool = False
+    engine: str = "local"
+    workers: int | None = None
+    address: str | None = None
+    gpus_per_worker: float = 0.0
+
+
+def predict_folder(
+    model,
+    images: ImageList,
+    options: BatchOptions,
+    *,
+    loader: Callable[[], object] | None = None,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+) -> Outcome:
+    """Predict ``images`` with ``model`` (anything with ``categories`` and ``predict(image)``) into
+    ``options.out_dir``. The Ray engine loads a model in each actor with ``loader`` (picklable).
+    ``progress(total, done_before)`` is called once and returns the callback each finished image calls."""
+    fingerprint = job_fingerprint(options.model, options.weights, options.formats, options.params, images.names)
+    work = open_work_dir(options.out_dir, fingerprint, options.resume)
+    spec = OutputSpec(work, model.categories, options.formats, options.params)
+    done = done_names(work) if options.resume else set()
+    todo = [index for index, name in enumerate(images.names) if name not in done]
+    tick = progress(len(images.names), len(images.names) - len(todo)) if progress is not None else None
+    if options.engine == "ray":
+        from segview.inference.engine_ray import run_ray
+
+        if loader is None:
+            raise ValueError("the Ray engine needs a loader to build the model in its actors")
+        run_ray(loader, images, todo, spec, address=options.address, workers=options.workers,
+                gpus_per_worker=options.gpus_per_worker, progress=tick)
+    else:
+        run_local(model, images, todo, spec, workers=options.workers, progress=tick)
+    return assemble(spec, options.out_dir, None if is_url(images.root) else Path(images.root))
