@@ -13,7 +13,8 @@ thread):
 - ``("model_loaded", name, device)``, ``("model_failed", name, message)``,
   ``("needs_download", name, message, missing)``, ``("progress", done, total)``
 - ``("result", key, generation, value)`` and ``("error", key, generation, message)`` for each request
-  of the current generation (a predict's value is ``(Prediction, CategorySet)``)
+  of the current generation (a predict's value is ``(Prediction, CategorySet)``; a job's ``SharedResult`` arrives
+  as ``(meta, arrays)``)
 - ``("job_event", key, name, payload)``: an event of a live job of a registered kind (training's progress:
   ``segview.inference.jobs``; submit such jobs with ``Priority.TRAINING`` when they are long)
 - ``("died", message, restarting)``: the child died (kill -9, segfault, CUDA error, the OOM killer).
@@ -42,7 +43,13 @@ from typing import Any
 import numpy as np
 
 from segview.inference.jobs import lasting
-from segview.inference.shared_arrays import discard, pack_arrays, unpack_prediction
+from segview.inference.shared_arrays import (
+    SharedResult,
+    discard,
+    pack_arrays,
+    unpack_arrays,
+    unpack_prediction,
+)
 from segview.inference.worker import Priority
 
 MAX_FAILURES = 3  # deaths within FAILURE_WINDOW seconds after which the process is not restarted
@@ -314,6 +321,11 @@ class ModelProcess:
                     discard(packed)
                     return
                 value = (unpack_prediction(meta, packed), categories)
+            elif kind == "result" and isinstance(value, SharedResult):  # a job's arrays (prompt masks)
+                if not live:
+                    discard(value.packed)
+                    return
+                value = (value.meta, unpack_arrays(value.packed))
             if live:
                 self._answer(pending, kind, value)
         elif kind == "job_event":  # a registered job's progress (segview.inference.jobs), while it is live

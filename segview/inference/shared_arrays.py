@@ -9,7 +9,9 @@ instance masks. No Qt, no torch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing import shared_memory
+from typing import Any
 
 import numpy as np
 
@@ -97,3 +99,17 @@ def unpack_prediction(meta: dict, packed: Packed) -> Prediction:
     prediction.instances = [InstancePrediction(category_id, score, CroppedMask(x, y, next(arrays)))
                             for category_id, score, x, y in meta["instances"]]
     return prediction
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    """A job's result whose arrays cross through shared memory: small picklable ``meta`` and the block.
+    The parent's reader unpacks it into ``(meta, arrays)`` (or unlinks it unread when it is stale)."""
+
+    meta: Any
+    packed: Packed
+
+
+def share_result(meta: Any, arrays: Sequence[np.ndarray]) -> SharedResult:
+    """Pack ``arrays`` into shared memory for a job's result (see :class:`SharedResult`)."""
+    return SharedResult(meta, pack_arrays(arrays))
