@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from segview.core.dataset import Dataset
+from segview.errors import FormatError
 from segview.io.dataset_edits import load_edited_dataset
 from segview.io.detect import detect_format
 from segview.io.project import DB_DIR, DB_NAME, Project
@@ -20,7 +21,7 @@ def load_training_data(source: str | Path) -> Dataset:
     if not path.exists():
         raise TrainingError(f"{path} does not exist: give a dataset (COCO, COCO panoptic, labelme, semantic PNG) "
                             "or a folder opened in segview.")
-    if path.is_dir() and detect_format(path) is None:
+    if path.is_dir() and _dataset_format(path) is None:
         if not (path / DB_DIR / DB_NAME).is_file():
             raise TrainingError(f"{path} is neither a dataset nor a segview project: open it in segview and "
                                 "correct some images, or give a dataset file.")
@@ -30,3 +31,11 @@ def load_training_data(source: str | Path) -> Dataset:
         dataset, _report = load_edited_dataset(path)
     dataset.images = [r for r in dataset.images if r.annotation is not None]
     return dataset
+
+
+def _dataset_format(folder: Path):
+    """The dataset format of a folder, or None for a plain folder (of images, maybe a segview project)."""
+    try:
+        return detect_format(folder)
+    except FormatError:
+        return None
