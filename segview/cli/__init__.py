@@ -14,17 +14,17 @@ from segview import __version__
 from segview.errors import SegviewError
 
 # Known without building the parser (which imports each command's module): `segview PATH` opens the window.
-COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export", "desktop"}
+COMMANDS = {"convert", "validate", "models", "predict", "train-demo", "eval", "export", "train", "desktop"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
-    from segview.cli import datasets, desktop, models, predict, training
+    from segview.cli import datasets, desktop, models, predict, train, training
 
     parser = argparse.ArgumentParser(prog="segview", description=__doc__.split(". Each")[0].replace("\n", " ") + ".")
     parser.add_argument("--version", action="version", version=f"segview {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (datasets, models, predict, training, desktop):
+    for module in (datasets, models, predict, training, train, desktop):
         module.add_commands(sub)
     return parser
 
@@ -63,7 +63,8 @@ def _one_line(error: BaseException) -> str:
     return str(error).replace("\r", "\\r").replace("\n", "\\n")
 
 
-_PATH_ARGUMENTS = ("input", "path", "paths", "out", "images", "png_dir", "project", "checkpoint", "coco", "weights")
+_PATH_ARGUMENTS = ("input", "path", "paths", "out", "images", "png_dir", "project", "checkpoint", "coco", "weights",
+                   "dataset")
 
 
 def _check_path_arguments(args: argparse.Namespace) -> None:
