@@ -17,7 +17,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.report import Report
     from segview.inference.batch import BatchOptions, predict_folder
     from segview.inference.image_sources import list_images
-    from segview.inference.pipeline import load_model
     from segview.io.export import LAYOUTS, refuse_foreign_files
 
     try:
@@ -28,12 +27,15 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     refuse_foreign_files(args.out, formats)  # before the model runs: files of the person's own are in the way
     reading = Report()
     images = list_images(args.paths, reading)
-    loader = functools.partial(load_model, args.model, device=args.device, weights_path=args.weights)
+    loader = functools.partial(_load, args)
     # With Ray the actors hold the model; the driver's copy, on the CPU, only gives the categories.
-    model = load_model(args.model, device="cpu", weights_path=args.weights) if args.engine == "ray" else loader()
+    model = _load(argparse.Namespace(**{**vars(args), "device": "cpu"})) if args.engine == "ray" else loader()
     weights = f" with the weights {args.weights}" if args.weights else ""
-    print(f"Model {model.card.name} on {model.device}{weights}", file=sys.stderr)
-    params = FusionParams(score_threshold=args.score_threshold)
+    print(f"Model {model.name} on {model.device}{weights}", file=sys.stderr)
+    threshold = args.score_threshold
+    if threshold is None:  # a grounded model's detector scores clear objects 0.1-0.4: its own cut-off is kept
+        threshold = getattr(model, "box_threshold", 0.5)
+    params = FusionParams(score_threshold=threshold)
     options = BatchOptions(args.out, tuple(formats), params, args.model, args.weights, args.resume, args.engine,
                            args.workers, args.address, args.gpus_per_worker)
     with progress_bar("predict", None, "img") as bar:
@@ -55,11 +57,35 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0 if ok and reading.ok else 1  # 1 also when an image was skipped: scripts must be able to tell
 
 
+def _load(args: argparse.Namespace):
+    """The model to run: a card, or ``grounded:DETECTOR`` (class names → boxes → prompt-model masks)."""
+    from segview.core.class_names import parse_class_names
+    from segview.inference.grounded import load_grounded, split_model_name
+    from segview.inference.pipeline import load_model
+
+    detector = split_model_name(args.model)
+    if detector is None:
+        if args.classes is not None or args.prompt_model is not None:
+            raise SegviewError(f"--classes and --prompt-model go with --model grounded:DETECTOR, not with "
+                               f"{args.model!r}: a card's model knows its own classes.")
+        return load_model(args.model, device=args.device, weights_path=args.weights)
+    if args.classes is None:
+        raise SegviewError(f"--model {args.model} looks for the classes you name: add --classes "
+                           '"helmet,flag" (comma-separated).')
+    return load_grounded(detector, parse_class_names(args.classes), prompt_model=args.prompt_model,
+                         device=args.device, weights_path=args.weights)
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register this module's subcommands."""
     predict = sub.add_parser("predict", help="run a model over images and write the results (exit 1 when an image was skipped)")
     predict.add_argument("paths", nargs="+", help="images or folders of images")
-    predict.add_argument("--model", required=True, help="a model card name (see `segview models list`)")
+    predict.add_argument("--model", required=True, help="a model card name (see `segview models list`), or "
+                         "grounded:DETECTOR to find --classes by name with an open-vocabulary detector card")
+    predict.add_argument("--classes", help='with --model grounded:DETECTOR: the class names to find, '
+                         'comma-separated ("helmet,flag")')
+    predict.add_argument("--prompt-model", help="with --model grounded:DETECTOR: the Segment Anything card that "
+                         "turns the boxes into masks (default: slimsam_77)")
     predict.add_argument("--out", required=True, type=Path, help="output folder")
     predict.add_argument(
         "--format",
@@ -67,7 +93,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="comma-separated: coco, coco-panoptic, semantic-png",
     )
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    predict.add_argument("--score-threshold", type=float, default=0.5)
+    predict.add_argument("--score-threshold", type=float, help="instances scored below it are dropped (default 0.5; with grounded: the detector's 0.1)")
     predict.add_argument("--weights", help="a weights file to use instead of the model's own (a checkpoint "
                          "of the card's architecture; not for a panoptic pair, which has two models)")
     predict.add_argument("--max-issues", type=int, default=50, metavar="N")

@@ -56,3 +56,24 @@ def categories_for_names(names: Iterable[str], known: CategorySet | None = None)
         if category.id not in result:
             result.add(category)
     return result
+
+
+def names_known(model: CategorySet, project: CategorySet) -> CategorySet:
+    """The categories typed names are matched with in a window whose images also hold another model's
+    predictions: the model's (their ids are in use), then each project category whose id and name are free."""
+    known = CategorySet(model)
+    names = {c.name.casefold() for c in model}
+    for category in project:
+        if category.id not in known and category.name.casefold() not in names:
+            known.add(category)
+    return known
+
+
+def with_categories(base: CategorySet, extra: CategorySet) -> CategorySet:
+    """``base`` and then each category of ``extra`` whose id it lacks (``extra`` came from
+    :func:`categories_for_names` over ``base``, so a shared id is the same category)."""
+    merged = CategorySet(base)
+    for category in extra:
+        if category.id not in merged:
+            merged.add(category)
+    return merged

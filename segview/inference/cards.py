@@ -39,6 +39,8 @@ PREDICT_TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic")
 Segment Anything family) turn points and boxes into masks, ``detector`` models (open vocabulary) class
 names into boxes."""
 PROMPT_TASKS: tuple[str, ...] = ("prompt", "detector")
+DEFAULT_PROMPT_MODEL = "slimsam_77"
+"""The prompt model that segments an open-vocabulary detector's boxes unless another is chosen (small, CPU-friendly)."""
 FROM_WEIGHTS = "from-weights"
 DATA_DIR_ENV = "SEGVIEW_DATA_DIR"
 
