@@ -8,7 +8,8 @@ and ends the job.
 Events (``("job_event", key, name, payload)`` at the parent): ``("prepared", TrainingSetup)``,
 ``("progress", TrainingProgress)``, ``("evaluating", None)``. The result: ``("finished", TrainingOutcome)``
 or ``("stopped", TrainingProgress, checkpoint_kept)``. Out of memory is a ``TrainingError`` saying what to
-change (after a checkpoint, when one can still be written)."""
+change (after a checkpoint, when one can still be written: the session does so on the GPU, this job when the
+CPU's allocator gives up)."""
 
 from __future__ import annotations
 
@@ -55,12 +56,8 @@ class TrainingJob:
         if self._evaluating:
             return self._end(("finished", self.session.finish()))
         try:
-            progress = self.session.run(seconds=budget_s)
+            progress = self.session.run(seconds=budget_s)  # a GPU out of memory is a TrainingError there
         except MemoryError as exc:  # the CPU's allocator gave up (the OOM killer kills without a word)
-            raise self._out_of_memory(exc) from None
-        except RuntimeError as exc:
-            if "out of memory" not in str(exc).lower():  # torch.OutOfMemoryError is a RuntimeError
-                raise
             raise self._out_of_memory(exc) from None
         self._events.append(("progress", progress))
         if progress.done:
@@ -76,9 +73,8 @@ class TrainingJob:
                 kept = f" Its checkpoint at step {self.session.progress.step} is kept: Resume continues from it."
         except Exception:  # noqa: BLE001 - out of memory already: the message matters more than the checkpoint
             pass
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return TrainingError(f"Training ran out of memory on {self.plan.device} ({first}). Train with a smaller "
-                             f"batch, on smaller images or on the CPU.{kept}")
+        return TrainingError(f"Training ran out of memory on {self.session.device} ({type(exc).__name__}): "
+                             f"train with a smaller batch size or on fewer images.{kept}")
 
     def _end(self, result: Any) -> bool:
         self._result = result

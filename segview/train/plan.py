@@ -32,7 +32,8 @@ class TrainingPlan:
     corrected images are used), the ``base`` card (name or TOML path) to start from, the new card's
     ``name``, a budget of ``steps`` or ``minutes`` (steps win when both are given), the ``device``
     (auto, cpu, cuda, cuda:N, mps), the share of images kept for validation, the batch size (None: 2 on
-    the CPU, the largest that fits on CUDA) and whether to continue from the last checkpoint."""
+    the CPU, the largest that fits on CUDA), whether to continue from the last checkpoint, and the
+    ``images`` to use (their file names in the dataset or project; empty: every annotated image)."""
 
     source: str
     base: str
@@ -43,6 +44,7 @@ class TrainingPlan:
     val_fraction: float = 0.2
     batch_size: int | None = None
     resume: bool = False
+    images: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.steps is None and self.minutes is None:

@@ -105,6 +105,8 @@ class TrainingSession:
         plan = self.plan
         base = self.base = _base_card(plan.base)
         dataset = self.dataset = load_training_data(plan.source)
+        if plan.images:
+            _keep_images(dataset, plan.images)
         check_trainable(dataset, base.task)
         used = _used_categories(dataset)
         tasks = _tasks(base, used)
@@ -350,6 +352,16 @@ def _base_card(base: str) -> ModelCard:
     if any(m.builder is None for m in members):
         raise TrainingError(f"The model {card.name!r} has no architecture to train: choose another base.")
     return card
+
+
+def _keep_images(dataset: Dataset, names: tuple[str, ...]) -> None:
+    """Keep only the named annotated images (the window's choice); an unknown name is refused."""
+    known = {r.file_name for r in dataset.images}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise TrainingError(f"{unknown[0]!r} is not an annotated image of the dataset: choose among its "
+                            f"{len(known)} annotated images.")
+    dataset.images = [r for r in dataset.images if r.file_name in set(names)]
 
 
 def _used_categories(dataset: Dataset) -> CategorySet:

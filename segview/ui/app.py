@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from segview.ui.docks.model_panel import ModelEntry
+from segview.ui.model_control import available_models
 from segview.ui.resources import DEMO_IMAGES, ICONS
 
 DEMO_MODEL = "demo_panoptic"
@@ -60,17 +60,6 @@ def missing_platform_library() -> str | None:
             f"{'is' if len(missing) == 1 else 'are'} not installed. Install "
             f"{'it' if len(missing) == 1 else 'them'} (Debian/Ubuntu: sudo apt install {apt}; Fedora/RHEL: "
             f"sudo dnf install {dnf}) and start segview again.")
-
-
-def available_models() -> list[ModelEntry]:
-    """Name, title and hint of every model card; an unreadable user card is skipped, not fatal."""
-    from segview.errors import SegviewError
-    from segview.inference.cards import list_cards
-
-    try:
-        return [ModelEntry(c.name, c.title, c.hint) for c in list_cards()]
-    except SegviewError:
-        return []
 
 
 def run(path: str | None = None, device: str = "auto", model: str | None = None, *,

@@ -35,6 +35,8 @@ class InferenceBridge(QObject):
     download_finished = Signal(str, bool, str)  # card name, ok, message
     process_state = Signal(str, str)  # "starting" | "idle" (torch imported) | "loading", model name
     process_died = Signal(str, bool)  # what happened, whether it was restarted
+    training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
+    training_ended = Signal(str, object)  # "finished" TrainingOutcome | "stopped" (progress, kept) | "failed" message
 
     shared_process: ModelProcess | None = None  # tests: one child taken over by window after window
 
@@ -42,6 +44,7 @@ class InferenceBridge(QObject):
         super().__init__(parent)
         self.device = device
         self.model_name: str | None = None
+        self.training: str | None = None  # the name of the model being trained, while a run goes on
         shared = InferenceBridge.shared_process
         self._owns = shared is None
         self._process = shared if shared is not None else ModelProcess(start=False)
@@ -87,6 +90,18 @@ class InferenceBridge(QObject):
     def cancel_download(self) -> None:
         self._process.cancel_download()
 
+    def start_training(self, plan) -> None:
+        """Train ``plan`` (a ``segview.train.plan.TrainingPlan``) in the model process, a slice at a time
+        between predictions (``segview.inference.training_job``); reports through ``training_event`` and
+        ``training_ended``."""
+        self.training = plan.name
+        self._process.submit(("train", plan.name), plan, Priority.TRAINING)
+
+    def stop_training(self) -> None:
+        """Ask the run to stop at its next slice; it keeps a checkpoint and ends as "stopped"."""
+        if self.training is not None:
+            self._process.submit(("train_stop", self.training), None, Priority.INTERACTIVE)
+
     def cancel_all(self) -> None:
         """Drop every queued prediction (the running one finishes but is not delivered)."""
         self._process.new_generation()
@@ -101,8 +116,12 @@ class InferenceBridge(QObject):
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the model process: at once, unless it writes weights (then it stops at its cancel and
-        removes its partial file); ``wait`` joins it. A shared process is only released."""
+        removes its partial file); ``wait`` joins it. A shared process is only released (a training run
+        is dropped: its checkpoints stay)."""
         self._process.cancel_download()
+        if self.training is not None:
+            self._process.cancel(("train", self.training))
+            self.training = None
         if self._owns:
             self._process.shutdown(wait=wait)
         else:
@@ -115,7 +134,9 @@ class InferenceBridge(QObject):
         if kind in ("result", "error"):
             key, generation, value = args
             what, subject = key
-            if what in ("download", "install"):
+            if what == "train":
+                self._training_ended(subject, kind, value)
+            elif what in ("download", "install"):
                 self.download_finished.emit(subject, kind == "result", "" if kind == "result" else value)
             elif what == "predict":
                 if kind == "error":
@@ -125,7 +146,15 @@ class InferenceBridge(QObject):
                     self.prediction_ready.emit(subject, generation, prediction, categories)
         elif kind == "state":
             self.process_state.emit(args[0], args[1])
+        elif kind == "job_event":
+            key, name, payload = args
+            if key == ("train", self.training):
+                self.training_event.emit(name, payload)
         elif kind == "died":
+            if self.training is not None:  # not run again after the restart: it says why and stays stopped
+                self._process.cancel(("train", self.training))
+                self._training_ended(self.training, "error", f"{args[0]} Training stopped: Resume continues "
+                                                             "from its last checkpoint.")
             self.process_died.emit(args[0], args[1])
         elif kind == "model_loaded":
             self.model_loaded.emit(*args)
@@ -135,3 +164,12 @@ class InferenceBridge(QObject):
             self.needs_download.emit(*args)
         elif kind == "progress":
             self.download_progress.emit(*args)
+
+    def _training_ended(self, name: str, kind: str, value) -> None:
+        if name != self.training:
+            return
+        self.training = None
+        if kind == "error":
+            self.training_ended.emit("failed", value)
+        else:
+            self.training_ended.emit(value[0], value[1:] if value[0] == "stopped" else value[1])

@@ -39,6 +39,7 @@ from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.layer_display import hidden_labels, hover_text, legend_content, set_layers, shows_annotation
 from segview.ui.model_control import ModelControl
 from segview.ui.project_link import ProjectLink
+from segview.ui.training_control import TrainingControl
 from segview.ui.window_actions import (
     Actions,
     Shortcut,
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
 
         self.bridge = InferenceBridge(device, self)
         self.model_control = ModelControl(self, self)
+        self.training = TrainingControl(self, self.model_control.use_new_model, self)
         self.image_loader = ImageLoader(self)
         self.layers_panel = LayersPanel()
         self.model_panel = ModelPanel()
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
             run_current=self._action("&Run on This Image", "R", self.model_control.run_current),
             run_all=self._action("Run on &All Images", "Ctrl+R", self.model_control.run_all),
             cancel=self._action("&Cancel Batch", "Esc", self.model_control.cancel_batch),
+            train=self._action("&Train on Corrected Images…", None, self.training.open_panel),
             shortcuts=self._action("&Keyboard Shortcuts", "F1", lambda: show_shortcuts(self)),
             about=self._action("&About segview", None, lambda: show_about(self)),
         )

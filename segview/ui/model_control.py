@@ -12,11 +12,23 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from segview.core.categories import CategorySet
-from segview.core.workspace import ImageEntry, Workspace
+from segview.core.category_edits import in_project_classes
+from segview.core.workspace import ImageEntry, ImageStatus, Workspace
+from segview.errors import SegviewError
 from segview.inference.worker import Priority
 from segview.ui.docks.browser import ImageBrowser
-from segview.ui.docks.model_panel import ModelPanel
+from segview.ui.docks.model_panel import ModelEntry, ModelPanel
 from segview.ui.inference_bridge import InferenceBridge
+
+
+def available_models() -> list[ModelEntry]:
+    """Name, title and hint of every model card; an unreadable user card is skipped, not fatal."""
+    from segview.inference.cards import list_cards
+
+    try:
+        return [ModelEntry(c.name, c.title, c.hint) for c in list_cards()]
+    except SegviewError:
+        return []
 
 
 class ModelHost(Protocol):
@@ -48,6 +60,7 @@ class ModelControl(QObject):
         self.batch_done = 0
         self.model_error: str | None = None  # why the chosen model failed to load
         self._model_error_shown: str | None = None  # the status-bar text saying so (cleared by a working model)
+        self._reference_classes: CategorySet | None = None  # the previous model's, until the new model's come
 
     def connect_signals(self) -> None:
         panel = self.window.model_panel
@@ -71,6 +84,8 @@ class ModelControl(QObject):
         self.bridge.set_model(name)
         self.model_error = None
         window.settings.setValue("model", name)
+        if previous:
+            self._reference_classes = window.workspace.model_categories
         window.workspace.clear_predictions(keep_as_reference=previous or "")
         self.set_batch(0, 0)
         window.device_label.setText(f"Loading {name}…")
@@ -79,6 +94,13 @@ class ModelControl(QObject):
         shown = window.current if window.current is not None else window.browser.current_index()
         if shown is not None and 0 <= shown < len(window.workspace.entries):
             window.show_image(shown)  # an unreadable image still gets its neighbours predicted
+
+    def use_new_model(self, name: str) -> None:
+        """A model trained in the window: list it, make it the active model (the previous model's results
+        stay as the compare view's reference) and predict again the images not corrected yet."""
+        self.window.model_panel.set_models(available_models(), name)
+        self.set_model(name)
+        self.run_all(uncorrected_only=True)
 
     def prefetch_neighbours(self, index: int) -> None:
         workspace = self.window.workspace
@@ -91,8 +113,10 @@ class ModelControl(QObject):
         if entry is not None:
             self.bridge.request(entry.path, Priority.VISIBLE)
 
-    def run_all(self) -> None:
-        todo = [e for e in self.window.workspace.entries if e.prediction is None]
+    def run_all(self, uncorrected_only: bool = False) -> None:
+        """Predict every image without a result (``uncorrected_only``: but the corrected ones)."""
+        todo = [e for e in self.window.workspace.entries if e.prediction is None
+                and not (uncorrected_only and e.status == ImageStatus.CORRECTED)]
         for entry in todo:
             self.bridge.request(entry.path, Priority.BATCH)
         self.set_batch(0, len(todo))
@@ -123,6 +147,8 @@ class ModelControl(QObject):
         index = window.workspace.index_of(path)
         if index is None:
             return
+        if self._reference_classes is not None:
+            self._relabel_references(categories)
         window.workspace.set_prediction(index, prediction, categories)
         window.device_label.setText(f"{self.bridge.model_name} on {prediction.device}")
         window.browser.set_status(index, window.workspace.entries[index].status)
@@ -130,6 +156,15 @@ class ModelControl(QObject):
             self.set_batch(self.batch_done + 1, self.batch_total)
         if index == window.current:
             window.refresh_layers()
+
+    def _relabel_references(self, categories: CategorySet) -> None:
+        """The previous model's results in this model's classes, matched by name (its class ids name other
+        classes: a trained model numbers its classes anew), so that "this model vs the previous model"
+        marks the pixels whose class changed; a class this model lacks gets an id of its own."""
+        previous, self._reference_classes = self._reference_classes, None
+        for entry in self.window.workspace.entries:
+            if entry.reference is not None:
+                entry.reference = in_project_classes(categories, previous, entry.reference)[1]
 
     def _prediction_failed(self, path, message: str) -> None:
         entry = self.window.current_entry()

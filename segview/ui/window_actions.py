@@ -42,6 +42,7 @@ class Actions(NamedTuple):
     run_current: QAction
     run_all: QAction
     cancel: QAction
+    train: QAction
     shortcuts: QAction
     about: QAction
 
@@ -112,6 +113,8 @@ def build_menus(window: QMainWindow, a: Actions, layers: dict[str, QAction], tog
         docks_menu.addAction(dock.toggleViewAction())
     model_menu = bar.addMenu("&Model")
     model_menu.addActions([a.run_current, a.run_all, a.cancel])
+    model_menu.addSeparator()
+    model_menu.addAction(a.train)
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([a.shortcuts, a.about])
     return Menus(file_menu, recent, edit_menu, view_menu, model_menu, help_menu)

@@ -209,7 +209,7 @@ def test_the_failure_message_goes_when_another_model_works(qtbot, download_windo
 
 
 def test_the_demo_model_says_what_it_knows(qtbot, download_window):
-    from segview.ui.app import available_models
+    from segview.ui.model_control import available_models
 
     panel = download_window.model_panel
     panel.set_models(available_models(), "demo_panoptic")

@@ -1,0 +1,154 @@
+"""The window's side of training: Model → Train on corrected images… opens the training panel over the
+project's corrected images; the run goes to the model process through the bridge (a slice at a time,
+between predictions); its progress and end come back to the panel. A finished run's model becomes the
+active model (``use_model``); a cancelled, failed or crashed run leaves the active model as it was and
+says why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
+
+from segview.core.workspace import ImageStatus, Workspace
+from segview.errors import SegviewError
+from segview.inference.cards import ModelCard, list_cards
+from segview.io.project import DB_DIR
+from segview.train.plan import TrainingPlan, next_model_name
+from segview.ui.dialogs.training_dialog import TrainingDialog
+from segview.ui.inference_bridge import InferenceBridge
+from segview.ui.project_link import ProjectLink
+
+TRAINABLE_BUILDERS = ("maskrcnn_", "deeplabv3_", "fcn_", "lraspp_")  # what class-head surgery knows
+
+
+class TrainingHost(Protocol):
+    """What training needs from the window."""
+
+    bridge: InferenceBridge
+    workspace: Workspace
+    project_link: ProjectLink
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
+
+
+def can_train(card: ModelCard, cards: dict[str, ModelCard]) -> bool:
+    """Whether a card's architecture can be trained: a Mask R-CNN, DeepLabV3, FCN or LR-ASPP builder, or a
+    panoptic pair of two such cards."""
+    if card.task == "panoptic":
+        members = [cards.get(card.instance or ""), cards.get(card.semantic or "")]
+        return all(m is not None and can_train(m, cards) for m in members)
+    builder = (card.builder or "").rsplit(".", 1)[-1]
+    return builder.startswith(TRAINABLE_BUILDERS)
+
+
+def trainable_bases() -> list[tuple[str, str]]:
+    """(name, title) of every card that can be trained, bundled and the user's own (models trained before)."""
+    try:
+        cards = {card.name: card for card in list_cards()}
+    except SegviewError:
+        return []
+    return [(card.name, card.title) for card in cards.values() if can_train(card, cards)]
+
+
+class TrainingControl(QObject):
+    """Opens the training panel, starts and stops runs, and hands a finished run's model to ``use_model``
+    (it becomes the active model; the images not corrected yet are predicted again)."""
+
+    def __init__(self, window: TrainingHost, use_model: Callable[[str], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.use_model = use_model
+        self.panel: TrainingDialog | None = None
+        self._steps_seen = 0  # of the run going on: a run stopped after a step has a checkpoint to resume
+        window.bridge.training_event.connect(self._event)
+        window.bridge.training_ended.connect(self._ended)
+
+    def open_panel(self) -> TrainingDialog | None:
+        """Show the training panel (the one of the run going on, else a new one over the corrected images);
+        None, after saying why, where there is nothing to train on."""
+        window = self.window
+        if self.panel is not None and (self.panel.running or self.panel.resumable):
+            return self._raise(self.panel)
+        project = window.project_link.project
+        parent = window if isinstance(window, QWidget) else None
+        if project is None or project.store != project.folder / DB_DIR:
+            QMessageBox.information(parent, "Train on corrected images",
+                                    "Training in the window reads the corrected images of a folder's project, and "
+                                    "none is open here (a read-only folder, or a dataset file). Export the "
+                                    "corrected images and train on them with `segview train DATASET --base MODEL "
+                                    "--name NAME`.")
+            return None
+        names = [window.project_link.name_of(entry.path) for entry in window.workspace.entries
+                 if entry.status == ImageStatus.CORRECTED]
+        bases = trainable_bases()
+        existing = [name for name, _title in bases]
+        if self.panel is not None:
+            self.panel.deleteLater()
+        self.panel = TrainingDialog(str(project.folder), [n for n in names if n is not None], bases,
+                                    next_model_name(project.folder.name, existing),
+                                    base=window.bridge.model_name, parent=parent)
+        self.panel.start_requested.connect(self.start)
+        self.panel.cancel_requested.connect(self.cancel)
+        return self._raise(self.panel)
+
+    @staticmethod
+    def _raise(panel: TrainingDialog) -> TrainingDialog:
+        panel.show()
+        panel.raise_()
+        panel.activateWindow()
+        return panel
+
+    def start(self, plan: TrainingPlan) -> None:
+        """Send the run to the model process."""
+        if self.window.bridge.training is not None:
+            return
+        self._steps_seen = 0
+        self.window.bridge.start_training(plan)
+        action = "Resuming" if plan.resume else "Preparing"
+        if self.panel is not None:
+            self.panel.set_running(True, f"{action}: reading the images and building the model from {plan.base}…")
+
+    def cancel(self) -> None:
+        """Stop the run at its next slice; it keeps a checkpoint."""
+        self.window.bridge.stop_training()
+        if self.panel is not None:
+            self.panel.show_phase("Stopping at the end of this step…")
+
+    def _event(self, name: str, payload) -> None:
+        panel = self.panel
+        if panel is None:
+            return
+        if name == "prepared":
+            panel.show_phase(f"Training on {len(payload.train_files)} images, validating on "
+                             f"{len(payload.val_files)}, on {payload.device} (batch {payload.batch_size})…")
+        elif name == "progress":
+            self._steps_seen = payload.step
+            panel.show_progress(payload)
+        elif name == "evaluating":
+            panel.show_phase("Comparing the base and the new model on the validation images…")
+
+    def _ended(self, how: str, value) -> None:
+        window, panel = self.window, self.panel
+        active = window.bridge.model_name or "the model"
+        if how == "finished":
+            if panel is not None:
+                panel.show_outcome(value)
+            window.statusBar().showMessage(f"Training done: {value.card_name} is the active model now.", 15000)
+            self.use_model(value.card_name)
+            return
+        if how == "stopped":
+            progress, kept = value
+            message = (f"Cancelled at step {progress.step}: its checkpoint is kept (Resume continues from it). "
+                       if kept else "Cancelled before the first step. ") + f"{active} stays the active model."
+            resumable = kept
+        else:
+            message = f"Training stopped: {value} {active} stays the active model."
+            resumable = self._steps_seen > 0
+            if panel is None or not panel.isVisible():
+                QMessageBox.warning(window if isinstance(window, QWidget) else None, "Training stopped", message)
+        window.statusBar().showMessage(message, 30000)
+        if panel is not None:
+            panel.show_stopped(message, resumable)
