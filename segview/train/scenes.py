@@ -41,6 +41,13 @@ DEMO_CATEGORIES = CategorySet(
     ]
 )
 
+CONE = 9
+"""A thing the demo model never saw: scenes draw cones only when asked (``cones=True``; bench/finetune.py
+teaches the demo model this class), so the demo model's own scenes are unchanged."""
+CONE_CATEGORY = Category(CONE, "cone", isthing=True, color=(156, 39, 176), supercategory="object")
+CONE_CATEGORIES = CategorySet([*DEMO_CATEGORIES, CONE_CATEGORY])
+"""The demo's categories and the cone: the categories of scenes generated with ``cones=True``."""
+
 MIN_SEGMENT_AREA = 30
 """No segment is smaller than this (pixels): smaller visible remnants go to what lies on top or under."""
 
@@ -49,22 +56,25 @@ THING_SIZE = (0.04, 0.35)
 """Size of a thing as a fraction of the image's shorter side."""
 
 
-def generate_scene(seed: int, height: int = 320, width: int = 320) -> tuple[np.ndarray, Annotation]:
-    """An (h, w, 3) uint8 RGB scene and its exact panoptic Annotation; the same seed gives the same scene."""
+def generate_scene(
+    seed: int, height: int = 320, width: int = 320, *, cones: bool = False
+) -> tuple[np.ndarray, Annotation]:
+    """An (h, w, 3) uint8 RGB scene and its exact panoptic Annotation; the same seed gives the same scene.
+    With ``cones`` a thing is a traffic cone as often as each other thing class (``CONE_CATEGORIES``)."""
     rng = np.random.default_rng(seed)
     ground = _ground(rng, height, width)
-    things = _things(rng, ground, height, width)
+    things = _things(rng, ground, height, width, cones)
     stuff, things, owner = _resolve(ground.stuff, things)
     image = _render(rng, ground, stuff, things, owner)
     return image, _annotation(stuff, things, owner)
 
 
 def generate_dataset(
-    seeds: Iterable[int], height: int = 320, width: int = 320
+    seeds: Iterable[int], height: int = 320, width: int = 320, *, cones: bool = False
 ) -> Iterator[tuple[str, np.ndarray, Annotation]]:
     """Yield (file name, image, annotation) per seed; the name is ``scene_{seed:05d}.png``."""
     for seed in seeds:
-        image, annotation = generate_scene(seed, height, width)
+        image, annotation = generate_scene(seed, height, width, cones=cones)
         yield scene_file_name(seed), image, annotation
 
 
@@ -277,14 +287,15 @@ class _Thing:
         return (slice(y0, y1), slice(x0, x1)), crop
 
 
-def _things(rng: np.random.Generator, ground: _Ground, h: int, w: int) -> list[_Thing]:
-    """2–8 things of random class, size and place, sorted back to front (by the row of their base)."""
+def _things(rng: np.random.Generator, ground: _Ground, h: int, w: int, cones: bool = False) -> list[_Thing]:
+    """2–8 things of random class (cones too with ``cones``), size and place, sorted back to front (by the
+    row of their base)."""
     side = min(h, w)
     horizon = float(ground.horizon.mean())
     lo, hi = THING_SIZE
     things = []
     for _ in range(rng.integers(THING_COUNT[0], THING_COUNT[1] + 1)):
-        category = int(rng.choice(THING_IDS))
+        category = int(rng.choice((*THING_IDS, CONE) if cones else THING_IDS))
         fraction = rng.uniform(lo, hi)
         size = fraction * side
         x = rng.uniform(0, w)
@@ -301,7 +312,7 @@ def _things(rng: np.random.Generator, ground: _Ground, h: int, w: int) -> list[_
                 x = rng.uniform(0, w)
             if on_water and category == TREE:  # no land found: trees do not stand in water, balls float
                 category = BALL
-            thing = {BALL: _ball, CRATE: _crate, TREE: _tree}[category](rng, size, x, base)
+            thing = {BALL: _ball, CRATE: _crate, TREE: _tree, CONE: _cone}[category](rng, size, x, base)
         things.append(thing)
     things.sort(key=lambda t: t.base)
     return things
@@ -402,6 +413,31 @@ def _tree(rng: np.random.Generator, size: float, x: float, base: float) -> _Thin
         base,
         shadow=width * 0.3,
     )
+
+
+def _cone(rng: np.random.Generator, size: float, x: float, base: float) -> _Thing:
+    """A traffic cone: a tapering orange body with white reflective bands on a dark square foot."""
+    height = max(size, 8.0)
+    width = height * rng.uniform(0.55, 0.7)
+    ch, cw = int(np.ceil(height)) + 1, int(np.ceil(width)) + 1
+    cx, foot = cw / 2, max(2, int(round(height * 0.1)))
+    top = max(1.0, width * rng.uniform(0.08, 0.14))
+    body = np.zeros((ch, cw), np.uint8)
+    pts = np.round([[cx - top, 0], [cx + top, 0], [cx + width * 0.38, ch - foot], [cx - width * 0.38, ch - foot]])
+    cv2.fillPoly(body, [pts.astype(np.int32)], 1, lineType=cv2.LINE_8)
+    body_b = body.astype(bool)
+    foot_b = np.zeros((ch, cw), bool)
+    foot_b[ch - foot:, :] = True
+    rows = np.arange(ch, dtype=np.float32)[:, None] / ch
+    cols = (np.arange(cw, dtype=np.float32)[None, :] - cx) / (width / 2)
+    bands = (np.abs(rows - 0.35) < 0.07) | (np.abs(rows - 0.62) < 0.07)
+    orange = _hsv(rng.uniform(14, 24), rng.uniform(0.85, 1.0), rng.uniform(0.9, 1.0))
+    tone = (1.1 - 0.35 * (cols + 1) / 2)[..., None] * np.ones((ch, 1, 1), np.float32)
+    rgb = np.where(bands[..., None], np.float32(235.0), orange) * tone
+    rgb = np.where(foot_b[..., None] & ~body_b[..., None], np.float32(45.0) * tone, rgb)
+    mask = body_b | foot_b
+    return _Thing(CONE, int(round(base)) - ch, int(round(x - cw / 2)), mask, rgb.astype(np.float32), base,
+                  shadow=width * 0.45)
 
 
 def _star(rng: np.random.Generator, size: float, x: float, y: float) -> _Thing:

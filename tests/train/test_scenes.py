@@ -120,3 +120,14 @@ def test_fast():
     for seed in range(10):
         generate_scene(seed)
     assert (time.perf_counter() - start) / 10 < 0.15
+
+
+def test_cones_only_when_asked():
+    from segview.train.scenes import CONE, CONE_CATEGORIES, MIN_SEGMENT_AREA
+
+    plain = [generate_scene(seed, 96, 96) for seed in range(12)]
+    assert not any(s.category_id == CONE for _, a in plain for s in a.segments.values())
+    with_cones = [generate_scene(seed, 96, 96, cones=True) for seed in range(12)]
+    cones = [(a, sid) for _, a in with_cones for sid, s in a.segments.items() if s.category_id == CONE]
+    assert len(cones) >= 6 and CONE_CATEGORIES[CONE].name == "cone" and CONE_CATEGORIES[CONE].isthing
+    assert all(np.count_nonzero(a.segment_map == sid) >= MIN_SEGMENT_AREA for a, sid in cones)
