@@ -38,6 +38,7 @@ JOB_HANDLERS: dict[str, JobHandler] = {
     "debug_slices": counting_job,  # tests and benchmarks: (units, unit_s)
     "prompt_embed": _lazy("segview.inference.prompt_jobs", "embed"),  # the image's embedding, kept here
     "prompt_decode": _lazy("segview.inference.prompt_jobs", "decode"),  # a PromptSet's masks, cropped
+    "grounded": _lazy("segview.inference.grounded", "grounded_job"),  # class names → (Prediction, CategorySet)
     "train": _lazy("segview.inference.training_job", "start_training"),  # a TrainingPlan, in slices
     "train_stop": _lazy("segview.inference.training_job", "stop_training"),  # the run NAME keeps a checkpoint
 }

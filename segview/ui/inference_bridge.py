@@ -35,6 +35,8 @@ class InferenceBridge(QObject):
     download_finished = Signal(str, bool, str)  # card name, ok, message
     process_state = Signal(str, str)  # "starting" | "idle" (torch imported) | "loading", model name
     process_died = Signal(str, bool)  # what happened, whether it was restarted
+    grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
+    grounded_failed = Signal(object, str)  # path, message
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
     training_ended = Signal(str, object)  # "finished" TrainingOutcome | "stopped" (progress, kept) | "failed" message
 
@@ -87,6 +89,14 @@ class InferenceBridge(QObject):
         model process; reports through ``download_finished`` like a download."""
         self._process.submit(("install", name), dict(files), Priority.VISIBLE)
 
+    def find_by_name(self, path: Path, detector: str, prompt_model: str, names, known) -> None:
+        """Look for class names in one image: ``detector`` finds boxes, ``prompt_model`` segments them
+        (``segview.inference.grounded``); ``known`` (a CategorySet) gives names their categories. Reports through
+        ``grounded_ready`` or ``grounded_failed``."""
+        payload = {"detector": detector, "prompt_model": prompt_model, "device": self.device, "names": tuple(names),
+                   "known": known, "max_pixels": max_pixels()}
+        self._process.submit(("grounded", path), payload, Priority.VISIBLE)
+
     def cancel_download(self) -> None:
         self._process.cancel_download()
 
@@ -138,6 +148,11 @@ class InferenceBridge(QObject):
                 self._training_ended(subject, kind, value)
             elif what in ("download", "install"):
                 self.download_finished.emit(subject, kind == "result", "" if kind == "result" else value)
+            elif what == "grounded":
+                if kind == "error":
+                    self.grounded_failed.emit(subject, value)
+                elif value is not None:
+                    self.grounded_ready.emit(subject, generation, *value)
             elif what == "predict":
                 if kind == "error":
                     self.failed.emit(subject, value)

@@ -35,6 +35,7 @@ from segview.ui.docks.legend import LegendPanel
 from segview.ui.docks.model_panel import ModelPanel
 from segview.ui.docks.vertical_scroll import VerticalScroll
 from segview.ui.editing.editor import Editor
+from segview.ui.find_control import FindByName
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.layer_display import hidden_labels, hover_text, legend_content, set_layers, shows_annotation
 from segview.ui.model_control import ModelControl
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
 
         self.bridge = InferenceBridge(device, self)
         self.model_control = ModelControl(self, self)
+        self.find_by_name = FindByName(self, self)
         self.training = TrainingControl(self, self.model_control.use_new_model, self)
         self.image_loader = ImageLoader(self)
         self.layers_panel = LayersPanel()
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
             run_current=self._action("&Run on This Image", "R", self.model_control.run_current),
             run_all=self._action("Run on &All Images", "Ctrl+R", self.model_control.run_all),
             cancel=self._action("&Cancel Batch", "Esc", self.model_control.cancel_batch),
+            find_by_name=self._action("&Find by Name…", None, self.find_by_name.open),
             train=self._action("&Train on Corrected Images…", None, self.training.open_panel),
             shortcuts=self._action("&Keyboard Shortcuts", "F1", lambda: show_shortcuts(self)),
             about=self._action("&About segview", None, lambda: show_about(self)),
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
         self.editor.categories_adopted.connect(self.classes_panel.set_categories)
         self.editor.categories_adopted.connect(self._categories_edited)  # saved, layers redrawn
         self.model_control.connect_signals()
+        self.find_by_name.connect_signals()
         from segview.ui.weights_offer import WeightsOffer
 
         self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now

@@ -42,6 +42,7 @@ class Actions(NamedTuple):
     run_current: QAction
     run_all: QAction
     cancel: QAction
+    find_by_name: QAction
     train: QAction
     shortcuts: QAction
     about: QAction
@@ -113,6 +114,7 @@ def build_menus(window: QMainWindow, a: Actions, layers: dict[str, QAction], tog
         docks_menu.addAction(dock.toggleViewAction())
     model_menu = bar.addMenu("&Model")
     model_menu.addActions([a.run_current, a.run_all, a.cancel])
+    model_menu.addAction(a.find_by_name)
     model_menu.addSeparator()
     model_menu.addAction(a.train)
     help_menu = bar.addMenu("&Help")

@@ -1,0 +1,105 @@
+"""Model → Find by Name…: the window's side of open-vocabulary pre-labels.
+
+The person types class names (the project's classes by default) and picks a detector and a prompt model;
+the model process finds boxes for the names and segments them (``segview.inference.grounded``), and the
+result arrives as the image's prediction: its layers, accept / reject, the score threshold and export
+treat it like any model's. Names the project or the model in use already has keep their categories.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from segview.core.categories import CategorySet
+from segview.core.class_names import names_known, with_categories
+from segview.core.workspace import ImageEntry, Workspace
+from segview.errors import SegviewError
+from segview.inference.cards import DEFAULT_PROMPT_MODEL, list_cards
+from segview.ui.dialogs.find_by_name import ask_find_by_name
+from segview.ui.docks.browser import ImageBrowser
+from segview.ui.inference_bridge import InferenceBridge
+
+
+class FindHost(Protocol):
+    """What Find by name needs from the window."""
+
+    bridge: InferenceBridge
+    workspace: Workspace
+    settings: QSettings
+    browser: ImageBrowser
+    current: int | None
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
+    def current_entry(self) -> ImageEntry | None: ...
+    def refresh_layers(self) -> None: ...
+
+
+class FindByName(QObject):
+    """Asks for the names, sends the search to the model process, puts its result into the workspace."""
+
+    finished = Signal(object, str)  # image path, what the status bar said
+
+    def __init__(self, window: FindHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+
+    def connect_signals(self) -> None:
+        self.window.bridge.grounded_ready.connect(self._ready)
+        self.window.bridge.grounded_failed.connect(self._failed)
+
+    def open(self) -> None:
+        """The menu command: ask, then search the image on screen."""
+        window = self.window
+        entry = window.current_entry()
+        if entry is None:
+            window.statusBar().showMessage("Find by name: open an image first.", 8000)
+            return
+        try:
+            cards = list_cards()
+        except SegviewError as exc:
+            window.statusBar().showMessage(f"Find by name: {exc}", 15000)
+            return
+        settings = window.settings
+        parent = window if isinstance(window, QWidget) else None
+        request = ask_find_by_name(
+            parent,
+            [c.name for c in window.workspace.categories],
+            [(c.name, c.title) for c in cards if c.task == "detector"],
+            [(c.name, c.title) for c in cards if c.task == "prompt"],
+            str(settings.value("find/detector", "")),
+            str(settings.value("find/prompt_model", DEFAULT_PROMPT_MODEL)),
+        )
+        if request is None:
+            return
+        settings.setValue("find/detector", request.detector)
+        settings.setValue("find/prompt_model", request.prompt_model)
+        known = names_known(window.workspace.model_categories, window.workspace.categories)
+        window.bridge.find_by_name(entry.path, request.detector, request.prompt_model, request.names, known)
+        window.statusBar().showMessage(
+            f"Finding {', '.join(request.names)} in {entry.name} with {request.detector}…")
+
+    def _ready(self, path: Path, generation: int, prediction, categories: CategorySet) -> None:
+        window = self.window
+        index = window.workspace.index_of(path)
+        if generation != window.bridge.generation or index is None:
+            return
+        workspace = window.workspace
+        workspace.set_prediction(index, prediction, with_categories(workspace.model_categories, categories))
+        window.browser.set_status(index, workspace.entries[index].status)
+        if index == window.current:
+            window.refresh_layers()
+        counts = Counter(categories[i.category_id].name for i in prediction.instances)
+        found = ", ".join(f"{n} {name}" for name, n in counts.most_common()) or "nothing"
+        message = f"Found {found} in {Path(path).name}: accept or reject it like a prediction."
+        window.statusBar().showMessage(message, 15000)
+        self.finished.emit(path, message)
+
+    def _failed(self, path: Path, message: str) -> None:
+        text = f"Find by name in {Path(path).name} failed: {message}"
+        self.window.statusBar().showMessage(text, 30000)
+        self.finished.emit(path, text)

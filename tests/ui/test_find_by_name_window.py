@@ -1,0 +1,93 @@
+"""Model → Find by name… in the window: a tiny random OWLv2 and a tiny random SAM run in the model process,
+their result arrives as the image's prediction, is accepted and exported like any model's."""
+
+from __future__ import annotations
+
+import pytest
+from pycocotools.coco import COCO
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from segview.core.categories import Category
+from segview.ui.dialogs.find_by_name import FindByNameDialog
+from tests.inference.tiny_detectors import write_tiny_detector
+from tests.inference.tiny_models import write_tiny_cards
+from tests.inference.tiny_sam import write_sam_card
+from tests.ui.conftest import shown_window
+
+
+@pytest.fixture(scope="module")
+def grounded_models_dir(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("grounded-data")
+    write_tiny_cards(data_dir / "models")
+    write_tiny_detector(data_dir / "models")
+    write_sam_card(data_dir / "models")
+    return data_dir
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, grounded_models_dir):
+    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(grounded_models_dir))
+    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    win = shown_window(qtbot, tmp_path)
+    yield win
+    win.bridge.shutdown()
+
+
+def _answer(monkeypatch, names: str, seen: list[str], detector: str = "tiny_owl"):
+    """Find by name's dialog: note its default names, type ``names``, pick ``detector`` and tiny_sam, Find."""
+
+    def run(dialog: FindByNameDialog) -> int:
+        seen.append(dialog.names.text())
+        dialog.names.setText(names)
+        dialog.detector.setCurrentIndex(dialog.detector.findData(detector))
+        dialog.prompt_model.setCurrentIndex(dialog.prompt_model.findData("tiny_sam"))
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        return dialog.result()
+
+    monkeypatch.setattr(FindByNameDialog, "exec", run)
+
+
+def test_found_objects_arrive_as_a_prediction_that_is_accepted_and_exported(qtbot, window, scenes, monkeypatch,
+                                                                               tmp_path):
+    window.open_path(scenes)
+    window.workspace.categories.add(Category(7, "Helmet", True))  # a class of the project
+    window.workspace.set_params(score_threshold=0.0)
+    seen: list[str] = []
+    _answer(monkeypatch, "helmet, flag", seen)
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
+        window.actions_.find_by_name.trigger()
+    assert seen == ["Helmet"]  # the project's classes by default
+    assert blocker.args[0] == window.current_entry().path and "Found" in blocker.args[1], blocker.args[1]
+    entry = window.current_entry()
+    prediction = entry.prediction
+    assert prediction.model == "grounded:tiny_owl+tiny_sam" and prediction.instances
+    names = {window.workspace.model_categories[i.category_id].name for i in prediction.instances}
+    assert names <= {"Helmet", "flag"}
+    assert {c.id for c in window.workspace.model_categories if c.name == "Helmet"} == {7}  # the project's id
+    assert entry.fused is not None and entry.fused.segments  # fused like a model's result: the layers show it
+
+    window.editor.actions_.accept_all.trigger()
+    accepted = {window.workspace.categories[s.category_id].name for s in entry.annotation.segments.values()}
+    assert accepted == names
+
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    dialog.folder.setText(str(tmp_path / "export"))
+    with qtbot.waitSignal(dialog.export_finished, timeout=60000) as done:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].report.ok, done.args[0].report.format()
+    dialog.close()
+    coco = COCO(str(tmp_path / "export" / "instances.json"))
+    exported = {coco.loadCats(a["category_id"])[0]["name"] for a in coco.loadAnns(coco.getAnnIds())}
+    assert exported == names
+
+
+def test_a_detector_without_weights_says_so_in_the_status_bar(qtbot, window, scenes, monkeypatch):
+    window.open_path(scenes)
+    _answer(monkeypatch, "helmet", [], detector="owlv2_base")  # a bundled card, its files not downloaded
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
+        window.actions_.find_by_name.trigger()
+    assert "failed" in blocker.args[1] and "clip_vocab.json" in blocker.args[1]
+    assert window.current_entry().prediction is None
+
