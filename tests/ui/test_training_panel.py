@@ -16,7 +16,7 @@ from segview.train.scenes import DEMO_CATEGORIES, generate_scene
 from segview.ui.compare.controller import diff_mask
 from segview.ui.dialogs.loss_curve import LossCurve, smoothed
 from segview.ui.dialogs.training_dialog import TrainingDialog
-from tests.train.conftest import write_tiny_bases
+from tests.train.helpers import use_tiny_bases
 from tests.ui.conftest import shown_window
 
 IMAGES = ["a.png", "b.png", "c.png", "d.png", "e.png"]
@@ -126,9 +126,7 @@ def project(tmp_path):
 def trainer(qtbot, tmp_path, monkeypatch, project):
     """The window over the project, with tiny random-weight bases in its own user models folder (trained cards
     land there, not in the session's) and tiny_sem active."""
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    write_tiny_bases(tmp_path / "data" / "models")
+    use_tiny_bases(monkeypatch, tmp_path)  # tmp_path/data/models
     win = shown_window(qtbot, tmp_path)
     win.open_path(project)
     with qtbot.waitSignal(win.bridge.model_loaded, timeout=60000):
