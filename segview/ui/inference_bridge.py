@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from segview.core.masks import CroppedMask
 from segview.inference.model_process import ModelProcess
 from segview.inference.worker import Priority
 from segview.io.pixel_budget import max_pixels
@@ -35,6 +36,10 @@ class InferenceBridge(QObject):
     download_finished = Signal(str, bool, str)  # card name, ok, message
     process_state = Signal(str, str)  # "starting" | "idle" (torch imported) | "loading", model name
     process_died = Signal(str, bool)  # what happened, whether it was restarted
+    prompt_ready = Signal(object, int, object)  # path, token, [(CroppedMask, predicted IoU)] best first
+    prompt_failed = Signal(object, str)  # path, message
+    embedding_ready = Signal(object, str)  # path, where it was: "memory" | "disk" | "computed"
+    prompt_weights_missing = Signal(str, str, object)  # prompt model, message, [(card, file name)]
     grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
     grounded_failed = Signal(object, str)  # path, message
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
@@ -97,6 +102,17 @@ class InferenceBridge(QObject):
                    "known": known, "max_pixels": max_pixels()}
         self._process.submit(("grounded", path), payload, Priority.VISIBLE)
 
+    def embed(self, path: Path, prompt_model: str, priority: Priority = Priority.VISIBLE) -> None:
+        """Have the prompt model's embedding of an image ready in the model process (VISIBLE for the image
+        on screen, NEIGHBOUR for the next); reports through ``embedding_ready``."""
+        self._process.submit(("prompt_embed", path), (prompt_model, self.device, max_pixels()), priority)
+
+    def decode(self, path: Path, prompt_model: str, prompts, multimask: bool, token: int) -> None:
+        """The masks of a prompt (a ``PromptSet``) on an image, most urgent of all; a newer prompt for the
+        image replaces one not started yet. Reports through ``prompt_ready`` (with ``token``)."""
+        payload = (prompt_model, self.device, max_pixels(), prompts, multimask, token)
+        self._process.submit(("prompt_decode", path), payload, Priority.INTERACTIVE)
+
     def cancel_download(self) -> None:
         self._process.cancel_download()
 
@@ -148,6 +164,8 @@ class InferenceBridge(QObject):
                 self._training_ended(subject, kind, value)
             elif what in ("download", "install"):
                 self.download_finished.emit(subject, kind == "result", "" if kind == "result" else value)
+            elif what in ("prompt_decode", "prompt_embed"):
+                self._prompt_answer(what, subject, kind, value)
             elif what == "grounded":
                 if kind == "error":
                     self.grounded_failed.emit(subject, value)
@@ -188,3 +206,15 @@ class InferenceBridge(QObject):
             self.training_ended.emit("failed", value)
         else:
             self.training_ended.emit(value[0], value[1:] if value[0] == "stopped" else value[1])
+
+    def _prompt_answer(self, what: str, path, kind: str, value) -> None:
+        if kind == "error":
+            self.prompt_failed.emit(path, value)
+        elif isinstance(value, tuple) and value and value[0] == "missing":
+            self.prompt_weights_missing.emit(*value[1:])
+        elif value is not None and what == "prompt_embed":
+            self.embedding_ready.emit(path, value[2])
+        elif value is not None:
+            meta, crops = value
+            masks = [(CroppedMask(x, y, crop), score) for (x, y, score), crop in zip(meta["masks"], crops, strict=True)]
+            self.prompt_ready.emit(path, meta["token"], masks)

@@ -118,7 +118,8 @@ class WeightsOffer(QObject):
             QMessageBox.warning(self.window, "The weights cannot be used", text)
             return
         self._missing.pop(name, None)
-        self.window.set_model(name)
+        if _predicts(name):  # a prompt model (the prompt tool's) is used at its next prompt
+            self.window.set_model(name)
 
     def _loaded(self, name: str, _device: str) -> None:
         if name == self.bridge.model_name:
@@ -127,3 +128,14 @@ class WeightsOffer(QObject):
     def _failed(self, name: str, _message: str) -> None:
         if name == self.bridge.model_name:  # "Get weights…" only for a model that lacks them
             self.panel.set_weights_missing(name in self._missing)
+
+
+def _predicts(name: str) -> bool:
+    """The card ``name`` is a prediction model (not the prompt tool's Segment Anything)."""
+    from segview.errors import SegviewError
+    from segview.inference.cards import PREDICT_TASKS, get_card
+
+    try:
+        return get_card(name).task in PREDICT_TASKS
+    except SegviewError:
+        return True

@@ -17,6 +17,7 @@ TOOL_KEYS = {
     Qt.Key.Key_Return: "enter",
     Qt.Key.Key_Enter: "enter",
     Qt.Key.Key_Backspace: "backspace",
+    Qt.Key.Key_Tab: "tab",
 }
 
 ZOOM_STEP = 1.25
@@ -178,8 +179,16 @@ class ImageCanvas(QGraphicsView):
             self.setFocus()
             self.tool.press(*self._image_point(event))
             event.accept()
+        elif button == Qt.MouseButton.RightButton and self._right_to_tool():
+            self.setFocus()
+            x, y, mods = self._image_point(event)
+            self.tool.press(x, y, Mods(mods.shift, mods.ctrl, mods.alt, right=True))
+            event.accept()
         else:
             super().mousePressEvent(event)
+
+    def _right_to_tool(self) -> bool:
+        return self._editing() and getattr(self.tool, "takes_right_button", False)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if self._pan_from is not None:
@@ -221,6 +230,12 @@ class ImageCanvas(QGraphicsView):
             if (key in TOOL_KEYS and self.tool.busy()) or (_digit(key) and not event.modifiers()):
                 event.accept()
                 return True
+        if event.type() == QEvent.Type.ContextMenu and self._right_to_tool():
+            event.accept()  # the right button was the tool's
+            return True
+        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and self._editing()
+                and self.tool.key("tab")):
+            return True  # Tab is the tool's (cycling candidates), not a focus change
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
@@ -229,8 +244,15 @@ class ImageCanvas(QGraphicsView):
             self._space = True
         elif self._editing() and _digit(key) and not event.modifiers():
             self.digit_pressed.emit(_digit(key))
-        elif not (self.tool is not None and key in TOOL_KEYS and self.tool.key(TOOL_KEYS[key])):
+        elif not (self.tool is not None and key in TOOL_KEYS and self._tool_key(TOOL_KEYS[key], event)):
             super().keyPressEvent(event)
+
+    def _tool_key(self, name: str, event: QKeyEvent) -> bool:
+        """Give the tool the key, as "shift+enter" or "alt+enter" with a modifier (then plain, if it did not
+        take that)."""
+        mods = event.modifiers()
+        prefix = "shift+" if mods & Qt.KeyboardModifier.ShiftModifier else "alt+" if mods & Qt.KeyboardModifier.AltModifier else ""
+        return bool(prefix and self.tool.key(prefix + name)) or self.tool.key(name)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QStatusBar, QToolBar, QUndoView
 
@@ -23,10 +23,13 @@ from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.canvas.canvas import ImageCanvas
 from segview.ui.canvas.edit_redraw import AnnotationRedraw
 from segview.ui.editing.accept_job import AcceptJob, needs_background
+from segview.ui.editing.prompt_session import PromptSession
+from segview.ui.editing.prompt_tool import PromptTool
 from segview.ui.editing.tools import TOOL_TYPES, Tool
 from segview.ui.editing.tools_panel import MAX_BRUSH, ToolsPanel
 from segview.ui.editing.undo import UndoStacks
 from segview.ui.editing.vertex_tool import VertexTool
+from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.resources import TOOL_ICONS
 
 
@@ -36,6 +39,8 @@ class EditorWindow(Protocol):
 
     canvas: ImageCanvas
     workspace: Workspace
+    bridge: InferenceBridge  # the prompt tool's requests go to the model process through it
+    settings: QSettings
 
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
     def addAction(self, action: QAction) -> None: ...  # noqa: N802 - Qt API
@@ -89,7 +94,10 @@ class Editor(QObject):
         self.brush_radius = float(self.panel.brush.value())
         self._auto_radius = self.panel.brush.value()  # the size chosen for the user, until they choose
         self.selection: list[int] = []
-        self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, VertexTool)}
+        self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, PromptTool, VertexTool)}
+        self.prompts = PromptSession(window.bridge, window.settings, self)
+        self.prompts.ready.connect(self._prompt_ready)
+        self.prompts.failed.connect(self._prompt_failed)
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("toolbar-tools")
         self.tool_actions = self._make_tool_actions()
@@ -175,6 +183,7 @@ class Editor(QObject):
             self.stacks.history(entry.path, entry.annotation)  # a replaced annotation gets a new history
         self.stacks.activate(entry.path)
         self.layers_refreshed()
+        self._prepare_prompts()
 
     def _fit_brush(self, shape: tuple[int, int]) -> None:
         """Scale the brush with the image (about 1.5 % of its longer side) until the user picks a size,
@@ -349,6 +358,32 @@ class Editor(QObject):
     def preview_changed(self) -> None:
         self.canvas.show_tool_preview()
 
+    def request_prompt(self, prompts, multimask: bool, token: int) -> bool:
+        """Ask the prompt model for the masks of ``prompts`` on the image on screen (the prompt tool)."""
+        if self.entry is None:
+            return False
+        self.prompts.request(self.entry.path, prompts, multimask, token)
+        return True
+
+    def show_status(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 5000)
+
+    def _prepare_prompts(self) -> None:
+        """With the prompt tool active, have the embeddings of this image and the next one computed."""
+        if self.canvas.tool is not self.tools["prompt"] or self.entry is None or self.index is None:
+            return
+        entries = self.window.workspace.entries
+        following = entries[self.index + 1].path if self.index + 1 < len(entries) else None
+        self.prompts.prepare(self.entry.path, following)
+
+    def _prompt_ready(self, path, token: int, masks) -> None:
+        if self.entry is not None and path == self.entry.path:
+            self.tools["prompt"].show_result(token, masks)
+
+    def _prompt_failed(self, path, message: str) -> None:
+        if path is None or (self.entry is not None and path == self.entry.path):
+            self.window.statusBar().showMessage(f"Prompt: {message}", 10000)
+
     # --- actions ---------------------------------------------------------------------------------------
 
     def set_tool(self, name: str) -> None:
@@ -357,6 +392,7 @@ class Editor(QObject):
         self.tool_actions[name].setChecked(True)
         self.panel.tool_label.setText(tool.label)
         self._reload_outline()
+        self._prepare_prompts()
 
     def accept_all(self) -> None:
         """Accept every predicted segment; on an image with annotated segments, ask first (replace them,

@@ -76,6 +76,7 @@ class Tool:
     label = "Tool"
     shortcut = ""
     pans = False
+    takes_right_button = False  # right clicks come to press() with Mods.right, not the context menu
 
     def __init__(self, ctx: ToolContext) -> None:
         self.ctx = ctx

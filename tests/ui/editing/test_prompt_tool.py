@@ -1,0 +1,141 @@
+"""The prompt tool (T) driven with real mouse and key events on the canvas, with a tiny random-weight SAM
+in the model process: hover preview, clicks, right click, Tab, Enter, Shift/Alt+Enter, Escape, undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from segview.ui.editing.prompt_session import MODEL_KEY
+from tests.inference.tiny_models import write_tiny_cards
+from tests.inference.tiny_sam import write_sam_card
+from tests.ui.conftest import shown_window
+from tests.ui.editing.test_editor import CATEGORIES, LEFT, NONE, _pos
+
+RIGHT = Qt.MouseButton.RightButton
+TIMEOUT = 60_000  # ms: the first prompt loads the model in a busy child
+
+
+@pytest.fixture(scope="session")
+def prompt_data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("prompt-data")
+    write_tiny_cards(folder / "models")
+    write_sam_card(folder / "models")
+    return folder
+
+
+@pytest.fixture
+def prompt_window(qtbot, tmp_path, monkeypatch, prompt_data_dir, scenes):
+    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(prompt_data_dir))
+    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    window = shown_window(qtbot, tmp_path)
+    window.settings.setValue(MODEL_KEY, "tiny_sam")
+    window.open_path(scenes)
+    window.workspace.categories = CATEGORIES
+    window.refresh_layers()
+    yield window
+    window.bridge.shutdown()
+
+
+def _answer(qtbot, window, action):
+    """Run ``action`` and wait for the masks it asks for; returns the tool."""
+    with qtbot.waitSignal(window.bridge.prompt_ready, timeout=TIMEOUT):
+        action()
+    return window.editor.tools["prompt"]
+
+
+def _mask(tool, shape):
+    """The candidate shown now, as a full-image mask."""
+    crop = tool.current()
+    full = np.zeros(shape, bool)
+    full[crop.y:crop.y + crop.mask.shape[0], crop.x:crop.x + crop.mask.shape[1]] = crop.mask
+    return full
+
+
+def test_hover_click_tab_enter_undo(qtbot, prompt_window):
+    window, canvas = prompt_window, prompt_window.canvas
+    with qtbot.waitSignal(window.bridge.embedding_ready, timeout=TIMEOUT) as embedded:
+        qtbot.keyClick(canvas, Qt.Key.Key_T)  # the tool's shortcut: the image's embedding is asked for
+    assert canvas.tool is window.editor.tools["prompt"]
+    assert embedded.args[0] == window.current_entry().path
+
+    # before the first click, the mask under the cursor is previewed
+    tool = _answer(qtbot, window, lambda: qtbot.mouseMove(canvas.viewport(), _pos(canvas, 40, 30)))
+    assert tool.current() is not None and not tool.prompts
+    assert canvas.tool_overlay._masks  # painted as a mask
+
+    # a click: one positive point, three candidates best first; Tab cycles them
+    tool = _answer(qtbot, window, lambda: qtbot.mouseClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 40, 30)))
+    (x, y, positive), = tool.prompts.points
+    assert positive and (x, y) == pytest.approx((40, 30), abs=1.5)  # where the view put the click
+    assert len(tool.candidates) == 3
+    scores = [score for _mask, score in tool.candidates]
+    assert scores == sorted(scores, reverse=True)
+    qtbot.keyClick(canvas, Qt.Key.Key_Tab)
+    assert tool.index == 1 and canvas.hasFocus()  # Tab stayed with the canvas
+    qtbot.keyClick(canvas, Qt.Key.Key_Tab)
+    qtbot.keyClick(canvas, Qt.Key.Key_Tab)
+    assert tool.index == 0
+    pick = next(i for i, (crop, _s) in enumerate(tool.candidates) if crop.mask.any())
+    for _ in range(pick):
+        qtbot.keyClick(canvas, Qt.Key.Key_Tab)
+    shown = _mask(tool, window._image.shape[:2])
+
+    # Enter: a new segment of the current class, exactly the mask shown, one undo step
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    annotation = window.current_entry().annotation
+    (sid,) = annotation.segments
+    assert annotation.segments[sid].category_id == window.editor.category_id
+    assert np.array_equal(annotation.segment_map == sid, shown)
+    assert not tool.prompts and tool.current() is None and window.editor.selection == [sid]
+    assert window.editor.stacks.group.activeStack().count() == 1
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not (annotation.segment_map == sid).any()
+
+
+def test_right_click_is_negative_and_escape_clears(qtbot, prompt_window):
+    window, canvas = prompt_window, prompt_window.canvas
+    window.editor.set_tool("prompt")
+    _answer(qtbot, window, lambda: qtbot.mouseClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 20, 20)))
+    tool = _answer(qtbot, window, lambda: qtbot.mouseClick(canvas.viewport(), RIGHT, NONE, _pos(canvas, 90, 60)))
+    assert [p[2] for p in tool.prompts.points] == [True, False]
+    assert len(tool.candidates) == 1  # two points: SAM's single mask
+    tool = _answer(qtbot, window, lambda: qtbot.mouseClick(
+        canvas.viewport(), LEFT, Qt.KeyboardModifier.ShiftModifier, _pos(canvas, 100, 10)))
+    assert [p[2] for p in tool.prompts.points] == [True, False, False]  # Shift+click: negative too
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert not tool.prompts and tool.current() is None and not canvas.tool_overlay._masks
+
+
+def test_a_box_then_shift_enter_adds_and_alt_enter_cuts(qtbot, prompt_window):
+    window, canvas = prompt_window, prompt_window.canvas
+    window.editor.set_tool("prompt")
+    shape = window._image.shape[:2]
+
+    def drag():
+        viewport = canvas.viewport()
+        qtbot.mousePress(viewport, LEFT, NONE, _pos(canvas, 10, 10))
+        qtbot.mouseMove(viewport, _pos(canvas, 60, 50))
+        qtbot.mouseRelease(viewport, LEFT, NONE, _pos(canvas, 60, 50))
+
+    tool = _answer(qtbot, window, drag)
+    assert tool.prompts.box is not None and not tool.prompts.points
+    # a segment to add to / cut from: a square drawn with the polygon tool's edit
+    from segview.core import edits
+    from segview.core.segments import Segment
+
+    history = window.editor.history()
+    square = edits.polygon_mask([(0, 0), (128, 0), (128, 96), (0, 96)], height=shape[0], width=shape[1])
+    sid, atom = edits.new_segment(history.annotation, square, Segment(2), categories=CATEGORIES)
+    history.apply(atom, "square")
+    window.editor.select([sid])
+    shown = _mask(tool, shape)
+    assert shown.any() and not shown.all()  # (the tiny model's weights are seeded)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)  # cut out of the selection
+    annotation = history.annotation
+    assert not (annotation.segment_map[shown] == sid).any()
+    assert (annotation.segment_map[~shown] == sid).all()
+    tool = _answer(qtbot, window, drag)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # add it back
+    assert (annotation.segment_map == sid).all() and len(annotation.segments) == 1
