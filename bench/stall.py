@@ -36,7 +36,7 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from segview.ui.app import available_models
+    from segview.ui.model_control import available_models
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     work = Path(tempfile.mkdtemp(prefix="segview-stall-"))

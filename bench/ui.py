@@ -1,10 +1,14 @@
 """Benchmark: viewer responsiveness — cold start, overlay toggle and rebuild, a 48-megapixel photo.
 
 Usage: QT_QPA_PLATFORM=offscreen python bench/ui.py [--runs 3] [--repeats 20] [--view 1600x900]
+       [--labelme-venv DIR] [--startup-only]
 
-- cold start: a fresh ``python -c`` that imports segview's GUI, creates the QApplication (theme applied)
-  and the MainWindow and shows it; measured from just before the process is spawned to the end of the
-  window's first paint (CLOCK_MONOTONIC is shared by both processes). Median of ``--runs``.
+- cold start, segview vs labelme: each app's real entry point (`segview` opening the demo folder with the
+  demo model, `labelme`), from just before its process is spawned to the end of its window's first paint,
+  runs alternating; median of ``--runs`` each (target: segview <= 0.5 x labelme). labelme is installed
+  into a throwaway venv, or the comparison is skipped with the reason: see bench/startup.py.
+- first prediction: from segview's first paint to the first prediction painted on the demo, next to the
+  model's own time (torch, the model, one prediction in a fresh process): the window should add nothing.
 - overlay toggle: hide or show one LabelItem over a 3840×2160 image and ``viewport().repaint()``.
 - overlay rebuild: ``set_layer`` with a new label map (300 segments) and LUT, then ``repaint()``.
 - 48 MP preview: a MainWindow opens a folder holding one 8000×6000 JPEG; from ``open_path`` to the end
@@ -26,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,64 +37,9 @@ from pathlib import Path
 
 WIDTH, HEIGHT, SEGMENTS = 3840, 2160, 300
 BIG_W, BIG_H = 8000, 6000
-TARGETS = {"cold start": 0.8, "overlay toggle": 0.005, "overlay rebuild": 0.010, "48 MP preview": 1.0,
+TARGETS = {"overlay toggle": 0.005, "overlay rebuild": 0.010, "48 MP preview": 1.0,
            "48 MP preview, annotated": 1.0,
            "accept all block": 0.1, "compare block": 0.1, "open, 21 annotated": 1.0}  # seconds
-
-COLD_START = r"""
-import sys, time
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
-from segview.ui.main_window import MainWindow
-from segview.ui.theme import apply_theme
-
-app = QApplication(sys.argv[:1])
-settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
-apply_theme(app, "system")
-window = MainWindow(settings, device="cpu")
-window.resize(1280, 800)
-painted = []
-
-def done():
-    print(f"painted {painted[0]!r} torch={'torch' in sys.modules}", flush=True)
-    app.quit()
-
-class FirstPaint(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not painted:
-            painted.append(None)
-            QTimer.singleShot(0, lambda: (painted.__setitem__(0, time.monotonic()), done()))
-        return False
-
-spy = FirstPaint()
-app.installEventFilter(spy)
-window.show()
-QTimer.singleShot(10000, app.quit)
-app.exec()
-window.bridge.shutdown()
-"""
-
-
-def cold_start(runs: int) -> tuple[float, bool]:
-    """Median seconds from spawn to the end of the first paint; whether torch was imported by then."""
-    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
-    root = Path(__file__).resolve().parent.parent
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    times, torch_loaded = [], False
-    with tempfile.TemporaryDirectory() as tmp:
-        env["SEGVIEW_DATA_DIR"] = tmp
-        for i in range(runs):
-            start = time.monotonic()
-            done = subprocess.run([sys.executable, "-c", COLD_START, str(Path(tmp) / f"settings{i}.ini")],
-                                  capture_output=True, text=True, env=env, timeout=120)
-            line = next((s for s in done.stdout.splitlines() if s.startswith("painted ")), None)
-            if done.returncode != 0 or line is None:
-                raise RuntimeError(f"cold start failed: {done.stderr.strip()[-2000:]}")
-            painted, loaded = line.split()[1:3]
-            times.append(float(painted) - start)
-            torch_loaded |= loaded == "torch=True"
-    return statistics.median(times), torch_loaded
-
 
 def label_map(seed: int, count: int = SEGMENTS):
     """A (HEIGHT, WIDTH) uint32 map of ``count`` Voronoi cells (ids 1..count) and a random RGBA LUT."""
@@ -335,6 +283,28 @@ def _open_until_painted(app, window, folder: Path) -> float:
     return painted[0]
 
 
+def startup_rows(runs: int, labelme_venv: Path | None) -> None:
+    """Print the cold starts of segview and labelme and segview's wait for its first prediction."""
+    from startup import cold_starts, first_prediction, labelme_command
+
+    labelme, how = labelme_command(labelme_venv)
+    times = cold_starts(runs, labelme)
+    ours = statistics.median(times["segview"])
+    runs_text = " ".join(f"{t:.2f}" for t in times["segview"])
+    print(f"cold start: segview {ours:.2f} s (median of {runs}: {runs_text})")
+    if labelme is None:
+        print(f"cold start: labelme skipped: {how}")
+    else:
+        theirs = statistics.median(times["labelme"])
+        print(f"cold start: labelme {theirs:.2f} s ({how}; " + " ".join(f"{t:.2f}" for t in times["labelme"])
+              + f"); segview/labelme {ours / theirs:.2f} (target <= 0.50) "
+              + ("ok" if ours <= 0.5 * theirs else "SLOW"))
+    waits = first_prediction(runs)
+    added = waits["window to prediction"] - waits["model alone"]
+    print(f"first prediction: {waits['window to prediction']:.2f} s from the window's first paint; the model alone "
+          f"{waits['model alone']:.2f} s (torch, load, predict); the window adds {added:+.2f} s (target <= 0)")
+
+
 def _row(name: str, where: str, seconds: float) -> str:
     target = TARGETS[name]
     ratio = seconds / target
@@ -351,16 +321,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="cold starts (median)")
     parser.add_argument("--repeats", type=int, default=20, help="toggles and rebuilds (median)")
     parser.add_argument("--view", default="1600x900", help="canvas size WxH")
+    parser.add_argument("--labelme-venv", help="a virtual environment for labelme, kept (made when missing)")
+    parser.add_argument("--startup-only", action="store_true", help="only the cold start and first prediction")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     view = tuple(int(v) for v in args.view.lower().split("x"))
 
-    cold, torch_loaded = cold_start(args.runs)
+    startup_rows(args.runs, Path(args.labelme_venv) if args.labelme_venv else None)
+    if args.startup_only:
+        return
     timings = canvas_timings(view, args.repeats)
     big = big_image_timings()
     opened = annotated_open_timing()
     print(f"{'figure':<24} {'where':<30} {'measured':>10} {'target':>8} {'ratio':>7}")
-    print(_row("cold start", f"median of {args.runs}" + (", torch loaded!" if torch_loaded else ""), cold))
     for zoom, figures in timings.items():
         where = f"{WIDTH}×{HEIGHT}, {SEGMENTS} seg, {zoom} ({figures['scale']:.2f})"
         for name in ("overlay toggle", "overlay rebuild"):

@@ -35,7 +35,7 @@ def _wants_gui(argv: Sequence[str], commands: set[str]) -> bool:
 
 
 def _run_gui(argv: Sequence[str]) -> int:
-    from segview.cli.common import add_max_pixels
+    from segview.cli.options import add_max_pixels  # not cli.common: the window opens without numpy
 
     parser = argparse.ArgumentParser(prog="segview", description="Open the segview window.")
     parser.add_argument("path", nargs="?", help="a folder of images or a COCO / panoptic / labelme dataset")

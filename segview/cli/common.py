@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from segview.cli.options import add_max_pixels, positive_int  # noqa: F401 - the commands take them from here
 from segview.core.report import Report
 from segview.io.detect import DatasetFormat
 
@@ -37,29 +38,9 @@ def progress_bar(description: str, total: int | None, unit: str = "it"):
     )
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number ≥ 1 (underscores allowed)."""
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not positive")
-    return value
-
-
 def figure(value: float | None) -> str:
     """A measured figure to three decimals, or a dash when it was not measured."""
     return "- (not measured for this model)" if value is None else f"{value:.3f}"
-
-
-def add_max_pixels(parser: argparse.ArgumentParser) -> None:
-    """The --max-pixels option (the pixel budget of every image read)."""
-    from segview.io.pixel_budget import DEFAULT_MAX_PIXELS
-
-    parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
-                        help="refuse images (and sizes a file gives) of more than N pixels before allocating "
-                        "for them; segview needs up to about 40 bytes a pixel (default: %(default)s)")
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:

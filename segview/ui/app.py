@@ -1,17 +1,19 @@
-"""Starting the GUI: the window appears first; the model process (torch, the model) starts beside it."""
+"""Starting the GUI: the window's frame is painted first, before the modules of the rest are imported;
+right after that paint the model process starts (torch, the model), the rest of the window is built, the
+models are listed and the folder opens."""
 
 from __future__ import annotations
 
 import ctypes.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from segview.ui.model_control import available_models
 from segview.ui.resources import DEMO_IMAGES, ICONS
 
 DEMO_MODEL = "demo_panoptic"
@@ -79,27 +81,64 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
     app.setWindowIcon(QIcon(str(ICONS / "segview.svg")))
     settings = QSettings("segview", "segview")
     apply_theme(app, str(settings.value("theme", "system")))
-    window = MainWindow(settings, device=device)
+    window = MainWindow(settings, device=device, build=False)  # the frame: painted before the rest is imported
     window.show()
-    models = available_models()
-    names = [entry.name for entry in models]
-    chosen = model or str(settings.value("model", DEMO_MODEL))
-    chosen = chosen if chosen in names else (DEMO_MODEL if DEMO_MODEL in names else None)
-    window.model_panel.set_models(models, chosen)
 
     def start() -> None:
+        from segview.ui.model_control import available_models
+
+        window.build()  # the model process starts first: torch's import overlaps the rest
+        if os.environ.get(SMOKE_ENV) == "1":
+            _quit_after_first_prediction(window)
+        models = available_models()
+        names = [entry.name for entry in models]
+        chosen = model or str(settings.value("model", DEMO_MODEL))
+        chosen = chosen if chosen in names else (DEMO_MODEL if DEMO_MODEL in names else None)
+        window.model_panel.set_models(models, chosen)
         open_start_path(window, path or DEMO_IMAGES)
         if chosen is not None:
             window.set_model(chosen)
 
-    QTimer.singleShot(0, start)
-    if os.environ.get(SMOKE_ENV) == "1":
-        _quit_after_first_prediction(window)
+    after_first_paint(window, start)
     code = app.exec()
     if exit_process:
         _leave(window, settings, code)
-    window.bridge.shutdown()  # the window is gone: the model's running request may finish now
+    if window.built:
+        window.bridge.shutdown()  # the window is gone: the model's running request may finish now
     return code
+
+
+class _FirstPaint(QObject):
+    """Calls back once, two turns of the event loop after ``window`` (or one of its widgets) was first painted
+    (the paint is flushed to the screen, and what was queued with it runs, before the callback holds the
+    loop), or after ``fallback_ms`` if it is not painted by then (a window opened minimised)."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], None], fallback_ms: int) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callback: Callable[[], None] | None = callback
+        self._painted = False
+        QApplication.instance().installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self._fire)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (not self._painted and event.type() == QEvent.Type.Paint and isinstance(obj, QWidget)
+                and obj.window() is self._window):
+            self._painted = True
+            QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._fire))
+        return False
+
+    def _fire(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            QApplication.instance().removeEventFilter(self)
+            callback()
+
+
+def after_first_paint(window: QWidget, callback: Callable[[], None], fallback_ms: int = 500) -> None:
+    """Run ``callback`` as soon as ``window`` has been painted for the first time (at the latest after
+    ``fallback_ms``): what the user sees first is not held up by what is built after it."""
+    _FirstPaint(window, callback, fallback_ms)
 
 
 def open_start_path(window, path: str | Path) -> None:
@@ -147,9 +186,10 @@ def _leave(window, settings: QSettings, code: int) -> None:
     exit is tested) and predictions are not stored by the model thread. The settings are written first; a
     weights download or install is left to stop at its cancel and remove its partial file. Does not
     return when the project is closed; returns (to the ordinary path) when it is not."""
-    if window.project_link.project is not None:
-        return
-    window.bridge.shutdown(wait=window.bridge.writing_files())
+    if window.built:  # (closed while starting: nothing was opened)
+        if window.project_link.project is not None:
+            return
+        window.bridge.shutdown(wait=window.bridge.writing_files())
     settings.sync()
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:

@@ -4,8 +4,8 @@ tools, history, layers, model, legend, classes, objects) around it; it builds th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -21,36 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segview.core.categories import CategorySet
-from segview.core.layers import LayerSource, LayerView, layer_name
-from segview.core.render import layer_style
-from segview.core.report import Report
-from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.worker import Priority
-from segview.ui.canvas.canvas import ImageCanvas
-from segview.ui.canvas.image_loader import ImageLoader
-from segview.ui.docks.layers_panel import LayersPanel
-from segview.ui.docks.legend import LegendPanel
-from segview.ui.docks.model_panel import ModelPanel
-from segview.ui.docks.vertical_scroll import VerticalScroll
-from segview.ui.editing.editor import Editor
-from segview.ui.find_control import FindByName
-from segview.ui.inference_bridge import InferenceBridge
-from segview.ui.layer_display import hidden_labels, hover_text, legend_content, set_layers, shows_annotation
-from segview.ui.model_control import ModelControl
-from segview.ui.project_link import ProjectLink
-from segview.ui.training_control import TrainingControl
-from segview.ui.window_actions import (
-    Actions,
-    Shortcut,
-    build_menus,
-    layer_actions,
-    make_action,
-    show_about,
-    show_shortcuts,
-)
-from segview.ui.window_state import RecentPaths, restore_layout, save_layout, set_theme
+from segview.ui.window_state import RecentPaths, restore_geometry, restore_layout, save_layout, set_theme
+
+if TYPE_CHECKING:  # the window's parts are imported by build(), after the frame's first paint
+    import numpy as np
+
+    from segview.core.categories import CategorySet
+    from segview.core.workspace import ImageEntry
+    from segview.ui.window_actions import Actions, Shortcut
 
 READ_ONLY_BANNER = "Read-only: edits here are not saved — export them to keep them"
 
@@ -58,10 +38,41 @@ READ_ONLY_BANNER = "Read-only: edits here are not saved — export them to keep 
 class MainWindow(QMainWindow):
     """segview's viewer window over a Workspace, with background inference through InferenceBridge."""
 
-    def __init__(self, settings: QSettings | None = None, device: str = "auto") -> None:
+    def __init__(self, settings: QSettings | None = None, device: str = "auto", *, build: bool = True) -> None:
+        """``build=False`` makes the frame only (title, size, an empty middle, "Starting…" in the status bar),
+        which paints before the modules of the rest are even imported; ``build()`` adds the rest (the app
+        calls it after the frame's first paint)."""
         super().__init__()
         self.setWindowTitle("segview")
         self.settings = settings or QSettings("segview", "segview")
+        self.device = device
+        self.built = False
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        restore_geometry(self, self.settings)
+        if build:
+            self.build()
+        else:
+            self.statusBar().showMessage("Starting…")
+
+    def build(self) -> None:
+        """Everything but the frame: the model process first (torch's import in it overlaps the rest), then
+        the canvas, docks, menus and tool bars, and the last session's dock layout."""
+        from segview.core.workspace import Workspace
+        from segview.ui.canvas.canvas import ImageCanvas
+        from segview.ui.canvas.image_loader import ImageLoader
+        from segview.ui.docks.layers_panel import LayersPanel
+        from segview.ui.docks.legend import LegendPanel
+        from segview.ui.docks.model_panel import ModelPanel
+        from segview.ui.editing.editor import Editor
+        from segview.ui.find_control import FindByName
+        from segview.ui.inference_bridge import InferenceBridge
+        from segview.ui.model_control import ModelControl
+        from segview.ui.project_link import ProjectLink
+        from segview.ui.training_control import TrainingControl
+
+        self.bridge = InferenceBridge(self.device, self)  # the model process starts now
+        self.statusBar().clearMessage()
         self.workspace = Workspace()
         self.current: int | None = None
         self._image: np.ndarray | None = None
@@ -71,15 +82,12 @@ class MainWindow(QMainWindow):
 
         self.canvas = ImageCanvas()
         self.canvas.setObjectName("canvas")
-        self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
         self.compare = None
-        self.setCentralWidget(self.stack)
 
-        self.bridge = InferenceBridge(device, self)
         self.model_control = ModelControl(self, self)
-        self.find_by_name = FindByName(self, self)
         self.training = TrainingControl(self, self.model_control.use_new_model, self)
+        self.find_by_name = FindByName(self, self)
         self.image_loader = ImageLoader(self)
         self.layers_panel = LayersPanel()
         self.model_panel = ModelPanel()
@@ -135,12 +143,15 @@ class MainWindow(QMainWindow):
         self._install_navigation()
         restore_layout(self, self.settings, self._docks)
         self.recent = RecentPaths(self.recent_menu, self.settings, self.open_path)
+        self.built = True
 
     # --- construction ------------------------------------------------------------------------------
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
         """A dock around ``widget``; ``scroll`` puts a form-like panel in a vertical scroll area so that
         the window can get short (a laptop screen) without the panel setting its minimum height."""
+        from segview.ui.docks.vertical_scroll import VerticalScroll
+
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
         dock.setWidget(VerticalScroll(widget) if scroll else widget)
@@ -148,9 +159,13 @@ class MainWindow(QMainWindow):
         return dock
 
     def _action(self, text: str, shortcut: Shortcut, slot, checkable=False) -> QAction:
+        from segview.ui.window_actions import make_action
+
         return make_action(self, text, shortcut, slot, checkable)
 
     def _make_actions(self) -> Actions:
+        from segview.ui.window_actions import Actions, show_about, show_shortcuts
+
         return Actions(
             open_folder=self._action("Open &Folder…", QKeySequence.StandardKey.Open, self._ask_folder),
             open_dataset=self._action("Open &Dataset…", "Ctrl+Shift+O", self._ask_dataset),
@@ -170,13 +185,15 @@ class MainWindow(QMainWindow):
             run_current=self._action("&Run on This Image", "R", self.model_control.run_current),
             run_all=self._action("Run on &All Images", "Ctrl+R", self.model_control.run_all),
             cancel=self._action("&Cancel Batch", "Esc", self.model_control.cancel_batch),
-            find_by_name=self._action("&Find by Name…", None, self.find_by_name.open),
             train=self._action("&Train on Corrected Images…", None, self.training.open_panel),
+            find_by_name=self._action("&Find by Name…", None, self.find_by_name.open),
             shortcuts=self._action("&Keyboard Shortcuts", "F1", lambda: show_shortcuts(self)),
             about=self._action("&About segview", None, lambda: show_about(self)),
         )
 
     def _make_menus(self) -> None:
+        from segview.ui.window_actions import build_menus, layer_actions
+
         boxes = self.layers_panel.visible
         self.layer_actions = layer_actions(self, boxes)
         toggles = {self.actions_.boxes: self.layers_panel.boxes}
@@ -208,6 +225,8 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Open a folder of images, or a COCO / panoptic / labelme dataset (its annotations shown)."""
+        from segview.core.report import Report
+        from segview.core.workspace import ImageEntry
         from segview.io.images import is_image_file
         from segview.ui.dataset_open import exported_dataset, looks_like_dataset, open_dataset
         from segview.ui.dialogs.unsaved_prompt import may_drop_unsaved
@@ -262,6 +281,8 @@ class MainWindow(QMainWindow):
         self.read_only_notice = box
 
     def _set_entries(self, entries: list[ImageEntry], categories: CategorySet, shown: int = 0) -> None:
+        from segview.core.workspace import Workspace
+
         self.bridge.cancel_all()
         self.workspace = Workspace(entries, categories, params=self.model_panel.params())
         self.classes_panel.set_categories(categories)
@@ -348,6 +369,8 @@ class MainWindow(QMainWindow):
 
     def refresh_layers(self) -> None:
         """Recompute every layer's data for the current image (after a new result or new parameters)."""
+        from segview.ui.layer_display import set_layers
+
         entry = self.current_entry()
         set_layers(self.canvas, entry, self.workspace)
         self._refresh_boxes()
@@ -361,6 +384,8 @@ class MainWindow(QMainWindow):
         """Whether the image is shown as annotated, so that the prediction does not stack on its
         annotation unless turned on: it was opened so, or it holds accepted predictions. A first stroke
         from scratch keeps the prediction in view, as the guide it is."""
+        from segview.ui.layer_display import shows_annotation
+
         return shows_annotation(entry, self._opened_annotated)
 
     def edited(self) -> None:
@@ -369,6 +394,10 @@ class MainWindow(QMainWindow):
             self._apply_layer_styles()
 
     def _apply_layer_styles(self) -> None:
+        from segview.core.layers import LayerSource, LayerView, layer_name
+        from segview.core.render import layer_style
+        from segview.ui.layer_display import hidden_labels
+
         mode = self.layers_panel.overlay_mode()
         hidden = self.legend.hidden
         entry = self.current_entry()
@@ -401,6 +430,8 @@ class MainWindow(QMainWindow):
             self.canvas.scene().addItem(item)
 
     def refresh_legend(self) -> None:
+        from segview.ui.layer_display import legend_content
+
         self.legend.set_categories(*legend_content(self.current_entry(), self.workspace))
 
     def _refresh_compare(self) -> None:
@@ -423,6 +454,8 @@ class MainWindow(QMainWindow):
         if entry is None or x < 0:
             self.hover_label.setText("")
             return
+        from segview.ui.layer_display import hover_text
+
         text = hover_text(entry, self.workspace, x, y)
         self.hover_label.setText(text)
 
@@ -503,7 +536,7 @@ class MainWindow(QMainWindow):
                 field.clear()
                 event.accept()
                 return
-            if self.editor.escape():
+            if self.built and self.editor.escape():
                 event.accept()
                 return
         super().keyPressEvent(event)
@@ -511,6 +544,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         from segview.ui.dialogs.unsaved_prompt import may_drop_unsaved
 
+        if not self.built:  # closed while starting: nothing opened yet
+            super().closeEvent(event)
+            return
         if not may_drop_unsaved(self, self.project_link.unsaved_steps, "Quit", self.open_export_dialog):
             event.ignore()
             return

@@ -14,13 +14,17 @@ from segview.ui.theme import apply_theme
 MAX_RECENT = 8
 
 
-def restore_layout(window: QMainWindow, settings: QSettings, docks: dict[str, QDockWidget]) -> None:
-    """The geometry and dock layout of the last session; on the first run, the default layout."""
+def restore_geometry(window: QMainWindow, settings: QSettings) -> None:
+    """The window's size and place in the last session (on the first run, 1400×900)."""
     geometry = settings.value("geometry")
     if isinstance(geometry, QByteArray):
         window.restoreGeometry(geometry)
     else:
         window.resize(1400, 900)
+
+
+def restore_layout(window: QMainWindow, settings: QSettings, docks: dict[str, QDockWidget]) -> None:
+    """The dock layout of the last session; on the first run, the default layout."""
     state = settings.value("windowState")
     if not (isinstance(state, QByteArray) and window.restoreState(state)):
         default_layout(window, docks)
