@@ -22,7 +22,7 @@ timed() {  # timed LABEL COMMAND...: runs it, prints its wall time
     start=$(date +%s%N)
     "${@:2}"
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    printf 'smoke: %-36s %d.%02d s\n' "$1" $((ms / 1000)) $((ms % 1000 / 10))
+    printf 'smoke: %-36s %d.%02d s\n' "$1" $((ms / 1000)) $((ms % 1000 / 10)) >&2
 }
 
 version=$(bare "$EXE" --version)
