@@ -14,18 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from segview.core.dataset import ImageRecord
 from segview.core.fusion import FusionParams
 from segview.inference.engine_local import run_local
 from segview.inference.image_sources import ImageList, is_url
 from segview.inference.records import (
     Outcome,
     OutputSpec,
+    RecordWriter,
     assemble,
     done_names,
     job_fingerprint,
     open_work_dir,
+    skipped_record,
 )
 from segview.io.detect import DatasetFormat
+from segview.io.mask_png import png_name
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ def predict_folder(
     spec = OutputSpec(work, model.categories, options.formats, options.params)
     done = done_names(work) if options.resume else set()
     todo = [index for index, name in enumerate(images.names) if name not in done]
+    if {DatasetFormat.COCO_PANOPTIC, DatasetFormat.SEMANTIC_PNG} & set(options.formats):
+        todo = _without_mask_clashes(images, todo, RecordWriter(work, "clashes"))
     tick = progress(len(images.names), len(images.names) - len(todo)) if progress is not None else None
     if options.engine == "ray":
         from segview.inference.engine_ray import run_ray
@@ -72,3 +78,25 @@ def predict_folder(
     else:
         run_local(model, images, todo, spec, workers=options.workers, progress=tick)
     return assemble(spec, options.out_dir, None if is_url(images.root) else Path(images.root))
+
+
+def _without_mask_clashes(images: ImageList, todo: list[int], writer: RecordWriter) -> list[int]:
+    """``todo`` less the images whose mask file name an earlier image has (``a.jpg`` and ``a.png`` both give
+    ``a.png``): those are recorded as skipped, saying so."""
+    wanted = set(todo)
+    first: dict[str, str] = {}
+    kept = []
+    try:
+        for index, name in enumerate(images.names):
+            target = png_name(ImageRecord(index + 1, name, 1, 1))
+            clash = first.setdefault(target, name)
+            if index not in wanted:
+                continue
+            if clash == name:
+                kept.append(index)
+            else:
+                writer.write(skipped_record(index + 1, name, f"its mask name {target} is already used by {clash}; "
+                                            "rename one of them to predict both"))
+    finally:
+        writer.close()
+    return kept

@@ -96,7 +96,7 @@ def _writer_pool(spec: OutputSpec, workers: int, images: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(spec,))
 
 
-_POOL_MIN_IMAGES = 16
+_POOL_MIN_IMAGES = 8
 _SPEC: OutputSpec | None = None  # a worker process's
 
 
