@@ -143,6 +143,7 @@ def open_panel(window, steps: int) -> TrainingDialog:
     return panel
 
 
+@pytest.mark.slow  # two real runs in the model process, two evaluations, predictions by both models
 def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tmp_path):
     window = trainer
     panel = open_panel(window, steps=10_000)
@@ -209,6 +210,7 @@ def test_a_refusal_is_shown_and_the_model_stays(qtbot, trainer):
     assert window.bridge.model_name == "tiny_sem"
 
 
+@pytest.mark.slow  # a segfault of the shared model process: it restarts (torch's import again)
 def test_a_model_process_crash_stops_the_run_and_says_so(qtbot, trainer):
     window = trainer
     panel = open_panel(window, steps=10_000)
