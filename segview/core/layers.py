@@ -9,6 +9,7 @@ is the semantic model's own output and the instance layer its raw detections abo
 from __future__ import annotations
 
 import math
+import weakref
 from enum import Enum
 
 import numpy as np
@@ -45,17 +46,36 @@ def score_text(score: float) -> str:
 def instance_map(prediction: Prediction, categories: CategorySet, score_threshold: float):
     """Detections above the threshold painted lowest score first: (label map, lut, index → detection).
     Label ``k`` is the ``k``-th best detection; its colour is its class colour shaded by ``k``, as the
-    fused segment it became has in the panoptic view (``detection_keys``)."""
+    fused segment it became has in the panoptic view (``detection_keys``). The label map is read-only:
+    the last one is reused while the prediction and the threshold stay the same (``_detection_labels``)."""
     kept = prediction.instances_above(score_threshold)  # best first: label 1 is the best
+    labels = _detection_labels(prediction, kept, score_threshold)
+    colors = {index: instance_color(index, categories.color_of(inst.category_id))
+              for index, inst in enumerate(kept, start=1)}
+    return labels, lut_from_colors(colors), kept
+
+
+_last_labels: tuple[weakref.ref, int, int, float, np.ndarray] | None = None
+
+
+def _detection_labels(prediction: Prediction, kept: list, score_threshold: float) -> np.ndarray:
+    """The label map of ``kept``, painted lowest score first. Painting 40 detections on 48 megapixels
+    takes 40-100 ms, and every refresh of the window's layers (a class added, an annotation begun: twice
+    in an image's first accept all) asked for the same map again, so the last one is kept (the canvas
+    holds it anyway) and returned, read-only, for the same prediction, detections and threshold."""
+    global _last_labels
+    last = _last_labels  # one read: another thread (the compare view's worker) may replace it
+    key = (id(prediction.instances), len(prediction.instances), score_threshold)
+    if last is not None and last[0]() is prediction and last[1:4] == key:
+        return last[4]
     dtype = np.uint16 if len(kept) < np.iinfo(np.uint16).max else np.uint32
     labels = np.zeros((prediction.height, prediction.width), dtype)
-    colors = {}
     for index in range(len(kept), 0, -1):
-        inst = kept[index - 1]
-        slices, region = inst.mask.clipped(prediction.height, prediction.width)
+        slices, region = kept[index - 1].mask.clipped(prediction.height, prediction.width)
         labels[slices][region] = index
-        colors[index] = instance_color(index, categories.color_of(inst.category_id))
-    return labels, lut_from_colors(colors), kept
+    labels.flags.writeable = False
+    _last_labels = (weakref.ref(prediction), *key, labels)
+    return labels
 
 
 def detection_keys(fused: Annotation, prediction: Prediction, categories: CategorySet,

@@ -39,6 +39,20 @@ def test_instance_map_paints_higher_scores_on_top():
     assert lut[1, 3] == 255 and tuple(lut[1, :3]) != tuple(lut[2, :3])
 
 
+def test_the_detections_label_map_is_painted_once_per_prediction_and_threshold():
+    ws = _workspace()
+    prediction = ws.entries[0].prediction
+    labels, _, _ = instance_map(prediction, CATS, 0.5)
+    recoloured = CategorySet([Category(1, "ball", color=(1, 2, 3)), Category(2, "sky", isthing=False)])
+    again, lut, _ = instance_map(prediction, recoloured, 0.5)
+    assert again is labels and not labels.flags.writeable  # reused, and nobody may paint into it
+    assert tuple(lut[1, :3]) != tuple(instance_map(prediction, CATS, 0.5)[1][1, :3])  # colours are not kept
+    lower, _, kept = instance_map(prediction, CATS, 0.1)
+    assert lower is not labels and len(kept) == 3 and lower[7, 7] == 3
+    copy = Prediction(10, 10, list(prediction.instances[:1]), prediction.semantic)
+    assert instance_map(copy, CATS, 0.1)[0][5, 5] == 0  # another prediction: painted anew
+
+
 def test_layers_of_each_view_differ_as_expected():
     ws = _workspace()
     entry = ws.entries[0]

@@ -2,6 +2,7 @@
 GUI thread (the full decode is held back by the test, so 'before' is certain, not a race)."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -124,6 +125,39 @@ def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step
     assert not entry.annotation.segments and not entry.annotation.segment_map.any()
     editor.actions_.redo.trigger()
     assert np.array_equal(semantic_view(entry.annotation), semantic_view(entry.fused))
+
+
+def test_the_window_runs_its_timers_between_two_bands_of_accept_all(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from segview.ui.editing import accept_job
+    from tests.ui.test_overlay_colours import CATS, _prediction
+
+    monkeypatch.setattr(accept_job, "INLINE_PIXELS", 1000)
+    monkeypatch.setattr(accept_job, "BAND_PIXELS", 1600)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "a.png")
+    window.open_path(folder)
+    window.workspace.set_prediction(window.current, _prediction(), CATS)
+    window.refresh_layers()
+    events: list[str] = []
+    ticker = QTimer()
+    ticker.setInterval(1)  # due by the end of every band: a timer that the bands must not starve
+    ticker.timeout.connect(lambda: events.append("tick"))
+
+    def band(_box) -> None:
+        events.append("band")
+        time.sleep(0.003)  # a band of a big image takes a few ms of the GUI thread
+
+    editor = window.editor
+    editor.history_created.connect(lambda _key, history: history.change_listeners.append(band))
+    ticker.start()
+    with qtbot.waitSignal(editor.accept_job.finished, timeout=10000):
+        editor.actions_.accept_all.trigger()
+    ticker.stop()
+    bands = "".join("b" if e == "band" else "." for e in events).strip(".")
+    assert bands.count("b") > 5 and "bb" not in bands  # one band per turn, never two in a row
 
 
 def test_opening_another_folder_while_accept_all_applies_reverts_its_bands(qtbot, window, tmp_path, monkeypatch):

@@ -5,6 +5,11 @@ thread by the same ``edits.accept`` as a small image's, and cut into row bands t
 applied on the GUI thread one per event-loop turn, inside one history step: one undo step, journaled
 when it is committed. Meanwhile the editor refuses other edits and no undo stack is active. If the
 annotation changed while the atom was computed (an undo), it is computed again.
+
+The worker's work is a few numpy calls over whole arrays (comparisons, lookups, boolean indexing, sorts),
+each of which releases the GIL: while it computes 48 megapixels the GUI thread waits for the GIL no longer
+than the interpreter's switch interval (bench/accept_all.py, "computing"), so a thread is enough; a
+process would add copies of the 200 MB of maps it reads and of the atom it returns.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from segview.ui.background import BackgroundJobs
 from segview.ui.editing.undo import UndoStacks
 
 INLINE_PIXELS = 4_000_000  # smaller images accept at once (the thread hop is not worth it)
-BAND_PIXELS = 2_000_000  # pixels of the changed box applied per event-loop turn
+BAND_PIXELS = 1_000_000  # pixels of the changed box applied per event-loop turn (~5 ms with its redraw)
+BAND_DELAY_MS = 1  # a real timer between bands: a 0 ms single shot is a posted event, run before the timers
+# that fell due during the band, so bands ran two at a time between them
 
 
 def needs_background(annotation: Annotation) -> bool:
@@ -100,7 +107,7 @@ class AcceptJob(QObject):
         self._bands = bands
         history.begin(name)
         self.editor.stacks.activate(None)  # no undo while the step is open
-        QTimer.singleShot(0, self._apply_band)
+        QTimer.singleShot(BAND_DELAY_MS, self._apply_band)
 
     def cancel(self) -> None:
         """Drop the job (another folder was opened); bands already applied are reverted."""
@@ -115,7 +122,7 @@ class AcceptJob(QObject):
         history = self._task[1]
         history.apply(self._bands.pop(0))
         if self._bands:
-            QTimer.singleShot(0, self._apply_band)
+            QTimer.singleShot(BAND_DELAY_MS, self._apply_band)
             return
         history.commit()
         self._done(history)
