@@ -166,3 +166,47 @@ def test_train_demo_writes_three_cards_that_load(tmp_path):
     assert result.evaluation.images == 2 and any("held-out evaluation" in line for line in lines)
     prediction = load_model(pair, device="cpu").predict(generate_scene(3, 64, 64)[0])
     assert prediction.semantic is not None and set(np.unique(prediction.semantic)) <= set(DEMO_CATEGORIES.ids)
+
+
+def test_largest_batch_size_halves_on_out_of_memory_only():
+    from segview.train.finetune import largest_batch_size
+
+    tried = []
+
+    def try_batch(size):
+        tried.append(size)
+        if size > 5:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    freed = []
+    assert largest_batch_size(try_batch, 16, lambda exc: "out of memory" in str(exc), lambda: freed.append(1)) == 4
+    assert tried == [16, 8, 4] and len(freed) == 2
+
+    def broken(size):
+        raise ValueError("not memory")
+
+    with pytest.raises(ValueError):
+        largest_batch_size(broken, 16, lambda exc: "out of memory" in str(exc))
+    with pytest.raises(RuntimeError):  # out of memory with a batch of one: nothing smaller to try
+        largest_batch_size(lambda size: try_batch(size * 10), 4, lambda exc: "out of memory" in str(exc))
+
+
+def test_trainer_steps_a_model_and_keeps_batch_norm_statistics_when_frozen():
+    from segview.train.finetune import Trainer
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    samples = [(torch.randn(1, 4, 4), {}) for _ in range(3)]
+
+    def loss_of(batch):
+        return {"loss": model(torch.stack([image for image, _ in batch])).pow(2).mean()}
+
+    before = model[1].running_mean.clone()
+    trainer = Trainer(model, samples, loss_of, batch_size=2, lr=0.1, frozen_norm=True)
+    weight = model[0].weight.detach().clone()
+    losses = [trainer.step()[0] for _ in range(4)]  # passes over the 3 samples repeat
+    assert trainer.steps == 4 and all(loss > 0 for loss in losses)
+    assert not torch.equal(model[0].weight, weight) and torch.equal(model[1].running_mean, before)
+    restored = Trainer(model, samples, loss_of, batch_size=2, lr=0.1)
+    restored.load_state_dict(trainer.state_dict())
+    assert restored.steps == 4 and restored.optimizer.state_dict()["state"]
