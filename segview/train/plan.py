@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from segview.core.dataset import Dataset
 from segview.errors import SegviewError
 
+TRAINABLE_BUILDERS = ("maskrcnn_", "deeplabv3_", "fcn_", "lraspp_")
+"""Builder function names (torchvision's and segview.inference.architectures') whose class layers
+segview.train.heads knows: the architectures a base model may have."""
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -60,6 +63,12 @@ class TrainingPlan:
             raise TrainingError(f"The batch size is {self.batch_size}: give at least 1.")
         if not DEVICE_RE.match(self.device):
             raise TrainingError(f"Unknown device {self.device!r}: use auto, cpu, cuda, cuda:N or mps.")
+
+
+def trainable_builder(builder: str | None) -> bool:
+    """Whether a single-model card's builder (such as ``torchvision.models.detection.maskrcnn_resnet50_fpn``)
+    builds an architecture segview can train."""
+    return (builder or "").rsplit(".", 1)[-1].startswith(TRAINABLE_BUILDERS)
 
 
 def next_model_name(project_name: str, existing: Iterable[str]) -> str:

@@ -57,6 +57,7 @@ from segview.train.plan import (
     TrainingSetup,
     check_trainable,
     split_images,
+    trainable_builder,
 )
 
 LEARNING_RATES = {"instance": 5e-4, "semantic": 1e-3}
@@ -348,9 +349,10 @@ class TrainingSession:
 
 def _base_card(base: str) -> ModelCard:
     card = load_card(base) if base.endswith(".toml") else get_card(base)
-    members = weight_cards(card)
-    if any(m.builder is None for m in members):
-        raise TrainingError(f"The model {card.name!r} has no architecture to train: choose another base.")
+    untrainable = [m.name for m in weight_cards(card) if not trainable_builder(m.builder)]
+    if untrainable:
+        raise TrainingError(f"segview cannot train {untrainable[0]!r} (its architecture has no class layers it knows): "
+                            "choose a Mask R-CNN, DeepLabV3, FCN or LR-ASPP base model, or a pair of them.")
     return card
 
 

@@ -21,6 +21,7 @@ from segview.train.plan import (
     check_trainable,
     next_model_name,
     split_images,
+    trainable_builder,
 )
 
 CATS = CategorySet([Category(1, "cell", True), Category(2, "dish", False), Category(3, "debris", True)])
@@ -111,3 +112,10 @@ def test_outcome_table_and_progress_are_plain_records():
 def test_plan_module_imports_no_torch():
     code = "import sys, segview.train.plan; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_trainable_builders():
+    assert trainable_builder("torchvision.models.detection.maskrcnn_resnet50_fpn_v2")
+    assert trainable_builder("segview.inference.architectures.maskrcnn_mobilenet_v3_lite_fpn")
+    assert trainable_builder("torchvision.models.segmentation.lraspp_mobilenet_v3_large")
+    assert not trainable_builder("segview.inference.architectures.owlv2") and not trainable_builder(None)

@@ -77,6 +77,13 @@ def test_refusals_before_any_work(tiny_bases, scenes_panoptic, tmp_path):
                           ("tiny_sem", "the user's model already"), ("bad name", "not allowed")):
         with pytest.raises(SegviewError, match=message):
             _session(scenes_panoptic, name=name).prepare()
+    (tiny_bases / "boxes.toml").write_text(  # a detector without masks: its class layers are not known
+        'name = "boxes"\ntitle = "boxes"\ntask = "instance"\nlicence = "MIT"\ndescription = "test"\n'
+        'builder = "torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn"\n'
+        'categories = [{ id = 1, name = "ball", isthing = true }]\n[weights]\nfile = "boxes.pt"\n'
+        f'sha256 = "{"0" * 64}"\n[input]\nmin_size = 64\nmax_size = 64\n')
+    with pytest.raises(TrainingError, match="cannot train 'boxes'"):
+        _session(scenes_panoptic, base="boxes").prepare()
     with pytest.raises(TrainingError, match="no checkpoint of 'mine' to resume"):
         _session(scenes_panoptic, resume=True).prepare()
     (tiny_bases / "tiny_sem.pt").unlink()
