@@ -23,7 +23,8 @@ from segview.core.workspace import ImageEntry, Workspace
 from segview.ui.canvas.canvas import ImageCanvas
 from segview.ui.canvas.edit_redraw import AnnotationRedraw
 from segview.ui.editing.accept_job import AcceptJob, needs_background
-from segview.ui.editing.prompt_session import PromptSession
+from segview.ui.editing.candidate_tool import CandidateTool
+from segview.ui.editing.prompt_session import PromptSession, prompt_models
 from segview.ui.editing.prompt_tool import PromptTool
 from segview.ui.editing.tools import TOOL_TYPES, Tool
 from segview.ui.editing.tools_panel import MAX_BRUSH, ToolsPanel
@@ -94,7 +95,7 @@ class Editor(QObject):
         self.brush_radius = float(self.panel.brush.value())
         self._auto_radius = self.panel.brush.value()  # the size chosen for the user, until they choose
         self.selection: list[int] = []
-        self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, PromptTool, VertexTool)}
+        self.tools: dict[str, Tool] = {t.name: t(self) for t in (*TOOL_TYPES, PromptTool, CandidateTool, VertexTool)}
         self.prompts = PromptSession(window.bridge, window.settings, self)
         self.prompts.ready.connect(self._prompt_ready)
         self.prompts.failed.connect(self._prompt_failed)
@@ -169,6 +170,25 @@ class Editor(QObject):
         tools.addActions(list(self.tool_actions.values()))
         tools.addSeparator()
         tools.addActions([a.brush_smaller, a.brush_larger])
+        self._fill_prompt_models(tools.addMenu("&Prompt Model"))
+
+    def _fill_prompt_models(self, menu: QMenu) -> None:
+        """One checkable entry per prompt card (the SAM family): the model the prompt tool (T) uses."""
+        group = QActionGroup(menu)
+        for name, title in prompt_models():
+            action = menu.addAction(title, lambda n=name: self._choose_prompt_model(n))
+            action.setCheckable(True)
+            action.setChecked(name == self.prompts.model)
+            action.setObjectName(f"prompt-model-{name}")
+            group.addAction(action)
+        menu.aboutToShow.connect(lambda: [action.setChecked(action.objectName() == f"prompt-model-{self.prompts.model}")
+                                          for action in menu.actions()])
+
+    def _choose_prompt_model(self, name: str) -> None:
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.prompts.set_model(name)
+        self._prepare_prompts()
 
     # --- the image on screen --------------------------------------------------------------------------
 

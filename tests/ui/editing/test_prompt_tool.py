@@ -94,6 +94,16 @@ def test_hover_click_tab_enter_undo(qtbot, prompt_window):
     assert not (annotation.segment_map == sid).any()
 
 
+def test_the_prompt_model_is_chosen_in_the_tools_menu(prompt_window):
+    from PySide6.QtGui import QAction
+
+    window = prompt_window
+    names = {a.objectName() for a in window.findChildren(QAction) if a.objectName().startswith("prompt-model-")}
+    assert {"prompt-model-slimsam_77", "prompt-model-sam_vit_b", "prompt-model-tiny_sam"} <= names
+    window.findChild(QAction, "prompt-model-sam_vit_b").trigger()
+    assert window.editor.prompts.model == "sam_vit_b" and window.settings.value(MODEL_KEY) == "sam_vit_b"
+
+
 def test_right_click_is_negative_and_escape_clears(qtbot, prompt_window):
     window, canvas = prompt_window, prompt_window.canvas
     window.editor.set_tool("prompt")
@@ -139,3 +149,21 @@ def test_a_box_then_shift_enter_adds_and_alt_enter_cuts(qtbot, prompt_window):
     tool = _answer(qtbot, window, drag)
     qtbot.keyClick(canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # add it back
     assert (annotation.segment_map == sid).all() and len(annotation.segments) == 1
+
+
+def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_model(qtbot, prompt_window):
+    window, canvas = prompt_window, prompt_window.canvas
+    window.editor.prompts.set_model("slimsam_77")  # no weights here (nothing downloads in tests)
+    asked = []
+    window.bridge.needs_download.connect(lambda name, _message, files: asked.append((name, files)))
+    qtbot.keyClick(canvas, Qt.Key.Key_T)
+    qtbot.waitUntil(lambda: window.weights_offer.dialog is not None, timeout=TIMEOUT)
+    assert asked == [("slimsam_77", [("slimsam_77", "slimsam_77.safetensors")])]
+    with qtbot.waitSignal(window.bridge.prompt_weights_missing, timeout=TIMEOUT):
+        qtbot.mouseClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 30, 30))
+    assert len(asked) == 1  # not again for every prompt
+    assert "slimsam_77" in window.statusBar().currentMessage()
+    before = window.bridge.model_name
+    window.weights_offer.dialog.close()
+    window.weights_offer._finished("slimsam_77", True, "")  # as after "Use a local file…"
+    assert window.bridge.model_name == before  # the prediction model stays what it was

@@ -1,0 +1,193 @@
+"""Benchmark: the prompt tool (Segment Anything) — embedding, decoding one prompt, click to preview on screen.
+
+Usage: python bench/prompt.py [--repeats 5] [--decodes 20] [--clicks 10] [--device cpu] [--skip-window]
+       [--models small,vit_b]
+
+Random weights (same speed as real ones; nothing is downloaded), transformers' SamModel, a 1024 × 768 photo
+(the demo scene scaled up: the encoder always sees a 1024-pixel frame).
+
+- embedding: ``SamPredictor.embed`` (resize, normalise, the image encoder); median of ``--repeats`` after one
+  warm-up. Target for the small variant on a 2-core CPU: <= 1.5 s.
+- decode: ``SamPredictor.decode`` of one positive point (prompt encoder, mask decoder, three candidates
+  upsampled to the image and thresholded); median of ``--decodes``. Target <= 50 ms.
+- click to preview: the window path. A MainWindow (offscreen) opens a folder with the photo, the prompt tool
+  is chosen (the model process computes the embedding), then for each of ``--clicks`` clicks on the canvas:
+  from the mouse press to the end of the tool overlay's paint of that click's mask (the prompt crosses the
+  pipe, the child decodes, the mask comes back through shared memory and is painted). Target <= 80 ms.
+  Small variant only (the decoder is the same for every size).
+
+Models: ``small`` is SlimSAM-77's encoder shape (width 168, MLP 696, 12 layers; the real card reads its sizes
+from its weights), ``vit_b`` is SAM ViT-B. Prints one table; timings are medians of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = {
+    "small": {"hidden_size": 168, "mlp_dim": 696, "num_hidden_layers": 12, "num_attention_heads": 12,
+              "global_attn_indexes": [2, 5, 8, 11]},
+    "vit_b": {"hidden_size": 768, "mlp_dim": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+              "global_attn_indexes": [2, 5, 8, 11]},
+}
+TARGETS = {("small", "embedding"): 1.5, ("small", "decode"): 0.050, ("small", "click to preview"): 0.080}
+
+
+def photo():
+    """A 1024 × 768 RGB photo: a demo scene scaled up."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    demo = sorted((Path(__file__).resolve().parent.parent / "resources" / "demo").glob("*.png"))[0]
+    return cv2.resize(np.asarray(Image.open(demo).convert("RGB")), (1024, 768), interpolation=cv2.INTER_LINEAR)
+
+
+def median_time(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def in_process(name: str, device: str, repeats: int, decodes: int) -> dict[str, float]:
+    import torch
+
+    from segview.core.prompts import PromptSet
+    from segview.inference.architectures import sam
+    from segview.inference.device import choose_device
+    from segview.inference.sam import SamPredictor
+
+    torch.manual_seed(0)
+    predictor = SamPredictor(sam(**SIZES[name]), name, 1024, choose_device(device))
+    image = photo()
+    embedding = predictor.embed(image)  # warm-up
+    sync = torch.cuda.synchronize if predictor.device.device.startswith("cuda") else (lambda: None)
+    embed_s = median_time(lambda: (predictor.embed(image), sync()), repeats)
+    prompt = PromptSet().with_point(500, 380)
+    predictor.decode(embedding, prompt)
+    decode_s = median_time(lambda: predictor.decode(embedding, prompt), decodes)
+    return {"embedding": embed_s, "decode": decode_s}
+
+
+def write_card(folder: Path, name: str) -> None:
+    """A prompt card over random weights of the small size, as a user's card (its file and sha256)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from segview.inference.architectures import SAM_TIED, sam
+
+    torch.manual_seed(0)
+    state = {k: v.contiguous() for k, v in sam(**SIZES["small"]).state_dict().items() if k not in SAM_TIED}
+    save_file(state, folder / f"{name}.safetensors")
+    sha = hashlib.sha256((folder / f"{name}.safetensors").read_bytes()).hexdigest()
+    (folder / f"{name}.toml").write_text(
+        f'name = "{name}"\ntitle = "bench"\ntask = "prompt"\nbuilder = "segview.inference.architectures.sam"\n'
+        f'licence = "MIT"\ndescription = "random weights"\n[weights]\nfile = "{name}.safetensors"\n'
+        f'sha256 = "{sha}"\n[input]\nlong_side = 1024\n')
+
+
+def click_to_preview(device: str, clicks: int) -> float:
+    """Median seconds from a click on the canvas to the end of the paint of its mask (see the docstring)."""
+    from PIL import Image
+    from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    work = Path(tempfile.mkdtemp(prefix="segview-bench-prompt-"))
+    (work / "data" / "models").mkdir(parents=True)
+    (work / "photos").mkdir()
+    write_card(work / "data" / "models", "bench_sam")
+    Image.fromarray(photo()).save(work / "photos" / "photo.png")
+    os.environ["SEGVIEW_DATA_DIR"] = str(work / "data")
+    os.environ["SEGVIEW_CACHE_DIR"] = str(work / "cache")
+
+    from segview.ui.canvas.tool_overlay import ToolOverlay
+    from segview.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("prompt/model", "bench_sam")
+    window = MainWindow(settings, device=device)
+    window.resize(1400, 1000)
+    window.show()
+    window.open_path(work / "photos")
+    painted: list[float] = []
+    original = ToolOverlay.paint
+
+    def paint(self, painter, option, widget=None):
+        original(self, painter, option, widget)
+        if self._masks:
+            painted.append(time.perf_counter())
+
+    ToolOverlay.paint = paint
+
+    def wait(condition, timeout_s: float) -> None:
+        loop, end = QEventLoop(), time.monotonic() + timeout_s
+        timer = QTimer()
+        timer.timeout.connect(lambda: (condition() or time.monotonic() > end) and loop.quit())
+        timer.start(1)
+        loop.exec()
+        if not condition():
+            raise SystemExit("timed out waiting for the window (is the model process running?)")
+
+    ready: list[str] = []
+    window.bridge.embedding_ready.connect(lambda _path, where: ready.append(where))
+    wait(lambda: window._image is not None, 120)
+    window.editor.set_tool("prompt")
+    wait(lambda: bool(ready), 300)
+    canvas, tool = window.canvas, window.editor.tools["prompt"]
+    times = []
+    for i in range(clicks + 1):
+        tool.cancel()
+        app.processEvents()
+        painted.clear()
+        x, y = 200 + 60 * i, 150 + 40 * i
+        token = tool.token + 1
+        start = time.perf_counter()
+        QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         canvas.mapFromScene(QPointF(x, y)))
+        wait(lambda t=token: tool.token == t and tool.candidates and painted, 60)
+        if i:  # the first click loads nothing but warms the decoder's kernels
+            times.append(painted[-1] - start)
+    ToolOverlay.paint = original
+    window.bridge.shutdown()
+    window.close()
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--decodes", type=int, default=20)
+    parser.add_argument("--clicks", type=int, default=10)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--models", default="small,vit_b")
+    parser.add_argument("--skip-window", action="store_true")
+    args = parser.parse_args(argv)
+    rows = []
+    for name in args.models.split(","):
+        for what, seconds in in_process(name, args.device, args.repeats, args.decodes).items():
+            rows.append((name, what, seconds))
+    if not args.skip_window:
+        rows.append(("small", "click to preview", click_to_preview(args.device, args.clicks)))
+    print(f"device {args.device}; cpu threads {os.cpu_count()}; medians of one run")
+    print(f"{'model':<7} {'measure':<17} {'median':>10} {'target':>9}")
+    for name, what, seconds in rows:
+        target = TARGETS.get((name, what))
+        verdict = "" if target is None else f"<= {target * 1000:.0f} ms" + (" ok" if seconds <= target else " MISSED")
+        print(f"{name:<7} {what:<17} {seconds * 1000:>8.1f} ms {verdict:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
