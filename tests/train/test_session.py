@@ -103,3 +103,11 @@ def test_a_full_disk_is_a_clear_message_and_writes_no_card(tiny_bases, scenes_pa
     with pytest.raises(TrainingError, match="The disk is full: saving the model in .* needs [0-9]+ MB and 0 MB"):
         session.finish()
     assert not (tiny_bases / "mine.toml").exists() and not (tiny_bases / "mine.pt").exists()
+
+
+def test_the_chosen_images_only(tiny_bases, scenes_panoptic):
+    names = ("scene_00001.png", "scene_00003.png", "scene_00004.png")
+    setup = _session(scenes_panoptic, images=names).prepare()
+    assert sorted(setup.train_files + setup.val_files) == list(names)
+    with pytest.raises(TrainingError, match="'nope.png' is not an annotated image"):
+        _session(scenes_panoptic, images=("nope.png",)).prepare()
