@@ -23,10 +23,10 @@ from segview.ui.inference_bridge import InferenceBridge
 
 def available_models() -> list[ModelEntry]:
     """Name, title and hint of every model card; an unreadable user card is skipped, not fatal."""
-    from segview.inference.cards import list_cards
+    from segview.inference.cards import PREDICT_TASKS, list_cards
 
     try:
-        return [ModelEntry(c.name, c.title, c.hint) for c in list_cards()]
+        return [ModelEntry(c.name, c.title, c.hint) for c in list_cards() if c.task in PREDICT_TASKS]
     except SegviewError:
         return []
 

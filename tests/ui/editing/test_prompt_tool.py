@@ -102,6 +102,10 @@ def test_the_prompt_model_is_chosen_in_the_tools_menu(prompt_window):
     assert {"prompt-model-slimsam_77", "prompt-model-sam_vit_b", "prompt-model-tiny_sam"} <= names
     window.findChild(QAction, "prompt-model-sam_vit_b").trigger()
     assert window.editor.prompts.model == "sam_vit_b" and window.settings.value(MODEL_KEY) == "sam_vit_b"
+    from segview.ui.model_control import available_models
+
+    listed = {entry.name for entry in available_models()}  # the Model panel: prediction models only
+    assert "tiny_inst" in listed and not listed & {"sam_vit_b", "slimsam_77", "tiny_sam"}
 
 
 def test_right_click_is_negative_and_escape_clears(qtbot, prompt_window):
