@@ -16,7 +16,14 @@ import numpy as np
 
 from segview.core.categories import Category, CategorySet
 from segview.core.prediction import Prediction
-from segview.inference.cards import ModelCard, get_card, resolve_categories, weight_cards
+from segview.inference.cards import (
+    PREDICT_TASKS,
+    CardError,
+    ModelCard,
+    get_card,
+    resolve_categories,
+    weight_cards,
+)
 from segview.inference.device import DeviceChoice, choose_device, is_out_of_memory
 from segview.inference.weights import Progress, WeightsError, check_fits, ensure_weights, load_checkpoint
 from segview.io.pixel_budget import check_pixels
@@ -183,6 +190,11 @@ def load_model(
     ``weights_path`` replaces a single model's weights (loaded strictly: a checkpoint of another
     architecture is a WeightsError); a panoptic pair refuses it, having two models to load."""
     card = get_card(card) if isinstance(card, str) else card
+    if card.task not in PREDICT_TASKS:
+        raise CardError(f"Model {card.name!r} is a {card.task} model: it does not segment whole images by itself. "
+                        + ("In the window it is the prompt tool's (T: click an object)." if card.task == "prompt" else
+                           "It finds class names with a prompt model (Find by name…).")
+                        + " Choose an instance, semantic or panoptic model (segview models list).")
     choice = choose_device(device)
     options = dict(allow_download=allow_download, progress=progress, cancel=cancel)
     space = category_space(card)

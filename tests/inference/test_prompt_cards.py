@@ -48,3 +48,10 @@ def test_sha256_missing_is_only_for_url_weights_without_a_hash(tmp_path):
         _card(tmp_path, {"url": url})  # neither: a forgotten hash is still an error
     with pytest.raises(CardError, match="file_name"):
         _card(tmp_path, {"url": url, "sha256": "a" * 64, "file_name": "../x.safetensors"})
+
+
+def test_a_prompt_card_is_not_a_prediction_model():
+    from segview.inference.pipeline import load_model
+
+    with pytest.raises(CardError, match="prompt model.*prompt tool"):
+        load_model("sam_vit_b", device="cpu")
