@@ -155,3 +155,24 @@ def test_the_masks_of_a_run_are_the_fused_predictions(env, tmp_path, capsys):
             sid: s.category_id for sid, s in fused.segments.items()}
         semantic = np.asarray(Image.open(out / "semantic" / name))
         assert np.array_equal(semantic, semantic_view(fused))
+
+
+def test_images_listed_and_read_through_an_fsspec_url_are_those_of_the_folder(tmp_path):
+    from segview.core.report import Report
+    from segview.inference.image_sources import list_images, read_source
+
+    folder = demo_folder(tmp_path / "imgs", 2)
+    (folder / "sub").mkdir()
+    shutil.copy(DEMO[0], folder / "sub" / "deep.png")
+    (folder / "notes.txt").write_text("not an image")
+    local = list_images([folder], Report())
+    remote = list_images([f"file://{folder}"], Report())
+    assert remote.names == local.names == ["broken.jpg", "im00.png", "im01.png", "sub/deep.png"]
+    assert remote.root == f"file://{folder}" and all(s.startswith("file:///") for s in remote.sources)
+    assert np.array_equal(read_source(remote.sources[1], "im00.png"), read_source(local.sources[1], "im00.png"))
+    from segview.errors import SegviewError
+
+    with pytest.raises(SegviewError):
+        read_source(remote.sources[0], "broken.jpg")
+    with pytest.raises(SegviewError, match="not both"):
+        list_images([folder, f"file://{folder}"], Report())
