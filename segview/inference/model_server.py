@@ -31,6 +31,7 @@ def _lazy(module: str, name: str) -> JobHandler:
 
     return handler
 
+
 # Job kinds beyond predict/load/download/install (prompt models, training): kind -> handler, called on the
 # worker thread with a JobContext; it returns the result, or a SlicedJob run a slice at a time
 # (segview.inference.jobs says how). Register handlers that import their module lazily.
@@ -39,6 +40,7 @@ JOB_HANDLERS: dict[str, JobHandler] = {
     "prompt_embed": _lazy("segview.inference.prompt_jobs", "embed"),  # the image's embedding, kept here
     "prompt_decode": _lazy("segview.inference.prompt_jobs", "decode"),  # a PromptSet's masks, cropped
     "grounded": _lazy("segview.inference.grounded", "grounded_job"),  # class names → (Prediction, CategorySet)
+    "everything": _lazy("segview.inference.everything", "everything_job"),  # an image's unlabeled Candidates
     "train": _lazy("segview.inference.training_job", "start_training"),  # a TrainingPlan, in slices
     "train_stop": _lazy("segview.inference.training_job", "stop_training"),  # the run NAME keeps a checkpoint
 }
@@ -205,15 +207,23 @@ class ModelServer:
                 raise error from None
             self._loaded_device = device
             self._loads += 1
-            # torch and the model are hundreds of thousands of long-lived objects: out of the collector's
-            # reach, or each full collection pauses this process for 0.1-0.3 s.
-            gc.collect()
-            gc.freeze()
+            self._collection_owed = True
             self.send("model_loaded", name, str(self._loaded.device))
         return self._loaded
 
     _loaded_device = ""
     _loads = 0
+    _collection_owed = False
+
+    def _collect_if_owed(self, kind: str) -> None:
+        """Torch and a model are hundreds of thousands of long-lived objects: once loaded, they are put out
+        of the collector's reach (or each full collection pauses this process for 0.1-0.3 s). That takes
+        0.1-0.7 s itself, so it waits until the first prediction after the load has been sent (or the queue
+        is idle): the image on screen does not wait for it."""
+        if self._collection_owed and (kind == "predict" or self.worker.pending() == 0):
+            self._collection_owed = False
+            gc.collect()
+            gc.freeze()
 
     def _download(self, name: str):
         from segview.inference.cards import get_card, weight_cards
@@ -251,6 +261,7 @@ class ModelServer:
         else:
             shown = kind in ("download", "install", "debug") or kind in JOB_HANDLERS
             self.send("result", request.key, serial, result if shown else None)
+        self._collect_if_owed(kind)
 
     def _on_error(self, request: Request, exc: BaseException) -> None:
         self.send("error", request.key, request.payload[0], message_of(exc))
@@ -281,7 +292,10 @@ def missing_weights(name: str) -> list[tuple[str, str]]:
 
 def _debug(payload, stale):
     """Test requests: ("sleep", seconds) sleeps like a long prediction (ending early, as the pipeline's
-    stages do, once it is stale); ("fail", message) raises; ("crash",) is a segfault in native code."""
+    stages do, once it is stale); ("fail", message) raises; ("crash",) is a segfault in native code;
+    ("frozen",) answers how many objects the collector no longer scans (gc.freeze)."""
+    if payload[0] == "frozen":
+        return gc.get_freeze_count()
     if payload[0] == "sleep":
         end = time.monotonic() + payload[1]
         while time.monotonic() < end and not stale():

@@ -286,3 +286,35 @@ def test_the_server_runs_no_slice_after_a_cancel_or_a_new_generation():
             assert len([m for m in messages if m[0] == "started"]) <= 1, messages
     finally:
         server.worker.shutdown()
+
+
+def test_the_collection_after_a_load_waits_for_the_first_prediction(proc, image_file, monkeypatch):
+    process, events = proc
+    path, _image = image_file
+    process.submit(("load", "tiny_sem"), ("tiny_sem", "cpu"))
+    process.submit(("predict", path), ("tiny_sem", "cpu"))
+    process.submit(("debug", "frozen"), ("frozen",), Priority.BATCH)
+    assert process.wait_idle(120), events.items
+    assert dict(results(events))[("debug", "frozen")] > 10_000  # torch and the model: out of the collector's reach
+
+    import multiprocessing
+
+    from segview.inference import model_server
+
+    collected = []
+    monkeypatch.setattr(model_server, "gc", type("Gc", (), {"collect": lambda: collected.append("collect"),
+                                                            "freeze": lambda: collected.append("freeze")}))
+    ours, theirs = multiprocessing.Pipe()
+    server = model_server.ModelServer(theirs, os.getpid())
+    try:
+        server._collection_owed = True  # a model was just loaded
+        server.worker.submit(("debug", "block"), (1, ("sleep", 30), None))
+        server.worker.submit(("predict", "next"), (2, None, None))  # queued behind it
+        server._collect_if_owed("load")
+        assert collected == []  # the load's own answer: the prediction asked for is still to come
+        server._collect_if_owed("predict")
+        assert collected == ["collect", "freeze"] and not server._collection_owed
+        server._collect_if_owed("predict")
+        assert collected == ["collect", "freeze"]  # once per load
+    finally:
+        server.worker.shutdown(wait=False)
