@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
+from segview.core.candidates import Candidates
 from segview.core.categories import CategorySet
 from segview.core.fusion import FusionParams, fuse
 from segview.core.prediction import Prediction
@@ -35,6 +36,7 @@ class ImageEntry:
     annotation: Annotation | None = None
     reference: Annotation | None = None  # the previous model's fused result, to compare models
     rejected: set[RejectKey] = field(default_factory=set)  # fused segments the person rejected
+    candidates: Candidates | None = None  # Segment Everything's unlabeled masks not taken yet
 
     @property
     def name(self) -> str:

@@ -117,6 +117,17 @@ class SamPredictor:
         return [(logits_to_image(logits[i, 0], embedding.height, embedding.width, embedding.long_side) > 0,
                  float(scores[i, 0])) for i in range(len(boxes))]
 
+    def decode_points(self, embedding: ImageEmbedding, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """N single positive points (image coordinates, N × 2) decoded together, three candidates each, as
+        low-resolution logits over the model frame (N × 3 × S × S) and predicted IoUs (N × 3): segment
+        everything's point grid (``segview.inference.everything``) filters them before upsampling any."""
+        frame = to_model_frame(np.asarray(points, dtype=np.float64).reshape(-1, 2), embedding.height,
+                               embedding.width, embedding.long_side)
+        torch = self._torch
+        inputs = {"input_points": torch.from_numpy(frame.astype(np.float32) - _INDEX_SHIFT)[None, :, None, :],
+                  "input_labels": torch.ones((1, len(frame), 1), dtype=torch.int64)}
+        return self._run(embedding, inputs, multimask=True)
+
     def _run(self, embedding: ImageEmbedding, inputs: dict, multimask: bool) -> tuple[np.ndarray, np.ndarray]:
         """Low-resolution logits (prompts × candidates × S × S) and their IoU scores."""
         torch = self._torch

@@ -1,9 +1,12 @@
-"""Model → Find by Name…: the window's side of open-vocabulary pre-labels.
+"""Model → Find by Name… and Model → Segment Everything: the window's side of the prompt models' pre-labels.
 
 The person types class names (the project's classes by default) and picks a detector and a prompt model;
 the model process finds boxes for the names and segments them (``segview.inference.grounded``), and the
 result arrives as the image's prediction: its layers, accept / reject, the score threshold and export
 treat it like any model's. Names the project or the model in use already has keep their categories.
+
+Segment Everything asks the prompt model for masks from a grid of points; they arrive as the image's
+unlabeled candidates, shown as their own layer, and the candidates tool (U) turns them into segments.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QStatusBar, QWidget
 
+from segview.core.candidates import EverythingParams
 from segview.core.categories import CategorySet
 from segview.core.class_names import names_known, with_categories
 from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, list_cards
+from segview.ui.canvas.canvas import ImageCanvas
 from segview.ui.dialogs.find_by_name import ask_find_by_name
 from segview.ui.docks.browser import ImageBrowser
+from segview.ui.editing.candidate_tool import show_candidates
+from segview.ui.editing.editor import Editor
 from segview.ui.inference_bridge import InferenceBridge
 
 
@@ -103,3 +110,70 @@ class FindByName(QObject):
         text = f"Find by name in {Path(path).name} failed: {message}"
         self.window.statusBar().showMessage(text, 30000)
         self.finished.emit(path, text)
+
+
+class EverythingHost(FindHost, Protocol):
+    """What Segment Everything needs from the window besides Find by name's."""
+
+    canvas: ImageCanvas
+    editor: Editor
+
+
+class SegmentEverything(QObject):
+    """Sends an image to the prompt model's point grid, keeps its candidates, shows them on screen."""
+
+    finished = Signal(object, str)  # image path, what the status bar said
+
+    def __init__(self, window: EverythingHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.params = EverythingParams()  # the point grid and the filters
+
+    def connect_signals(self) -> None:
+        self.window.bridge.candidates_ready.connect(self._ready)
+        self.window.bridge.candidates_failed.connect(self._failed)
+        self.window.editor.refreshed.connect(self._show)
+
+    def run(self) -> None:
+        """The menu command: the candidates of the image on screen, with the prompt model last chosen."""
+        window = self.window
+        entry = window.current_entry()
+        if entry is None:
+            window.statusBar().showMessage("Segment everything: open an image first.", 8000)
+            return
+        try:
+            prompts = [c.name for c in list_cards() if c.task == "prompt"]
+        except SegviewError as exc:
+            window.statusBar().showMessage(f"Segment everything: {exc}", 15000)
+            return
+        chosen = str(window.settings.value("find/prompt_model", DEFAULT_PROMPT_MODEL))
+        name = chosen if chosen in prompts else DEFAULT_PROMPT_MODEL if DEFAULT_PROMPT_MODEL in prompts else None
+        name = name or (prompts[0] if prompts else None)
+        if name is None:
+            window.statusBar().showMessage("Segment everything needs a prompt model (Segment Anything) card.", 15000)
+            return
+        window.bridge.segment_everything(entry.path, name, self.params)
+        window.statusBar().showMessage(f"Segmenting everything in {entry.name} with {name}…")
+
+    def _ready(self, path: Path, generation: int, candidates) -> None:
+        window = self.window
+        index = window.workspace.index_of(path)
+        if generation != window.bridge.generation or index is None:
+            return
+        window.workspace.entries[index].candidates = candidates
+        if index == window.current:
+            self._show()
+            window.editor.set_tool("candidates")
+        message = (f"{len(candidates)} candidates in {Path(path).name}: pick a class (1–9), then click a candidate "
+                   "to make it a segment of that class.")
+        window.statusBar().showMessage(message, 30000)
+        self.finished.emit(path, message)
+
+    def _failed(self, path: Path, message: str) -> None:
+        text = f"Segment everything in {Path(path).name} failed: {message}"
+        self.window.statusBar().showMessage(text, 30000)
+        self.finished.emit(path, text)
+
+    def _show(self) -> None:
+        entry = self.window.editor.entry
+        show_candidates(self.window.canvas, None if entry is None else entry.candidates)

@@ -42,6 +42,8 @@ class InferenceBridge(QObject):
     prompt_weights_missing = Signal(str, str, object)  # prompt model, message, [(card, file name)]
     grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
     grounded_failed = Signal(object, str)  # path, message
+    candidates_ready = Signal(object, int, object)  # path, generation, Candidates (Segment Everything)
+    candidates_failed = Signal(object, str)  # path, message
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
     training_ended = Signal(str, object)  # "finished" TrainingOutcome | "stopped" (progress, kept) | "failed" message
 
@@ -113,6 +115,13 @@ class InferenceBridge(QObject):
         payload = (prompt_model, self.device, max_pixels(), prompts, multimask, token)
         self._process.submit(("prompt_decode", path), payload, Priority.INTERACTIVE)
 
+    def segment_everything(self, path: Path, prompt_model: str, params=None) -> None:
+        """Unlabeled mask candidates for a whole image from the prompt model's point grid
+        (``segview.inference.everything``; ``params`` an EverythingParams, None for its defaults); reports
+        through ``candidates_ready`` or ``candidates_failed``."""
+        payload = (prompt_model, self.device, max_pixels(), params)
+        self._process.submit(("everything", path), payload, Priority.VISIBLE)
+
     def cancel_download(self) -> None:
         self._process.cancel_download()
 
@@ -166,6 +175,11 @@ class InferenceBridge(QObject):
                 self.download_finished.emit(subject, kind == "result", "" if kind == "result" else value)
             elif what in ("prompt_decode", "prompt_embed"):
                 self._prompt_answer(what, subject, kind, value)
+            elif what == "everything":
+                if kind == "error":
+                    self.candidates_failed.emit(subject, value)
+                elif value is not None:
+                    self.candidates_ready.emit(subject, generation, value)
             elif what == "grounded":
                 if kind == "error":
                     self.grounded_failed.emit(subject, value)

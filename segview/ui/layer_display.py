@@ -68,7 +68,7 @@ def hover_text(entry: ImageEntry, workspace: Workspace, x: int, y: int) -> str:
 
 def hidden_labels(name: str, hidden: set[int], entry: ImageEntry | None, workspace: Workspace) -> set[int]:
     """Label values of a layer that belong to classes hidden in the legend."""
-    if not hidden or entry is None:
+    if not hidden or entry is None or "." not in name:  # Segment Everything's candidates have no class
         return set()
     source, view = name.split(".")
     if view == LayerView.SEMANTIC.value:

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         from segview.ui.docks.legend import LegendPanel
         from segview.ui.docks.model_panel import ModelPanel
         from segview.ui.editing.editor import Editor
-        from segview.ui.find_control import FindByName
+        from segview.ui.find_control import FindByName, SegmentEverything
         from segview.ui.inference_bridge import InferenceBridge
         from segview.ui.model_control import ModelControl
         from segview.ui.project_link import ProjectLink
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.model_control = ModelControl(self, self)
         self.training = TrainingControl(self, self.model_control.use_new_model, self)
         self.find_by_name = FindByName(self, self)
+        self.segment_everything = SegmentEverything(self, self)
         self.image_loader = ImageLoader(self)
         self.layers_panel = LayersPanel()
         self.model_panel = ModelPanel()
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
             cancel=self._action("&Cancel Batch", "Esc", self.model_control.cancel_batch),
             train=self._action("&Train on Corrected Images…", None, self.training.open_panel),
             find_by_name=self._action("&Find by Name…", None, self.find_by_name.open),
+            segment_everything=self._action("Segment &Everything", None, self.segment_everything.run),
             shortcuts=self._action("&Keyboard Shortcuts", "F1", lambda: show_shortcuts(self)),
             about=self._action("&About segview", None, lambda: show_about(self)),
         )
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
         self.editor.categories_adopted.connect(self._categories_edited)  # saved, layers redrawn
         self.model_control.connect_signals()
         self.find_by_name.connect_signals()
+        self.segment_everything.connect_signals()
         from segview.ui.weights_offer import WeightsOffer
 
         self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now

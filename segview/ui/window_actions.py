@@ -42,8 +42,9 @@ class Actions(NamedTuple):
     run_current: QAction
     run_all: QAction
     cancel: QAction
-    find_by_name: QAction
     train: QAction
+    find_by_name: QAction
+    segment_everything: QAction
     shortcuts: QAction
     about: QAction
 
@@ -73,7 +74,7 @@ def make_action(window: QWidget, text: str, shortcut: Shortcut, slot: Callable, 
 
 def layer_actions(window: QWidget, boxes: dict[str, QAbstractButton]) -> dict[str, QAction]:
     """View → Show <layer>: one checkable action per layer, toggling its box in the Layers dock."""
-    return {name: make_action(window, f"Show {name.replace('.', ' ')}", LAYER_SHORTCUTS[name],
+    return {name: make_action(window, f"Show {name.replace('.', ' ')}", LAYER_SHORTCUTS.get(name),
                               lambda _checked=False, b=box: b.toggle(), checkable=True)
             for name, box in boxes.items()}
 
@@ -114,7 +115,7 @@ def build_menus(window: QMainWindow, a: Actions, layers: dict[str, QAction], tog
         docks_menu.addAction(dock.toggleViewAction())
     model_menu = bar.addMenu("&Model")
     model_menu.addActions([a.run_current, a.run_all, a.cancel])
-    model_menu.addAction(a.find_by_name)
+    model_menu.addActions([a.find_by_name, a.segment_everything])
     model_menu.addSeparator()
     model_menu.addAction(a.train)
     help_menu = bar.addMenu("&Help")

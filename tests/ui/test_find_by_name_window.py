@@ -3,13 +3,16 @@ their result arrives as the image's prediction, is accepted and exported like an
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pycocotools.coco import COCO
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
+from segview.core.candidates import EverythingParams
 from segview.core.categories import Category
 from segview.ui.dialogs.find_by_name import FindByNameDialog
+from segview.ui.editing.candidate_tool import CANDIDATES_LAYER
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_models import write_tiny_cards
 from tests.inference.tiny_sam import write_sam_card
@@ -91,3 +94,41 @@ def test_a_detector_without_weights_says_so_in_the_status_bar(qtbot, window, sce
     assert "failed" in blocker.args[1] and "clip_vocab.json" in blocker.args[1]
     assert window.current_entry().prediction is None
 
+
+
+def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.workspace.categories.add(Category(3, "crate", True))
+    window.classes_panel.set_categories(window.workspace.categories)
+    window.editor.panel.set_categories(window.workspace.categories)
+    window.settings.setValue("find/prompt_model", "tiny_sam")
+    window.segment_everything.params = EverythingParams(points_per_side=3, iou_threshold=-1.0,
+                                                        stability_threshold=0.0, stability_offset=0.0)
+    with qtbot.waitSignal(window.segment_everything.finished, timeout=120000) as blocker:
+        window.actions_.segment_everything.trigger()
+    entry = window.current_entry()
+    candidates = entry.candidates
+    assert candidates is not None and len(candidates) and "candidates" in blocker.args[1], blocker.args[1]
+    layer = window.canvas.layers()[CANDIDATES_LAYER]
+    assert np.array_equal(layer.labels, candidates.label_map())  # their own layer, shown
+    assert window.canvas.tool is window.editor.tools["candidates"]
+
+    crop = candidates.masks[-1]
+    ys, xs = np.nonzero(crop.mask)
+    x, y = crop.x + xs[0] + 0.5, crop.y + ys[0] + 0.5
+    taken = candidates.at(x, y)
+    viewport = window.canvas.viewport()
+    point = window.canvas.mapFromScene(QPointF(x, y))
+    qtbot.keyClick(viewport, Qt.Key.Key_1)  # the first class: crate
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    annotation = entry.annotation
+    assert annotation is not None and len(annotation.segments) == 1
+    (sid, segment), = annotation.segments.items()
+    assert window.workspace.categories[segment.category_id].name == "crate"
+    painted = np.zeros((entry.candidates.height, entry.candidates.width), bool)
+    painted[candidates.masks[taken].slices] = candidates.masks[taken].mask
+    assert np.array_equal(annotation.segment_map == sid, painted)
+    assert len(entry.candidates) == len(candidates) - 1  # taken out of the candidates and their layer
+    assert not np.any(window.canvas.layers()[CANDIDATES_LAYER].labels == len(candidates))
+    window.editor.actions_.undo.trigger()
+    assert not np.any(entry.annotation.segment_map == sid)  # one undo step

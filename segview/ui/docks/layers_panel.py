@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from segview.core.layers import LayerSource, LayerView, layer_name
 from segview.core.render import OverlayMode
+from segview.ui.editing.candidate_tool import CANDIDATES_LAYER
 
 LAYER_SHORTCUTS = {
     layer_name(LayerSource.PREDICTION, LayerView.SEMANTIC): "S",
@@ -76,6 +77,8 @@ class LayersPanel(QWidget):
                 grid.addWidget(slider, row, 1)
                 self.visible[name], self.opacity[name] = box, slider
                 row += 1
+        grid.addWidget(QLabel("<b>Segment everything</b>"), row, 0, 1, 2)
+        self._add_candidates_row(grid, row + 1)
         self.mode = QComboBox()
         self.mode.setObjectName("overlay-mode")
         for mode in OverlayMode:
@@ -101,6 +104,21 @@ class LayersPanel(QWidget):
         layout.addWidget(self.boxes)
         layout.addWidget(self.prediction_note)  # last, its room kept: it used to push "Boxes and scores"
         layout.addStretch(1)  # below the fold of a short dock when it appeared
+
+    def _add_candidates_row(self, grid: QGridLayout, row: int) -> None:
+        """Segment Everything's unlabeled candidates: their own layer, shown until turned off."""
+        box = QCheckBox("Candidates (tool U)")
+        box.setObjectName(f"visible:{CANDIDATES_LAYER}")
+        box.setChecked(True)
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setObjectName(f"opacity:{CANDIDATES_LAYER}")
+        slider.setRange(0, 100)
+        slider.setValue(DEFAULT_OPACITY)
+        box.toggled.connect(self.changed)
+        slider.valueChanged.connect(self.changed)
+        grid.addWidget(box, row, 0)
+        grid.addWidget(slider, row, 1)
+        self.visible[CANDIDATES_LAYER], self.opacity[CANDIDATES_LAYER] = box, slider
 
     @property
     def annotated(self) -> bool:
