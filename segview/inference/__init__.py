@@ -1,2 +1,7 @@
 """Inference: model cards, weights, devices, predictors, the pipeline and batch prediction, the background
-worker. Imports torch lazily and never imports Qt."""
+worker. Imports torch lazily and never imports Qt; Triton, which torch would import with torchvision and
+no model here needs, is kept out (``torch_imports``)."""
+
+from segview.inference.torch_imports import without_triton
+
+without_triton()

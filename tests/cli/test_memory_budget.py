@@ -2,6 +2,7 @@
 message that names the pixel budget and --max-pixels."""
 
 import json
+import shutil
 import struct
 import subprocess
 import sys
@@ -86,6 +87,27 @@ def test_a_13000_square_mask_png_is_refused_in_bounded_memory(tmp_path, fmt):
     assert "is too large: more than segview's budget of 150 megapixels per image" in result.stdout
     assert peak_kb < _LIMIT_KB and seconds < 10, (peak_kb, seconds)
     print(f"{fmt}: {peak_kb / 1024:.0f} MB, {seconds:.2f} s")
+
+
+@needs_proc
+def test_predict_on_the_thin_images_stays_within_1_gb(tmp_path, monkeypatch):
+    """The report's thin images (1x3000 aborted the run, 1x500 took 6.7 GB) beside a good scene: torch, the
+    demo pair and its predictions peak at ~0.78 GB (0.85 GB while torchvision pulled in Triton)."""
+    from PIL import Image
+
+    for name in ("SEGVIEW_DATA_DIR", "SEGVIEW_CACHE_DIR", "TORCH_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    folder = tmp_path / "thin"
+    folder.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "resources" / "demo" / "scene_02024.png", folder / "good.png")
+    Image.new("RGB", (3000, 1)).save(folder / "one_by_3000.png")
+    Image.new("RGB", (500, 1)).save(folder / "one_by_500.png")
+    result, peak_kb, seconds = _run("predict", str(folder), "--model", "demo_panoptic", "--device", "cpu",
+                                    "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr  # one image skipped, the others written
+    assert "one_by_3000.png: skipped" in result.stdout and "Predicted 2 image(s), skipped 1" in result.stdout
+    assert peak_kb < _LIMIT_KB, peak_kb
+    print(f"predict, thin images: {peak_kb / 1024:.0f} MB, {seconds:.1f} s")
 
 
 def test_the_window_takes_max_pixels_too(monkeypatch):
