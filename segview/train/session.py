@@ -125,6 +125,9 @@ class TrainingSession:
         for member in self._members:
             member.trainer.batch_size = batch_size
         start = self._restore(train_files) if plan.resume else 0
+        if not plan.resume and self.checkpoint_path().is_file():
+            self.log(f"Starting afresh: the checkpoint of an earlier run, {self.checkpoint_path()}, will be replaced "
+                     "(resume to continue it instead)")
         self.setup = TrainingSetup(
             tuple(train_files), tuple(val_files), tuple((c.name, c.isthing) for c in used), tasks, plan.steps,
             plan.minutes, self.device, batch_size, start)
