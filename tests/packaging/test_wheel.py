@@ -131,3 +131,14 @@ def test_window_opens_the_demo_and_shows_a_prediction(dist):
     line = next(s for s in done.stdout.splitlines() if s.startswith("segview smoke:"))
     count = len(list((dist["target"] / "segview" / "_data" / "resources" / "demo").glob("*.png")))
     assert f"segview — demo; {count} images; icon; model demo_panoptic on CPU; prediction shown for" in line
+
+
+def test_desktop_install_from_the_wheel_names_its_script(dist):
+    data_home = dist["home"] / "xdg-data"
+    env = dict(_env(dist), XDG_DATA_HOME=str(data_home))
+    _segview(dist, "desktop", "install", env=env)
+    entry = (data_home / "applications" / "segview.desktop").read_text()
+    assert f"TryExec={dist['target'] / 'bin' / 'segview'}\n" in entry
+    assert (data_home / "icons" / "hicolor" / "scalable" / "apps" / "segview.svg").is_file()
+    _segview(dist, "desktop", "uninstall", env=env)
+    assert not data_home.exists()
