@@ -109,8 +109,8 @@ def test_outcome_table_and_progress_are_plain_records():
     assert pickle.loads(pickle.dumps(outcome)) == outcome
 
 
-def test_plan_module_imports_no_torch():
-    code = "import sys, segview.train.plan; assert 'torch' not in sys.modules, 'torch imported'"
+def test_plan_and_data_modules_import_no_torch():
+    code = "import sys, segview.train.plan, segview.train.data; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
