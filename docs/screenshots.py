@@ -31,7 +31,7 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from segview.ui.app import available_models
+    from segview.ui.model_control import available_models
     from segview.ui.main_window import MainWindow
     from segview.ui.resources import DEMO_IMAGES
 

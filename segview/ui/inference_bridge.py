@@ -200,8 +200,7 @@ class InferenceBridge(QObject):
         elif kind == "died":
             if self.training is not None:  # not run again after the restart: it says why and stays stopped
                 self._process.cancel(("train", self.training))
-                self._training_ended(self.training, "error", f"{args[0]} Training stopped: Resume continues "
-                                                             "from its last checkpoint.")
+                self._training_ended(self.training, "error", args[0])
             self.process_died.emit(args[0], args[1])
         elif kind == "model_loaded":
             self.model_loaded.emit(*args)

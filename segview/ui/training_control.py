@@ -7,6 +7,7 @@ says why."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject
@@ -14,14 +15,12 @@ from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from segview.core.workspace import ImageStatus, Workspace
 from segview.errors import SegviewError
-from segview.inference.cards import ModelCard, list_cards
+from segview.inference.cards import ModelCard, card_index, list_cards, user_models_dir
 from segview.io.project import DB_DIR
-from segview.train.plan import TrainingPlan, next_model_name
+from segview.train.plan import TrainingPlan, next_model_name, trainable_builder
 from segview.ui.dialogs.training_dialog import TrainingDialog
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.project_link import ProjectLink
-
-TRAINABLE_BUILDERS = ("maskrcnn_", "deeplabv3_", "fcn_", "lraspp_")  # what class-head surgery knows
 
 
 class TrainingHost(Protocol):
@@ -34,14 +33,24 @@ class TrainingHost(Protocol):
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
 
 
+def training_source(store: Path) -> Path:
+    """What a run reads for the project kept in ``store``: the folder of a folder's (or a labelme folder's)
+    project, else the dataset file or folder beside its ``.segview/<name>/`` store (with its edits)."""
+    return store.parent if store.name == DB_DIR else store.parent.parent / store.name
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where a run of ``name`` keeps its checkpoint (docs/adr/0013-training.md): what Resume continues from."""
+    return user_models_dir() / "training" / f"{name}.pt"
+
+
 def can_train(card: ModelCard, cards: dict[str, ModelCard]) -> bool:
-    """Whether a card's architecture can be trained: a Mask R-CNN, DeepLabV3, FCN or LR-ASPP builder, or a
-    panoptic pair of two such cards."""
+    """Whether a card's architecture can be trained (``plan.trainable_builder``, what the session checks), or
+    a panoptic pair of two such cards."""
     if card.task == "panoptic":
         members = [cards.get(card.instance or ""), cards.get(card.semantic or "")]
         return all(m is not None and can_train(m, cards) for m in members)
-    builder = (card.builder or "").rsplit(".", 1)[-1]
-    return builder.startswith(TRAINABLE_BUILDERS)
+    return trainable_builder(card.builder)
 
 
 def trainable_bases() -> list[tuple[str, str]]:
@@ -62,7 +71,7 @@ class TrainingControl(QObject):
         self.window = window
         self.use_model = use_model
         self.panel: TrainingDialog | None = None
-        self._steps_seen = 0  # of the run going on: a run stopped after a step has a checkpoint to resume
+        self._name = ""  # the model the last run trains
         window.bridge.training_event.connect(self._event)
         window.bridge.training_ended.connect(self._ended)
 
@@ -74,21 +83,25 @@ class TrainingControl(QObject):
             return self._raise(self.panel)
         project = window.project_link.project
         parent = window if isinstance(window, QWidget) else None
-        if project is None or project.store != project.folder / DB_DIR:
+        if project is None:
             QMessageBox.information(parent, "Train on corrected images",
-                                    "Training in the window reads the corrected images of a folder's project, and "
-                                    "none is open here (a read-only folder, or a dataset file). Export the "
+                                    "Training reads the corrected images from the project, and this folder has "
+                                    "none (it is read-only, or another segview window holds it). Export the "
                                     "corrected images and train on them with `segview train DATASET --base MODEL "
                                     "--name NAME`.")
             return None
+        source = training_source(project.store)
         names = [window.project_link.name_of(entry.path) for entry in window.workspace.entries
                  if entry.status == ImageStatus.CORRECTED]
         bases = trainable_bases()
-        existing = [name for name, _title in bases]
+        try:
+            existing = list(card_index())
+        except SegviewError:
+            existing = [name for name, _title in bases]
         if self.panel is not None:
             self.panel.deleteLater()
-        self.panel = TrainingDialog(str(project.folder), [n for n in names if n is not None], bases,
-                                    next_model_name(project.folder.name, existing),
+        self.panel = TrainingDialog(str(source), [n for n in names if n is not None], bases,
+                                    next_model_name(source.stem, existing),
                                     base=window.bridge.model_name, parent=parent)
         self.panel.start_requested.connect(self.start)
         self.panel.cancel_requested.connect(self.cancel)
@@ -105,7 +118,7 @@ class TrainingControl(QObject):
         """Send the run to the model process."""
         if self.window.bridge.training is not None:
             return
-        self._steps_seen = 0
+        self._name = plan.name
         self.window.bridge.start_training(plan)
         action = "Resuming" if plan.resume else "Preparing"
         if self.panel is not None:
@@ -122,10 +135,10 @@ class TrainingControl(QObject):
         if panel is None:
             return
         if name == "prepared":
+            start = f", from step {payload.start_step}" if payload.start_step else ""
             panel.show_phase(f"Training on {len(payload.train_files)} images, validating on "
-                             f"{len(payload.val_files)}, on {payload.device} (batch {payload.batch_size})…")
+                             f"{len(payload.val_files)}, on {payload.device} (batch {payload.batch_size}{start})…")
         elif name == "progress":
-            self._steps_seen = payload.step
             panel.show_progress(payload)
         elif name == "evaluating":
             panel.show_phase("Comparing the base and the new model on the validation images…")
@@ -145,8 +158,9 @@ class TrainingControl(QObject):
                        if kept else "Cancelled before the first step. ") + f"{active} stays the active model."
             resumable = kept
         else:
-            message = f"Training stopped: {value} {active} stays the active model."
-            resumable = self._steps_seen > 0
+            resumable = checkpoint_path(self._name).is_file()
+            message = (f"Training stopped: {value} " + ("Resume continues from its last checkpoint. " if resumable
+                                                        else "") + f"{active} stays the active model.")
             if panel is None or not panel.isVisible():
                 QMessageBox.warning(window if isinstance(window, QWidget) else None, "Training stopped", message)
         window.statusBar().showMessage(message, 30000)

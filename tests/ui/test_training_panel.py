@@ -16,6 +16,7 @@ from segview.train.scenes import DEMO_CATEGORIES, generate_scene
 from segview.ui.compare.controller import diff_mask
 from segview.ui.dialogs.loss_curve import LossCurve, smoothed
 from segview.ui.dialogs.training_dialog import TrainingDialog
+from segview.ui.training_control import training_source
 from tests.train.helpers import use_tiny_bases
 from tests.ui.conftest import shown_window
 
@@ -84,9 +85,15 @@ def test_progress_outcome_and_stop_drive_the_buttons(panel):
                               ("a.png",), ("b.png",), 10, 0.5, "cpu")
     panel.show_outcome(outcome)
     table = [[panel.table.item(r, c).text() for c in range(5)] for r in range(panel.table.rowCount())]
-    assert table == [["mIoU", "all", "0.250", "0.500", "+0.250"], ["mask AP", "ball", "—", "0.750", ""]]
+    assert table == [["mIoU", "all", "25.0", "50.0", "+25.0"], ["mask AP", "ball", "—", "75.0", ""]]
     assert panel.table.isVisible() and not panel.resume_button.isEnabled()
     assert "project-v1" in panel.status.text()
+
+
+def test_a_run_reads_the_folder_or_the_dataset_whose_project_is_open(tmp_path):
+    assert training_source(tmp_path / "photos" / ".segview") == tmp_path / "photos"
+    assert training_source(tmp_path / ".segview" / "instances.json") == tmp_path / "instances.json"
+    assert training_source(tmp_path / ".segview" / "semantic") == tmp_path / "semantic"
 
 
 def test_the_loss_curve_draws_its_points(qtbot):
@@ -163,6 +170,9 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
                           check_params_cb=lambda path, *_: path == entry.path):
         window.bridge.request(entry.path)
     assert window.bridge.training == "shapes-v1"  # still training
+    step = panel.progress.value()
+    window.set_model("tiny_sem")  # a model switch (a new generation) does not stop the run
+    qtbot.waitUntil(lambda: panel.progress.value() > step, timeout=60000)
     with qtbot.waitSignal(window.bridge.training_ended, timeout=60000) as ended:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "stopped"
@@ -201,6 +211,9 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
 def test_a_refusal_is_shown_and_the_model_stays(qtbot, trainer):
     window = trainer
     panel = open_panel(window, steps=3)
+    bases = {panel.base.itemData(i) for i in range(panel.base.count())}
+    assert {"tiny_inst", "tiny_sem", "tiny_pair", "demo_panoptic", "demo_instance"} <= bases
+    assert not any(name.startswith(("sam_", "owlv2")) for name in bases)  # prompt models and detectors: no
     panel.name.setText("tiny_inst")  # the name of an existing card: never written over
     with qtbot.waitSignal(window.bridge.training_ended, timeout=60000) as ended:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
@@ -221,5 +234,6 @@ def test_a_model_process_crash_stops_the_run_and_says_so(qtbot, trainer):
     assert ended.args[0] == "failed" and "crashed" in ended.args[1]
     assert "Training stopped" in panel.status.text() and "tiny_sem stays the active model" in panel.status.text()
     assert window.bridge.training is None and not panel.running
+    assert not panel.resume_button.isEnabled()  # no checkpoint yet (one every 50 steps): nothing to resume
     qtbot.waitUntil(lambda: window.bridge.process.state == "idle", timeout=60000)  # restarted ...
     assert window.bridge.process.pending() == 0  # ... without the run: it is not started again on its own

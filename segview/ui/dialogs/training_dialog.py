@@ -69,6 +69,8 @@ class TrainingDialog(QDialog):
 
         self.base = QComboBox()
         self.base.setObjectName("training-base")
+        self.base.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.base.setMinimumContentsLength(24)  # a long title must not widen the panel (its popup shows it whole)
         for card, title in bases:
             self.base.addItem(title if title == card else f"{title}  ({card})", card)
         if base is not None and self.base.findData(base) >= 0:
@@ -80,6 +82,7 @@ class TrainingDialog(QDialog):
         self.images = QListWidget()
         self.images.setObjectName("training-images")
         self.images.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.images.setMaximumHeight(8 * self.images.fontMetrics().height() + 12)  # scrolls beyond eight rows
         for file_name in images:
             item = QListWidgetItem(file_name)
             item.setData(Qt.ItemDataRole.UserRole, file_name)
@@ -138,10 +141,12 @@ class TrainingDialog(QDialog):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, 5)
         self.table.setObjectName("training-table")
-        self.table.setHorizontalHeaderLabels(["Metric", "Class", "Base", "New", "Change"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalHeaderLabels(["Metric", "Class", "Base %", "New %", "Change"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setVisible(False)
 
@@ -231,7 +236,6 @@ class TrainingDialog(QDialog):
             self.outcome = None
             self.resumable = False
             self.table.setVisible(False)
-            self.curve.setVisible(True)
             self.curve.clear()
             self.figures.setText("")
             self.progress.setRange(0, 1)
@@ -266,14 +270,13 @@ class TrainingDialog(QDialog):
             base, new = line.base, line.new
             row = self.table.rowCount()
             self.table.insertRow(row)
-            change = "" if base is None or new is None else f"{new - base:+.3f}"
+            change = "" if base is None or new is None else f"{100 * (new - base):+.1f}"
             for column, text in enumerate((line.metric, line.class_name, _figure(base), _figure(new), change)):
                 item = QTableWidgetItem(text)
                 if column >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
         self.table.setVisible(True)
-        self.curve.setVisible(False)
 
     def show_stopped(self, message: str, resumable: bool) -> None:
         """The run stopped before its end (cancelled, failed, the model process died): say why; Resume
@@ -294,4 +297,5 @@ class TrainingDialog(QDialog):
 
 
 def _figure(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    """A figure in percent, as ``segview train`` prints it."""
+    return "—" if value is None else f"{100 * value:.1f}"
