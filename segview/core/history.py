@@ -54,6 +54,9 @@ class Edit:
 
     name: str
     atoms: list[EditAtom] = field(default_factory=list)
+    # The segment map after the step, as (dtype, blob) encoded for a project snapshot, when whoever built
+    # the step computed it ahead, off the GUI thread (accept all on a big image); None otherwise.
+    encoded_after: tuple[str, bytes] | None = None
 
     def box(self) -> tuple[int, int, int, int] | None:
         """The box (top, left, height, width) covering every changed pixel, or None for table-only edits."""
@@ -101,11 +104,12 @@ class EditHistory:
 
     # --- grouping ----------------------------------------------------------------------------------------
 
-    def begin(self, name: str) -> None:
-        """Start a step that collects atoms until ``commit`` (a brush stroke, a drag)."""
+    def begin(self, name: str) -> Edit:
+        """Start a step that collects atoms until ``commit`` (a brush stroke, a drag); returns it."""
         if self._open is not None:
             self.commit()
         self._open = Edit(name)
+        return self._open
 
     def commit(self) -> Edit | None:
         """Close the open step; an empty one is dropped. Returns the step kept, if any."""

@@ -625,17 +625,22 @@ class Project:
             attachment.count = 0
             attachment.needs_snapshot = False
 
-    def _write_snapshot(self, db: sqlite3.Connection, image_id: int, annotation: Annotation) -> int:
+    def _write_snapshot(self, db: sqlite3.Connection, image_id: int, annotation: Annotation,
+                        encoded: tuple[str, bytes] | None = None) -> int:
         """Inside a transaction: replace the snapshot (version + 1) and delete the image's journal; returns
-        the new version."""
+        the new version. ``encoded``: the annotation's map as ``encode_map`` gives it, with its dtype,
+        computed ahead (used when the dtype is the map's)."""
         row = db.execute("SELECT version FROM annotations WHERE image_id = ?", (image_id,)).fetchone()
         version = 1 if row is None else row[0] + 1
-        segment_map = np.ascontiguousarray(annotation.segment_map)
+        dtype = np.dtype(annotation.segment_map.dtype).str
+        if encoded is not None and encoded[0] == dtype:
+            blob = encoded[1]
+        else:
+            blob = encode_map(np.ascontiguousarray(annotation.segment_map))
         db.execute(
             "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (image_id, annotation.height, annotation.width, segment_map.dtype.str,
-             encode_map(segment_map), json.dumps(_table_json(annotation.segments)),
-             version, time.time()),
+            (image_id, annotation.height, annotation.width, dtype, blob,
+             json.dumps(_table_json(annotation.segments)), version, time.time()),
         )
         db.execute("DELETE FROM journal WHERE image_id = ?", (image_id,))
         return version
@@ -768,7 +773,8 @@ class Project:
                     attachment.rows.clear()
                     attachment.count = 0
                 if version is None or attachment.needs_snapshot or big or attachment.count >= self.checkpoint_rows:
-                    self._write_snapshot(db, image_id, annotation)
+                    ahead = edit.encoded_after if kind == "do" else None  # the map after the step, not an undo's
+                    self._write_snapshot(db, image_id, annotation, ahead)
                     attachment.rows.clear()
                     attachment.count = 0
                 else:

@@ -495,6 +495,28 @@ def test_a_step_over_many_pixels_is_stored_as_a_cheap_snapshot(folder: Path, mon
         assert len(project.undoable_edits("img_2.png")) == 1
 
 
+def test_a_big_step_encoded_ahead_is_stored_as_it_was_given_and_its_undo_is_encoded_anew(folder: Path,
+                                                                                        monkeypatch) -> None:
+    import segview.io.project as store
+
+    monkeypatch.setattr(store, "_BIG_STEP", H * W // 2)
+    base = random_annotation(np.random.default_rng(4), H, W)
+    encoded: list[int] = []
+    monkeypatch.setattr(store, "encode_map", lambda m: encoded.append(m.size) or b"RLE1 encoded here")
+    with Project.open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach("img_2.png", history)
+        step = history.begin("Accept all")
+        step.encoded_after = (base.segment_map.dtype.str, b"computed ahead")
+        for sid, segment in base.segments.items():
+            history.apply(edits.paint(history.annotation, CroppedMask(0, 0, base.segment_map == sid), sid, segment))
+        history.commit()
+        assert project._read("SELECT map FROM annotations")[0][0] == b"computed ahead" and not encoded
+        history.undo()  # a snapshot again (the step is big), of the map before the step: encoded here
+        assert encoded == [H * W] and project._read("SELECT map FROM annotations")[0][0] != b"computed ahead"
+        project._abandon()
+
+
 def test_a_project_of_a_newer_segview_is_refused_and_a_schema_1_project_is_marked_2(tmp_path):
     from segview.io.project import SCHEMA_VERSION
 

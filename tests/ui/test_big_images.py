@@ -100,6 +100,12 @@ def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step
         return computed(*args)
 
     monkeypatch.setattr(accept_job, "accepted_bands", spy)
+    from segview.io import project as store
+
+    monkeypatch.setattr(store, "_BIG_STEP", 1000)  # the step is journaled as a snapshot, as on 48 MP
+    encoded_on = []
+    encode_map = store.encode_map
+    monkeypatch.setattr(store, "encode_map", lambda m: encoded_on.append(threading.current_thread()) or encode_map(m))
     folder = tmp_path / "photos"
     folder.mkdir()
     Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "a.png")
@@ -121,6 +127,7 @@ def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step
     project = window.project_link.project
     stored = project.load_annotation(window.project_link.name_of(entry.path))
     assert np.array_equal(stored.segment_map, entry.annotation.segment_map)  # journaled
+    assert threading.main_thread() not in encoded_on  # the snapshot was encoded on the worker
     editor.actions_.undo.trigger()
     assert not entry.annotation.segments and not entry.annotation.segment_map.any()
     editor.actions_.redo.trigger()
