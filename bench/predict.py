@@ -7,7 +7,8 @@ Rows:
                job: decoding, the model, fusion, the three formats written, the final files assembled) on
                the same images in one run, their ratio (target ≥ 0.85 on a 2-core CPU, ≥ 0.7 on a GPU);
   encode       fusion excluded, the per-image CPU work of the writer processes on one core: the three
-               formats encoded and written for one prediction (target ≤ 40 ms at 1920×1080);
+               formats encoded and written (fsynced: the wait is not CPU time) for one prediction (target
+               ≤ 40 ms at 1920×1080);
   peak RSS     of `segview predict` (the CLI in a subprocess) and its worker processes together, sampled,
                for each image count of --rss, at --rss-size (small, so that 1,000 images run in minutes):
                flat = bounded queues.
@@ -114,10 +115,9 @@ def encode(args: argparse.Namespace, work: Path) -> None:
         encode_instances(record, things, mapping)
         t1 = time.process_time()
         png, _ = encode_panoptic(annotation, "img.png", mapping, Report())
-        atomic_write_bytes(work / "p.png", png, durable=False)
+        atomic_write_bytes(work / "p.png", png)
         t2 = time.process_time()
-        atomic_write_bytes(work / "s.png", encode_png(class_map(annotation, mapping, "uint8", "img.png", Report())),
-                           durable=False)
+        atomic_write_bytes(work / "s.png", encode_png(class_map(annotation, mapping, "uint8", "img.png", Report())))
         t3 = time.process_time()
         if repeat:  # the first is a warm-up
             for key, value in zip(parts, (t1 - clock, t2 - t1, t3 - t2, t3 - clock), strict=True):

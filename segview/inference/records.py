@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -61,8 +60,8 @@ class OutputSpec:
 def image_record(spec: OutputSpec, image_id: int, name: str, prediction: Prediction) -> dict:
     """Fuse one prediction, write its masks into the work folder and return its record (JSON-able).
 
-    The masks are written before the record exists, so a record always names masks that are there; they
-    are not fsynced one by one (:func:`assemble` syncs once before writing the files that list them)."""
+    The masks are written (and fsynced) before the record exists, so a record always names masks that
+    are there."""
     annotation = fuse(prediction, spec.categories, spec.params)
     record = ImageRecord(image_id, name, prediction.width, prediction.height, annotation)
     report = Report()
@@ -77,14 +76,14 @@ def image_record(spec: OutputSpec, image_id: int, name: str, prediction: Predict
     if DatasetFormat.COCO_PANOPTIC in spec.formats:
         issues = Report()
         png, infos = encode_panoptic(annotation, name, mapping, issues)
-        atomic_write_bytes(spec.work_dir / "panoptic" / target, png, durable=False)
+        atomic_write_bytes(spec.work_dir / "panoptic" / target, png)
         report.extend(_prefixed(issues, DatasetFormat.COCO_PANOPTIC))
         out["panoptic"] = infos
     if DatasetFormat.SEMANTIC_PNG in spec.formats:
         issues = Report()
         labels = class_map(annotation, mapping, spec.semantic_dtype, name, issues)
         if labels is not None:
-            atomic_write_bytes(spec.work_dir / "semantic" / target, encode_png(labels), durable=False)
+            atomic_write_bytes(spec.work_dir / "semantic" / target, encode_png(labels))
         report.extend(_prefixed(issues, DatasetFormat.SEMANTIC_PNG))
         out["semantic"] = labels is not None
     out["issues"] = [[i.severity.value, i.message, i.image, i.item] for i in report.issues]
@@ -204,14 +203,13 @@ def assemble(spec: OutputSpec, out_dir: Path, image_root: Path | None) -> Outcom
             predicted += 1
             for severity, message, image, item in record["issues"]:
                 writing.add(Severity(severity), message, image, item)
-    if hasattr(os, "sync"):
-        os.sync()  # the masks were written without fsync: on disk before the files that list them
     if DatasetFormat.COCO in spec.formats:
         stuff = _write_instances(work, spec.categories, image_root)
         if stuff:
             writing.info(f"{LAYOUTS[DatasetFormat.COCO].label}: {stuff} stuff segment(s) not exported: COCO instances "
                          "holds things only (export COCO panoptic or semantic PNG for them)")
     if DatasetFormat.COCO_PANOPTIC in spec.formats:
+        (work / "panoptic").mkdir(exist_ok=True)  # even empty: it replaces an earlier run's PNG folder whole
         _write_panoptic(work, spec.categories, image_root, writing)
     if DatasetFormat.SEMANTIC_PNG in spec.formats:
         _write_class_lists(work, spec.categories, writing)

@@ -19,12 +19,8 @@ from segview.errors import WriteError
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
-    """Open a temporary file for writing; on a clean exit it replaces ``path``, else it is removed.
-
-    ``durable=False`` skips the fsync: the rename is still atomic for the processes reading the file
-    and survives a crash of the writer (kill -9), not a power loss; for the many small files of a batch
-    job that syncs once before it writes the files that list them."""
+def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file for writing; on a clean exit it replaces ``path``, else it is removed."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -41,8 +37,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, durable: bool = Tr
             yield handle
             handle.flush()
             os.chmod(tmp, _mode_for(target))
-            if durable:
-                os.fsync(handle.fileno())
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -73,9 +68,9 @@ def _mode_for(target: Path) -> int:
     return 0o666 & ~_UMASK
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> None:
-    """Write bytes atomically (``durable``: see :func:`atomic_open`)."""
-    with atomic_open(path, "wb", durable=durable) as handle:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes atomically."""
+    with atomic_open(path, "wb") as handle:
         handle.write(data)
 
 

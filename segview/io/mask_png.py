@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from segview.core.dataset import ImageRecord
-from segview.io.atomic import atomic_write_bytes, atomic_write_with
+from segview.io.atomic import atomic_write_with
 
 # Label maps are long runs of equal values: the "up" filter and zlib's fastest level keep them small (the
 # size of Pillow's default output for class maps, 2x for panoptic RGB) at a fraction of its time (~10x).
@@ -42,8 +42,3 @@ def encode_png(array: np.ndarray) -> bytes:
     if not ok:
         raise ValueError(f"OpenCV could not encode a {array.dtype} array of shape {array.shape} as PNG")
     return data.tobytes()
-
-
-def write_png_array(path: Path, array: np.ndarray, *, durable: bool = True) -> None:
-    """Encode a label map with :func:`encode_png` and write it atomically (``durable``: fsync it)."""
-    atomic_write_bytes(path, encode_png(array), durable=durable)
