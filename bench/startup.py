@@ -75,15 +75,17 @@ def _environment(home: Path, exit_after_paint: bool) -> tuple[dict[str, str], Pa
     return env, painted
 
 
-def first_paint(command: list[str]) -> float:
-    """Seconds from spawning ``command`` to the end of its window's first paint."""
+def first_paint(command: list[str]) -> tuple[float, float]:
+    """Seconds from spawning ``command`` to the end of its window's first paint, and the CPU seconds its
+    process had used by then (its own work, whatever else the machine runs)."""
     with tempfile.TemporaryDirectory(prefix="segview-bench-home-") as home:
         env, painted = _environment(Path(home), exit_after_paint=True)
         start = time.monotonic()
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         if not painted.exists():
             raise RuntimeError(f"{command[0]} painted no window (exit {done.returncode}): {done.stderr[-1500:]}")
-        return float(painted.read_text()) - start
+        wall, cpu = (float(v) for v in painted.read_text().split())
+        return wall - start, cpu
 
 
 def segview_command() -> list[str]:
@@ -92,10 +94,10 @@ def segview_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "segview.cli"]
 
 
-def cold_starts(runs: int, labelme: list[str] | None) -> dict[str, list[float]]:
-    """Seconds to the first paint of each run, segview and labelme alternating (after one run of each that
-    is not counted: it compiles their bytecode and fills the disk cache)."""
-    times: dict[str, list[float]] = {"segview": [], "labelme": []}
+def cold_starts(runs: int, labelme: list[str] | None) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds to the first paint of each run, segview and labelme alternating (after one run of
+    each that is not counted: it compiles their bytecode and fills the disk cache)."""
+    times: dict[str, list[tuple[float, float]]] = {"segview": [], "labelme": []}
     for command in filter(None, (segview_command(), labelme)):
         first_paint(command)
     for _ in range(runs):
@@ -129,7 +131,7 @@ def first_prediction(runs: int, model: str = "demo_panoptic") -> dict[str, float
             process.wait(120)
             if shown_at is None or not painted.exists():
                 raise RuntimeError(f"segview showed no prediction: {process.stderr.read()[-1500:]}")
-            waits.append(shown_at - float(painted.read_text()))
+            waits.append(shown_at - float(painted.read_text().split()[0]))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         start = time.monotonic()
         done = subprocess.run([sys.executable, "-c", MODEL_ALONE, model, str(first)], env=env, capture_output=True,

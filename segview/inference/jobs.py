@@ -29,9 +29,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SLICE_SECONDS = 0.5  # the longest a sliced job holds the model process before more urgent work may run
 LASTING_KINDS = frozenset({"train"})

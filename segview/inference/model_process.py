@@ -38,19 +38,13 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from segview.inference.jobs import lasting
-from segview.inference.shared_arrays import (
-    SharedResult,
-    discard,
-    pack_arrays,
-    unpack_arrays,
-    unpack_prediction,
-)
 from segview.inference.worker import Priority
+
+if TYPE_CHECKING:  # numpy and the shared arrays are imported with the first request: the window spawns the
+    import numpy as np  # child before it imports numpy, so that torch's import in it starts at once
 
 MAX_FAILURES = 3  # deaths within FAILURE_WINDOW seconds after which the process is not restarted
 FAILURE_WINDOW = 60.0
@@ -269,6 +263,8 @@ class ModelProcess:
             pass  # the child is gone: the reader thread restarts it and sends what is pending again
 
     def _send_request(self, pending: Pending) -> None:
+        from segview.inference.shared_arrays import discard, pack_arrays
+
         packed = pack_arrays([pending.image]) if pending.image is not None else None
         try:
             conn = self._conn
@@ -309,6 +305,13 @@ class ModelProcess:
     def _dispatch(self, message: tuple) -> None:
         kind, *args = message
         if kind in ("result", "error"):
+            from segview.inference.shared_arrays import (
+                SharedResult,
+                discard,
+                unpack_arrays,
+                unpack_prediction,
+            )
+
             key, serial, value = args
             with self._lock:
                 pending = self._pending.get(key)

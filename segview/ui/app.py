@@ -1,6 +1,6 @@
-"""Starting the GUI: the window's frame is painted first, before the modules of the rest are imported;
-right after that paint the model process starts (torch, the model), the rest of the window is built, the
-models are listed and the folder opens."""
+"""Starting the GUI: the model process is spawned first (torch's import in it overlaps all that follows),
+then the window's frame is painted, before the modules of the rest are imported; right after that paint the
+rest of the window is built, the models are listed and the folder opens."""
 
 from __future__ import annotations
 
@@ -75,6 +75,9 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
     if QApplication.instance() is None and (problem := missing_platform_library()) is not None:
         print(problem, file=sys.stderr)
         return 1
+    from segview.inference.model_process import ModelProcess
+
+    process = ModelProcess()  # before anything else: the model's wait starts with the window's
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("segview")
     app.setOrganizationName("segview")
@@ -87,7 +90,7 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
     def start() -> None:
         from segview.ui.model_control import available_models
 
-        window.build()  # the model process starts first: torch's import overlaps the rest
+        window.build(process)
         if os.environ.get(SMOKE_ENV) == "1":
             _quit_after_first_prediction(window)
         models = available_models()
@@ -105,6 +108,8 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
         _leave(window, settings, code)
     if window.built:
         window.bridge.shutdown()  # the window is gone: the model's running request may finish now
+    else:
+        process.shutdown()
     return code
 
 

@@ -49,20 +49,23 @@ class InferenceBridge(QObject):
 
     shared_process: ModelProcess | None = None  # tests: one child taken over by window after window
 
-    def __init__(self, device: str = "auto", parent: QObject | None = None) -> None:
+    def __init__(self, device: str = "auto", parent: QObject | None = None,
+                 process: ModelProcess | None = None) -> None:
+        """``process``: a model process started already (the app spawns it before the window), now this
+        bridge's to own and shut down."""
         super().__init__(parent)
         self.device = device
         self.model_name: str | None = None
         self.training: str | None = None  # the name of the model being trained, while a run goes on
-        shared = InferenceBridge.shared_process
+        shared = InferenceBridge.shared_process if process is None else None
         self._owns = shared is None
-        self._process = shared if shared is not None else ModelProcess(start=False)
+        self._process = shared or process or ModelProcess(start=False)
         self._process.set_listener(self._on_event)
         self._process.set_env({k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)})
-        if self._owns:
-            self._process.start()  # in the background: the window does not wait for it
-        else:
+        if shared is not None:
             self._process.reset()
+        elif process is None:
+            self._process.start()  # in the background: the window does not wait for it
 
     @property
     def generation(self) -> int:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the window's parts are imported by build(), after the frame
 
     from segview.core.categories import CategorySet
     from segview.core.workspace import ImageEntry
+    from segview.inference.model_process import ModelProcess
     from segview.ui.window_actions import Actions, Shortcut
 
 READ_ONLY_BANNER = "Read-only: edits here are not saved — export them to keep them"
@@ -55,9 +56,10 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Starting…")
 
-    def build(self) -> None:
-        """Everything but the frame: the model process first (torch's import in it overlaps the rest), then
-        the canvas, docks, menus and tool bars, and the last session's dock layout."""
+    def build(self, process: ModelProcess | None = None) -> None:
+        """Everything but the frame: the model process first (``process``, spawned already by the app, or
+        spawned now: torch's import in it overlaps the rest), then the canvas, docks, menus and tool bars,
+        and the last session's dock layout."""
         from segview.core.workspace import Workspace
         from segview.ui.canvas.canvas import ImageCanvas
         from segview.ui.canvas.image_loader import ImageLoader
@@ -71,7 +73,7 @@ class MainWindow(QMainWindow):
         from segview.ui.project_link import ProjectLink
         from segview.ui.training_control import TrainingControl
 
-        self.bridge = InferenceBridge(self.device, self)  # the model process starts now
+        self.bridge = InferenceBridge(self.device, self, process)
         self.statusBar().clearMessage()
         self.workspace = Workspace()
         self.current: int | None = None
