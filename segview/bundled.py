@@ -19,7 +19,15 @@ DATA_PACKAGE_DIR = "_data"
 
 def bundled_path(name: Shipped) -> Path:
     """The folder ``models`` or ``resources`` of this installation, as a real directory."""
+    installed = _package_data(name)
+    return installed if installed is not None else Path(__file__).resolve().parent.parent / name
+
+
+def is_installed() -> bool:
+    """Whether the shipped files are package data (a wheel, the frozen app), not a checkout's folders."""
+    return _package_data("resources") is not None
+
+
+def _package_data(name: Shipped) -> Path | None:
     installed = files("segview").joinpath(DATA_PACKAGE_DIR, name)
-    if isinstance(installed, Path) and installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / name
+    return installed if isinstance(installed, Path) and installed.is_dir() else None

@@ -140,9 +140,14 @@ def bundled_models_dir() -> Path:
     return bundled_path("models")
 
 
+def user_data_dir() -> Path:
+    """segview's folder in the user's data (``$SEGVIEW_DATA_DIR`` when that is set)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("segview"))
+
+
 def user_models_dir() -> Path:
     """The folder for the user's own cards (``$SEGVIEW_DATA_DIR/models`` when that is set)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir("segview")) / "models"
+    return user_data_dir() / "models"
 
 
 def load_card(path: str | os.PathLike) -> ModelCard:

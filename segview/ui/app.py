@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
-from segview.ui.resources import DEMO_IMAGES, ICONS
+from segview.ui.resources import ICONS, demo_folder
 
 DEMO_MODEL = "demo_panoptic"
 # Set to 1, `segview` quits once the first image's prediction is shown (or the model failed), printing one
@@ -98,7 +98,7 @@ def run(path: str | None = None, device: str = "auto", model: str | None = None,
         chosen = model or str(settings.value("model", DEMO_MODEL))
         chosen = chosen if chosen in names else (DEMO_MODEL if DEMO_MODEL in names else None)
         window.model_panel.set_models(models, chosen)
-        open_start_path(window, path or DEMO_IMAGES)
+        open_start_path(window, path or demo_folder())
         if chosen is not None:
             window.set_model(chosen)
 

@@ -148,8 +148,11 @@ def test_window_opens_the_demo_and_shows_a_prediction(dist, window_run):
     output = log.read_text()
     assert code == 0, output
     line = next(s for s in output.splitlines() if s.startswith("segview smoke:"))
-    count = len(list((dist["target"] / "segview" / "_data" / "resources" / "demo").glob("*.png")))
+    shipped = dist["target"] / "segview" / "_data" / "resources" / "demo"
+    count = len(list(shipped.glob("*.png")))
     assert f"segview — demo; {count} images; icon; model demo_panoptic on CPU; prediction shown for" in line
+    # the demo opened from a copy in the user's data folder: its project is there, not in the package
+    assert (dist["home"] / "data" / "demo" / ".segview").is_dir() and not (shipped / ".segview").exists()
 
 
 def test_desktop_install_from_the_wheel_names_its_script(dist):
