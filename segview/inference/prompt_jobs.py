@@ -63,15 +63,15 @@ class _PromptModels:
 
     def embedding(self, path: Path, name: str, device: str, max_pixels: int | None,
                   stale=lambda: False) -> tuple[ImageEmbedding | None, str]:
-        key = (Path(path), name)
+        predictor = self.get_predictor(name, device)
+        key = (Path(path), predictor.cache_name)
         if key in self.embeddings:
             self.embeddings.move_to_end(key)
             return self.embeddings[key], "memory"
         cache = self.cache()
-        found = cache.get(path, name)
+        found = cache.get(path, predictor.cache_name)
         where = "disk"
         if found is None:
-            predictor = self.get_predictor(name, device)
             image = _read(path, max_pixels)
             if stale():
                 return None, "stale"

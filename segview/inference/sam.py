@@ -40,12 +40,16 @@ Candidate = tuple[np.ndarray, float]  # mask (H×W bool at the image's size), pr
 class SamPredictor:
     """A prompt model on a device: ``embed`` an image, ``decode`` prompts against its embedding."""
 
-    def __init__(self, model, name: str, long_side: int = LONG_SIDE, device: DeviceChoice | None = None) -> None:
+    def __init__(self, model, name: str, long_side: int = LONG_SIDE, device: DeviceChoice | None = None,
+                 weights_stamp: str = "") -> None:
         import torch
 
         self.device = device or choose_device("cpu")
         self.model = model.to(self.device.device).eval()
         self.name = name
+        # Embeddings are cached under the model's name and its weights file's size and time: other weights
+        # under the same name (a copy given with "Use a local file…") never get the old ones' embeddings.
+        self.cache_name = f"{name}@{weights_stamp}" if weights_stamp else name
         self.long_side = long_side
         self._torch = torch
 
@@ -54,10 +58,12 @@ class SamPredictor:
                   device: str = "auto") -> SamPredictor:
         """Build the card's model and load its weights (a copy the user gave, or the card's file)."""
         from segview.inference.pipeline import load_weights_into_model
+        from segview.inference.weights import find_weights
 
         card = get_card(card) if isinstance(card, str) else card
         model = load_weights_into_model(card, weights_path=weights_path)
-        return cls(model, card.name, _long_side(card), choose_device(device))
+        stat = find_weights(card, weights_path).stat()
+        return cls(model, card.name, _long_side(card), choose_device(device), f"{stat.st_size:x}-{stat.st_mtime_ns:x}")
 
     @classmethod
     def random(cls, card: ModelCard, device: str = "cpu", seed: int = 0) -> SamPredictor:
@@ -81,7 +87,7 @@ class SamPredictor:
         pixels = torch.from_numpy(frame).permute(2, 0, 1)[None].to(self.device.device)
         with torch.inference_mode():
             features = self.model.get_image_embeddings(pixels)
-        return ImageEmbedding(features[0].float().cpu().numpy(), height, width, self.long_side, self.name)
+        return ImageEmbedding(features[0].float().cpu().numpy(), height, width, self.long_side, self.cache_name)
 
     # --- the light part: once per prompt ---------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def embedding(predictor, image):
 def test_the_embedding_is_numpy_of_the_image_size_and_pickles(embedding):
     assert embedding.features.shape == (256, 16, 16) and embedding.features.dtype == np.float32
     assert (embedding.height, embedding.width, embedding.long_side) == (120, 300, LONG_SIDE)
-    assert embedding.model == "tiny_sam"
+    assert embedding.model.startswith("tiny_sam@")  # the name and the weights file's size and time
     again = pickle.loads(pickle.dumps(embedding))
     assert np.array_equal(again.features, embedding.features)
 
@@ -98,3 +98,13 @@ def test_weights_of_another_size_are_refused_with_the_keys(tmp_path, card):
     instance, _semantic = write_tiny_cards(tmp_path)
     with pytest.raises(WeightsError, match="does not fit|is not"):
         load_weights_into_model(card, weights_path=instance.weights.file)
+
+
+def test_other_weights_under_the_same_name_get_other_cache_entries(tmp_path):
+    import os
+
+    card = write_sam_card(tmp_path, "renamed")
+    first = SamPredictor.from_card(card, device="cpu").cache_name
+    weights = card.weights.file
+    os.utime(weights, ns=(1, 1))  # as if a different file had been given under this card
+    assert SamPredictor.from_card(card, device="cpu").cache_name not in (first, "renamed")
