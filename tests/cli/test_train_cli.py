@@ -41,8 +41,9 @@ def test_train_writes_a_card_that_predict_eval_and_models_list_use(setup, tmp_pa
                  "--format", "coco-panoptic"]) == 0
     assert (tmp_path / "out" / "panoptic.json").is_file()
     capsys.readouterr()
-    assert main(["eval", "scenes-v1", "--seeds", "0:2", "--size", "64", "--device", "cpu"]) == 0
-    assert "Evaluated scenes-v1 on generated scenes 0-1" in capsys.readouterr().out
+    instances = dataset.parent / "instances.json"
+    assert main(["eval", "scenes-v1", "--coco", str(instances), "--device", "cpu"]) == 0
+    assert f"Evaluated scenes-v1 on {instances}" in capsys.readouterr().out
 
 
 def test_ctrl_c_keeps_a_checkpoint_and_resume_continues_it(setup, monkeypatch, capsys):

@@ -71,7 +71,8 @@ def use_tiny_bases(monkeypatch, tmp_path: Path) -> Path:
 
 
 def write_scenes_panoptic(folder: Path, count: int = 6) -> Path:
-    """``count`` 64-pixel scenes as a COCO panoptic dataset in ``folder``; returns its JSON file."""
-    report, paths = export_dataset(write_scenes(folder, range(count)), folder, ["coco-panoptic"])
+    """``count`` 64-pixel scenes as a COCO panoptic dataset in ``folder`` (and as COCO instances, beside it);
+    returns the panoptic JSON file."""
+    report, paths = export_dataset(write_scenes(folder, range(count)), folder, ["coco-panoptic", "coco"])
     assert report.ok, report
-    return next(p for p in paths if p.suffix == ".json")
+    return next(p for p in paths if p.suffix == ".json" and "panoptic" in p.name)
