@@ -82,15 +82,22 @@ def test_a_folder_tree_deeper_than_the_interpreter_recursion_limit_is_walked_wit
 
     top = tmp_path / "photos"
     write_image(top / "a.png", 8, 8)
-    deep = top
+    folders = [top]
     for level in range(1, 1101):
-        deep = deep / "d"
-        deep.mkdir(parents=True)
+        folders.append(folders[-1] / "d")
+        folders[-1].mkdir(parents=True)
         if level in (MAX_DEPTH, MAX_DEPTH + 1):
-            write_image(deep / f"at{level}.png", 8, 8)
-    report = Report()
-    _root, files = collect_images([top], report)
-    assert sorted(f.name for f in files) == ["a.png", f"at{MAX_DEPTH}.png"]
-    assert any("not searched" in issue.message and f"more than {MAX_DEPTH} folders" in issue.message
-               for issue in report.warnings)
-    assert sorted(p.name for p in image_files(top)) == ["a.png", f"at{MAX_DEPTH}.png"]
+            write_image(folders[-1] / f"at{level}.png", 8, 8)
+    try:
+        report = Report()
+        _root, files = collect_images([top], report)
+        assert sorted(f.name for f in files) == ["a.png", f"at{MAX_DEPTH}.png"]
+        assert any("not searched" in issue.message and f"more than {MAX_DEPTH} folders" in issue.message
+                   for issue in report.warnings)
+        assert sorted(p.name for p in image_files(top)) == ["a.png", f"at{MAX_DEPTH}.png"]
+    finally:  # bottom-up: pytest's clean-up (shutil.rmtree) recurses too and would fail on this tree
+        for folder in reversed(folders):
+            for file in folder.iterdir():
+                if not file.is_dir():
+                    file.unlink()
+            folder.rmdir()
