@@ -106,7 +106,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register this module's subcommands."""
     demo = sub.add_parser("train-demo", help="train the bundled demo models from scratch on generated scenes")
-    demo.add_argument("--out", type=Path, metavar="DIR", help="where weights and cards go (default: models/)")
+    demo.add_argument("--out", type=Path, metavar="DIR", help="where weights and cards go (default: the checkout's models/, or your models folder in an installed segview)")
     default = " (default: %(default)s)"
     demo.add_argument("--semantic-steps", type=int, default=1200, metavar="N", help="LR-ASPP steps" + default)
     demo.add_argument("--instance-steps", type=int, default=3000, metavar="N", help="Mask R-CNN steps" + default)

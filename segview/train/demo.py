@@ -36,8 +36,9 @@ from pathlib import Path
 import tomli_w
 import torch
 
+from segview.bundled import is_installed
 from segview.core.fusion import FusionParams
-from segview.inference.cards import ModelCard, bundled_models_dir, load_card
+from segview.inference.cards import ModelCard, bundled_models_dir, load_card, user_models_dir
 from segview.inference.weights import sha256_of
 from segview.io.atomic import atomic_write_text
 from segview.train.evaluate import EvalResult, evaluate
@@ -97,6 +98,11 @@ class DemoResult:
     cards: list[Path]
 
 
+def default_demo_dir() -> Path:
+    """Where ``train_demo`` writes by default: the checkout's ``models/``, else the user's models folder."""
+    return user_models_dir() if is_installed() else bundled_models_dir()
+
+
 def train_demo(
     out_dir: str | Path | None = None,
     *,
@@ -116,8 +122,9 @@ def train_demo(
     log: Callable[[str], None] = print,
 ) -> DemoResult:
     """Train both demo models from scratch, save their weights and cards in ``out_dir`` (default: the
-    bundled ``models/``), and evaluate the panoptic pair on ``eval_images`` held-out scenes."""
-    out = Path(out_dir) if out_dir is not None else bundled_models_dir()
+    checkout's ``models/``; in an installed segview, whose package folder is no place to write, the user's
+    models folder), and evaluate the panoptic pair on ``eval_images`` held-out scenes."""
+    out = Path(out_dir) if out_dir is not None else default_demo_dir()
     if seed + train_scenes > EVAL_SEEDS.start or eval_images > len(EVAL_SEEDS):
         raise ValueError(f"training seeds must stay below {EVAL_SEEDS.start} and eval_images at most "
                          f"{len(EVAL_SEEDS)}")
