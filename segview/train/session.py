@@ -47,7 +47,7 @@ from segview.train.finetune import (
     semantic_loss,
     warmup_cosine,
 )
-from segview.train.heads import Surgery, label_pairs, transplant
+from segview.train.heads import label_pairs, transplant
 from segview.train.plan import (
     OutcomeRow,
     TrainingError,
@@ -81,7 +81,6 @@ class _Member:
     categories: list[dict]
     num_classes: int
     trainer: Trainer
-    surgery: Surgery
 
 
 class TrainingSession:
@@ -166,7 +165,7 @@ class TrainingSession:
         loss_of = instance_loss(model, self.device) if task == "instance" else semantic_loss(model, self.device)
         trainer = Trainer(model, samples, loss_of, batch_size=CPU_BATCH, lr=LEARNING_RATES[task], device=self.device,
                           amp=amp, frozen_norm=True)
-        return _Member(task, card, model, categories, num_classes, trainer, surgery)
+        return _Member(task, card, model, categories, num_classes, trainer)
 
     def _batch_size(self, train_images: int) -> int:
         if self.plan.batch_size is not None:
