@@ -60,7 +60,8 @@ def predict_folder(
     """Predict ``images`` with ``model`` (anything with ``categories`` and ``predict(image)``) into
     ``options.out_dir``. The Ray engine loads a model in each actor with ``loader`` (picklable).
     ``progress(total, done_before)`` is called once and returns the callback each finished image calls."""
-    fingerprint = job_fingerprint(options.model, options.weights, options.formats, options.params, images.names)
+    fingerprint = job_fingerprint(options.model, options.weights, options.formats, options.params, images.names,
+                                  model.categories)
     work = open_work_dir(options.out_dir, fingerprint, options.resume)
     spec = OutputSpec(work, model.categories, options.formats, options.params)
     done = done_names(work) if options.resume else set()

@@ -104,10 +104,12 @@ def _prefixed(report: Report, fmt: DatasetFormat) -> Report:
 
 
 def job_fingerprint(model: str, weights: str | None, formats: Iterable[DatasetFormat], params: FusionParams,
-                    names: list[str]) -> dict:
-    """What a run must share with the interrupted one it resumes: model, outputs, fusion, the image list."""
+                    names: list[str], categories: CategorySet) -> dict:
+    """What a run must share with the interrupted one it resumes: model and its classes (an open-vocabulary
+    model's are the ones asked for), outputs, fusion, the image list."""
     digest = hashlib.sha256("\n".join(names).encode("utf-8", "surrogatepass")).hexdigest()
-    return {"model": model, "weights": weights, "formats": sorted(f.value for f in formats),
+    return {"model": model, "weights": weights, "classes": [[c.id, c.name, c.isthing] for c in categories],
+            "formats": sorted(f.value for f in formats),
             "params": [params.score_threshold, params.overlap_threshold, params.stuff_area_limit],
             "images": len(names), "image_list_sha256": digest}
 
@@ -124,7 +126,8 @@ def open_work_dir(out_dir: Path, fingerprint: dict, resume: bool) -> Path:
             before = None
         if before != fingerprint:
             differs = "another job" if not isinstance(before, dict) else ", ".join(
-                k.replace("_", " ") for k in fingerprint if before.get(k) != fingerprint[k])
+                k.replace("_", " ") for k in sorted(fingerprint.keys() | before.keys())
+                if before.get(k) != fingerprint.get(k))
             raise ResumeError(f"The interrupted run in {work} differs from this one ({differs}), so it cannot be "
                               "resumed. Run without --resume to start over, or with the same images and options.")
         return work

@@ -117,16 +117,20 @@ def test_a_killed_run_leaves_the_earlier_outputs_whole_and_resumes_without_dupli
 
 def test_resume_refuses_an_interrupted_run_of_other_images(env, tmp_path, capsys):
     from segview.core.fusion import FusionParams
+    from segview.inference.cards import get_card
+    from segview.inference.pipeline import category_space
     from segview.inference.records import WORK_DIR, job_fingerprint, open_work_dir
     from segview.io.detect import DatasetFormat
 
     out = tmp_path / "out"
     formats = (DatasetFormat.COCO,)
-    open_work_dir(out, job_fingerprint("demo_panoptic", None, formats, FusionParams(), ["a.png"]), resume=False)
+    categories = category_space(get_card("demo_panoptic")).categories  # the model's, without its weights
+    open_work_dir(out, job_fingerprint("demo_panoptic", None, formats, FusionParams(), ["a.png"], categories),
+                  resume=False)
     folder = demo_folder(tmp_path / "imgs", 1, broken=False)
     assert main(predict(folder, out, "--format", "coco", "--resume")) == 2
     err = capsys.readouterr().err
-    assert "cannot be resumed" in err and "image list sha256" in err and "Traceback" not in err
+    assert "differs from this one (image list sha256)" in err and "Traceback" not in err
     assert (out / WORK_DIR).is_dir()  # the interrupted run's work is kept for a resume with its images
 
 
