@@ -24,7 +24,16 @@ from torchvision.ops import batched_nms
 from segview.errors import SegviewError
 from segview.inference.cards import ModelCard, get_card
 from segview.inference.device import DeviceChoice, choose_device
-from segview.inference.weights import Progress, check_fits, ensure_weights, load_checkpoint
+from segview.inference.weights import (
+    Progress,
+    WeightsError,
+    cache_dir,
+    check_fits,
+    ensure_weights,
+    find_weights,
+    load_checkpoint,
+    remote_weights,
+)
 
 PROMPT_TEMPLATE = "a photo of a {}"
 MAX_QUERY_TOKENS = 16  # OWLv2's text position embeddings
@@ -109,6 +118,18 @@ def tokenizer_files(
     }
 
 
+def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
+    """(URL, where segview looks for it) of each of a detector's files (weights, tokenizer) not on this
+    computer."""
+    missing = []
+    for source in (card.weights, *card.tokenizer.values()):
+        member = dataclasses.replace(card, weights=source)
+        remote = remote_weights(member)
+        if remote is not None and find_weights(member) is None:
+            missing.append((remote.url, cache_dir() / remote.filename))
+    return missing
+
+
 def load_tokenizer(files: dict[str, Path]):
     """CLIP's tokenizer (OWL-ViT and OWLv2 pad their queries with "!") from its vocab and merges files."""
     from transformers import CLIPTokenizer
@@ -133,6 +154,11 @@ def load_detector(
     if card.task != "detector":
         raise DetectorError(f"Model {card.name!r} is a {card.task} model, not an open-vocabulary detector: "
                             "choose a detector card (`segview models list` shows each card's task).")
+    missing = [] if allow_download or weights_path is not None else missing_files(card)
+    if missing:
+        files = "; ".join(f"{url} as {path}" for url, path in missing)
+        raise WeightsError(f"Model {card.name!r} needs {len(missing)} file(s) not on this computer yet. Save {files}"
+                           " (or download them with `segview models download` once the card has their SHA-256).")
     options = dict(allow_download=allow_download, progress=progress, cancel=cancel)
     files = tokenizer_files(card, **options)
     path = ensure_weights(card, weights_path, **options)

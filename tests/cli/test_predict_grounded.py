@@ -66,7 +66,7 @@ def test_grounded_predict_writes_coco_with_the_named_classes(env, tmp_path, caps
         (["--model", "grounded:tiny_sam", "--classes", "a"], "not an open-vocabulary detector"),
         (["--model", "grounded:tiny_owl", "--classes", "a", "--prompt-model", "tiny_owl"], "not a prompt model"),
         (["--model", "grounded:tiny_owl", "--classes", " , ,"], "No class names given"),
-        (["--model", "grounded:owlv2_base", "--classes", "a"], "not downloaded yet"),
+        (["--model", "grounded:owlv2_base", "--classes", "a"], "needs 3 file(s) not on this computer yet"),
         (["--model", "demo_panoptic", "--classes", "a"], "go with --model grounded:DETECTOR"),
     ],
 )

@@ -101,3 +101,14 @@ def test_bundled_detector_cards_refuse_to_download_without_a_published_hash(monk
             tokenizer_files(card, allow_download=True)
         with pytest.raises(WeightsError, match="no published SHA-256"):
             load_detector(card, allow_download=True)
+
+
+def test_missing_detector_files_are_listed_with_where_to_save_them(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with pytest.raises(WeightsError) as error:
+        load_detector("owlv2_base")
+    message = str(error.value)
+    for name in ("owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt"):
+        assert str(tmp_path / "cache" / "weights" / name) in message
+    assert "owlv2-base-patch16-ensemble/resolve/main/model.safetensors" in message

@@ -91,7 +91,7 @@ def test_a_detector_without_weights_says_so_in_the_status_bar(qtbot, window, sce
     _answer(monkeypatch, "helmet", [], detector="owlv2_base")  # a bundled card, its files not downloaded
     with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
         window.actions_.find_by_name.trigger()
-    assert "failed" in blocker.args[1] and "clip_vocab.json" in blocker.args[1]
+    assert "failed" in blocker.args[1] and "clip_vocab.json" in blocker.args[1] and "owlv2_base.safetensors" in blocker.args[1]
     assert window.current_entry().prediction is None
 
 
