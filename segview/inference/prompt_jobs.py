@@ -110,22 +110,10 @@ def decode(context: JobContext) -> SharedResult | tuple | None:
         return missing.args[0]
     if embedding is None or context.is_stale():
         return None
-    candidates = _MODELS.get_predictor(name, device).decode(embedding, prompts, multimask)
-    meta = {"token": token, "height": embedding.height, "width": embedding.width, "masks": []}
-    crops = []
-    for mask, score in candidates:
-        x, y, crop = _crop(mask)
-        meta["masks"].append((x, y, score))
-        crops.append(crop)
-    return share_result(meta, crops)
-
-
-def _crop(mask: np.ndarray) -> tuple[int, int, np.ndarray]:
-    """The mask's bounding box: its corner and the cropped mask (0 × 0 when it is empty)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
-        return 0, 0, np.zeros((0, 0), bool)
-    return int(cols[0]), int(rows[0]), np.ascontiguousarray(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    candidates = _MODELS.get_predictor(name, device).decode_cropped(embedding, prompts, multimask)
+    meta = {"token": token, "height": embedding.height, "width": embedding.width,
+            "masks": [(crop.x, crop.y, score) for crop, score in candidates]}
+    return share_result(meta, [np.ascontiguousarray(crop.mask) for crop, _score in candidates])
 
 
 def _missing_files(name: str) -> list[tuple[str, str]]:

@@ -13,13 +13,14 @@ import os
 
 import numpy as np
 
+from segview.core.masks import CroppedMask
 from segview.core.prompts import (
     LONG_SIDE,
     ImageEmbedding,
     PromptBox,
     PromptSet,
     image_to_frame,
-    logits_to_image,
+    logits_to_mask,
     prompt_arrays,
     resized_shape,
     to_model_frame,
@@ -94,6 +95,13 @@ class SamPredictor:
     def decode(self, embedding: ImageEmbedding, prompts: PromptSet, multimask: bool = True) -> list[Candidate]:
         """Masks for a prompt at the image's size with their predicted IoU, best first (three candidates
         with ``multimask``, else one). An empty prompt has no mask."""
+        return [(crop.to_full(embedding.height, embedding.width), score)
+                for crop, score in self.decode_cropped(embedding, prompts, multimask)]
+
+    def decode_cropped(self, embedding: ImageEmbedding, prompts: PromptSet,
+                       multimask: bool = True) -> list[tuple[CroppedMask, float]]:
+        """As :meth:`decode`, each mask cropped to its box (only that box is resampled to the image's size:
+        what the window's preview gets, fast on a 48-megapixel photo)."""
         if not prompts:
             return []
         points, labels, box = prompt_arrays(prompts, embedding.height, embedding.width, embedding.long_side)
@@ -106,7 +114,7 @@ class SamPredictor:
             inputs["input_boxes"] = torch.from_numpy(box - _INDEX_SHIFT)[None, None]
         logits, scores = self._run(embedding, inputs, multimask)
         order = np.argsort(-scores[0])
-        return [(logits_to_image(logits[0, i], embedding.height, embedding.width, embedding.long_side) > 0,
+        return [(logits_to_mask(logits[0, i], embedding.height, embedding.width, embedding.long_side),
                  float(scores[0, i])) for i in order]
 
     def decode_boxes(self, embedding: ImageEmbedding, boxes: list[PromptBox]) -> list[Candidate]:
@@ -120,8 +128,8 @@ class SamPredictor:
         torch = self._torch
         inputs = {"input_boxes": torch.from_numpy(frame.reshape(-1, 4).astype(np.float32) - _INDEX_SHIFT)[None]}
         logits, scores = self._run(embedding, inputs, multimask=False)
-        return [(logits_to_image(logits[i, 0], embedding.height, embedding.width, embedding.long_side) > 0,
-                 float(scores[i, 0])) for i in range(len(boxes))]
+        return [(logits_to_mask(logits[i, 0], embedding.height, embedding.width, embedding.long_side)
+                 .to_full(embedding.height, embedding.width), float(scores[i, 0])) for i in range(len(boxes))]
 
     def decode_points(self, embedding: ImageEmbedding, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """N single positive points (image coordinates, N × 2) decoded together, three candidates each, as

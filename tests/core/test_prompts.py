@@ -12,6 +12,7 @@ from segview.core.prompts import (
     from_model_frame,
     image_to_frame,
     logits_to_image,
+    logits_to_mask,
     prompt_arrays,
     resized_shape,
     to_model_frame,
@@ -102,3 +103,18 @@ def test_an_empty_prompt_is_false_and_a_box_alone_is_a_prompt():
     assert not PromptSet()
     assert PromptSet().with_box(0, 0, 5, 5)
     assert PromptSet().with_point(1, 1).points == ((1.0, 1.0, True),)
+
+
+@given(sizes, sizes, st.integers(0, 2**32 - 1))
+def test_the_cropped_mask_is_the_full_resampling_thresholded(height, width, seed):
+    """logits_to_mask resamples only the object's box: the same pixels as the whole image's resampling."""
+    import cv2
+
+    height, width = min(height, 2500), min(width, 2500)  # keeps the test fast; scale factors still vary
+    rng = np.random.default_rng(seed)
+    logits = cv2.resize(rng.normal(size=(8, 8)).astype(np.float32), (256, 256)) * 10 - rng.uniform(0, 15)
+    full = logits_to_image(logits, height, width) > 0
+    crop = logits_to_mask(logits, height, width)
+    assert np.array_equal(crop.to_full(height, width), full)
+    if full.any():
+        assert crop.mask[0].any() and crop.mask[-1].any() and crop.mask[:, 0].any() and crop.mask[:, -1].any()
