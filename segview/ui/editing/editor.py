@@ -99,6 +99,7 @@ class Editor(QObject):
         self.prompts = PromptSession(window.bridge, window.settings, self)
         self.prompts.ready.connect(self._prompt_ready)
         self.prompts.failed.connect(self._prompt_failed)
+        window.bridge.embedding_ready.connect(self._prompt_image_ready)
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("toolbar-tools")
         self.tool_actions = self._make_tool_actions()
@@ -395,6 +396,13 @@ class Editor(QObject):
         entries = self.window.workspace.entries
         following = entries[self.index + 1].path if self.index + 1 < len(entries) else None
         self.prompts.prepare(self.entry.path, following)
+        self.window.statusBar().showMessage(f"Prompt tool: preparing this image with {self.prompts.model}…")
+
+    def _prompt_image_ready(self, path, _where: str) -> None:
+        if self.canvas.tool is self.tools["prompt"] and self.entry is not None and path == self.entry.path:
+            self.window.statusBar().showMessage(
+                "Prompt tool: click an object (right click or Shift+click: not this), drag a box; Enter keeps the mask",
+                10000)
 
     def _prompt_ready(self, path, token: int, masks) -> None:
         if self.entry is not None and path == self.entry.path:

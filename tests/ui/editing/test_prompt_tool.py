@@ -59,6 +59,7 @@ def test_hover_click_tab_enter_undo(qtbot, prompt_window):
         qtbot.keyClick(canvas, Qt.Key.Key_T)  # the tool's shortcut: the image's embedding is asked for
     assert canvas.tool is window.editor.tools["prompt"]
     assert embedded.args[0] == window.current_entry().path
+    assert window.statusBar().currentMessage().startswith("Prompt tool: click an object")
 
     # before the first click, the mask under the cursor is previewed
     tool = _answer(qtbot, window, lambda: qtbot.mouseMove(canvas.viewport(), _pos(canvas, 40, 30)))
