@@ -146,7 +146,18 @@ class MainWindow(QMainWindow):
         self._install_navigation()
         restore_layout(self, self.settings, self._docks)
         self.recent = RecentPaths(self.recent_menu, self.settings, self.open_path)
+        self._import_what_opening_needs()
         self.built = True
+
+    @staticmethod
+    def _import_what_opening_needs() -> None:
+        """Import with the window what opening the first folder would otherwise import in its one turn of the
+        event loop (the dataset readers, Pillow's common image plugins: ~25 ms that the window froze)."""
+        from PIL import Image
+
+        import segview.ui.dataset_open  # noqa: F401 - imported for its first use in open_path
+
+        Image.preinit()
 
     # --- construction ------------------------------------------------------------------------------
 
