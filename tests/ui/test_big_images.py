@@ -205,7 +205,8 @@ def test_background_accept_replaces_or_fills_only_void_as_the_inline_one_does():
     from segview.core import edits
     from segview.core.history import EditHistory
     from segview.core.segments import Annotation, Segment, Source
-    from segview.ui.editing.accept_job import accepted_bands
+    from segview.io.project import decode_map
+    from segview.ui.editing.accept_job import accepted_bands, accepted_step
 
     rng = np.random.default_rng(7)
     fused = Annotation(40, 30)
@@ -227,3 +228,5 @@ def test_background_accept_replaces_or_fills_only_void_as_the_inline_one_does():
         assert np.array_equal(banded.segment_map, before.segment_map)  # computing changes nothing
         EditHistory(banded).apply_all(bands, "background")
         assert np.array_equal(banded.segment_map, inline.segment_map) and banded.segments == inline.segments
+        _bands, (dtype, blob) = accepted_step(annotation, fused, replace, only_void)  # the snapshot, ahead
+        assert np.array_equal(decode_map(blob, dtype, 40, 30), inline.segment_map)
