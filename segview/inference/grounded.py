@@ -27,7 +27,7 @@ from segview.io.pixel_budget import check_pixels
 
 PREFIX = "grounded:"
 BOX_THRESHOLD = 0.1  # OWLv2's scores are low (0.1-0.4 for clear objects): the window's threshold filters more
-DECODE_CHUNK = 16  # boxes decoded together: bounds the full-image masks held at once
+DECODE_CHUNK = 4  # boxes decoded together: SAM gives full-image masks (a 48 MP image: 240 MB each with its logits)
 
 
 class GroundedError(SegviewError):
