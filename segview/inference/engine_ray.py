@@ -65,6 +65,9 @@ def run_ray(
         written = predicted.map_batches(_write_batch, fn_kwargs={"spec": spec}, batch_size=_BATCH,
                                         batch_format="numpy")
         for batch in written.iter_batches(batch_size=None, batch_format="numpy"):
+            fatal = [str(message) for message in batch["fatal"] if message]
+            if fatal:  # a user error in an actor or a task (Ray passes on only the text of its exceptions)
+                raise SegviewError(fatal[0])
             if progress is not None:
                 progress(int(np.sum(batch["done"])))
     finally:
@@ -73,13 +76,23 @@ def run_ray(
 
 
 class _Predictor:
-    """A Ray actor holding the model: decodes and predicts a batch of images."""
+    """A Ray actor holding the model: decodes and predicts a batch of images. A user error (no weights on
+    this node) is passed on as data, in the ``fatal`` column, for the driver to raise."""
 
     def __init__(self, loader: Callable[[], object], pixels: int) -> None:
         set_max_pixels(pixels)  # the driver's --max-pixels, in this worker process too
-        self.model = loader()
+        self.model, self.error = None, None
+        try:
+            self.model = loader()
+        except SegviewError as exc:
+            self.error = str(exc)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        fatal = np.array([self.error or ""] * len(batch["index"]), dtype=object)
+        if self.error is not None:
+            empty = np.array([b""] * len(batch["index"]), dtype=object)
+            return {"index": batch["index"], "name": batch["name"], "prediction": empty, "skipped": fatal,
+                    "fatal": fatal}
         payloads, reasons = [], []
         for name, source in zip(batch["name"], batch["source"], strict=True):
             try:
@@ -90,19 +103,27 @@ class _Predictor:
             else:
                 payloads.append(pickle.dumps(prediction, protocol=pickle.HIGHEST_PROTOCOL))
                 reasons.append("")
-        return {"index": batch["index"], "name": batch["name"],
-                "prediction": np.array(payloads, dtype=object), "skipped": np.array(reasons, dtype=object)}
+        return {"index": batch["index"], "name": batch["name"], "prediction": np.array(payloads, dtype=object),
+                "skipped": np.array(reasons, dtype=object), "fatal": fatal}
 
 
 def _write_batch(batch: dict[str, np.ndarray], spec: OutputSpec) -> dict[str, np.ndarray]:
-    """Fuse, encode and write a batch of predictions; their records go to a shard of their own."""
+    """Fuse, encode and write a batch of predictions; their records go to a shard of their own. A user
+    error (the model's, or a full disk here) comes back in ``fatal`` instead."""
+    fatal = next((str(message) for message in batch["fatal"] if message), "")
     records = []
-    for index, name, payload, reason in zip(batch["index"], batch["name"], batch["prediction"], batch["skipped"],
-                                            strict=True):
-        if reason:
-            records.append(skipped_record(int(index) + 1, str(name), str(reason)))
-        else:
-            records.append(image_record(spec, int(index) + 1, str(name), pickle.loads(payload)))
-    first = int(batch["index"][0]) if len(batch["index"]) else 0
-    write_shard(spec.work_dir, f"ray-{first:012d}-{uuid.uuid4().hex[:8]}", records)  # read in image order
-    return {"done": np.array([len(records)])}
+    try:
+        for index, name, payload, reason in zip(batch["index"], batch["name"], batch["prediction"],
+                                                batch["skipped"], strict=True):
+            if fatal:
+                break
+            if reason:
+                records.append(skipped_record(int(index) + 1, str(name), str(reason)))
+            else:
+                records.append(image_record(spec, int(index) + 1, str(name), pickle.loads(payload)))
+        if records:
+            first = int(batch["index"][0])
+            write_shard(spec.work_dir, f"ray-{first:012d}-{uuid.uuid4().hex[:8]}", records)  # read in image order
+    except SegviewError as exc:
+        fatal, records = str(exc), []
+    return {"done": np.array([len(records)]), "fatal": np.array([fatal], dtype=object)}

@@ -83,3 +83,25 @@ def test_ray_and_local_engines_write_the_same_outputs_and_skip_the_same_corrupt_
         assert (on_ray / "semantic" / name).read_text() == (local / "semantic" / name).read_text()
     assert_lists_only_written_masks(on_ray)
     assert not (on_ray / ".segview-predict").exists()
+
+
+def _no_weights():
+    from segview.inference.weights import WeightsError
+
+    raise WeightsError("No weights for this model on this node: run `segview models download NAME` there.")
+
+
+@pytest.mark.slow  # a model actor starts and fails
+def test_a_user_error_in_a_ray_actor_is_raised_with_its_own_message(local_ray, tmp_path):
+    from segview.core.categories import Category, CategorySet
+    from segview.core.fusion import FusionParams
+    from segview.core.report import Report
+    from segview.errors import SegviewError
+    from segview.inference.engine_ray import run_ray
+    from segview.inference.image_sources import list_images
+    from segview.inference.records import OutputSpec
+
+    images = list_images([demo_folder(tmp_path / "imgs", 1, broken=False)], Report())
+    spec = OutputSpec(tmp_path / "work", CategorySet([Category(1, "ball")]), (), FusionParams())
+    with pytest.raises(SegviewError, match=r"^No weights for this model on this node: run `segview models"):
+        run_ray(_no_weights, images, [0], spec)
