@@ -121,7 +121,49 @@ def sam(
     grid = config.vision_config.image_size // config.vision_config.patch_size
     config.prompt_encoder_config.image_size = config.vision_config.image_size
     config.prompt_encoder_config.image_embedding_size = grid
-    return SamModel(config).eval()
+    model = SamModel(config).eval()
+    chunked = _chunked_attention_class()
+    for layer in model.vision_encoder.layers:
+        if layer.window_size == 0 and config.vision_config.use_rel_pos:
+            layer.attn.__class__ = chunked  # same parameters, same results, in bands of query rows
+    return model
+
+
+ATTENTION_BAND_BYTES = 8 << 20  # the relative-position bias of one band of query rows (fits a CPU's cache)
+
+
+def _chunked_attention_class() -> type:
+    """SAM's global attention computed a band of query rows at a time.
+
+    transformers adds the decomposed relative-position bias as one (heads, N, N) tensor: 800 MB for a 64 × 64
+    grid and 12 heads, so the 4 global layers, ~3/4 of the encoder's time, wait on memory. Per band the bias
+    stays in cache; the sums are the same (bit-identical here: tests/inference/test_sam.py), ~2x faster on
+    a CPU."""
+    import torch
+    from torch.nn import functional
+    from transformers.models.sam.modeling_sam import SamVisionSdpaAttention
+
+    class ChunkedSamAttention(SamVisionSdpaAttention):
+        def forward(self, hidden_states: torch.Tensor, output_attentions: bool = False):  # noqa: ARG002
+            batch, height, width, _ = hidden_states.shape
+            heads, tokens = self.num_attention_heads, height * width
+            qkv = self.qkv(hidden_states).reshape(batch, tokens, 3, heads, -1).permute(2, 0, 3, 1, 4)
+            query, key, value = qkv.reshape(3, batch * heads, tokens, -1).unbind(0)
+            grid = query.reshape(batch * heads, height, width, -1)
+            rel_h = torch.einsum("bhwc,hkc->bhwk", grid, self.get_rel_pos(height, height, self.rel_pos_h))
+            rel_w = torch.einsum("bhwc,wkc->bhwk", grid, self.get_rel_pos(width, width, self.rel_pos_w))
+            out = torch.empty_like(query)
+            rows = max(1, ATTENTION_BAND_BYTES // (batch * heads * width * tokens * 4))
+            for top in range(0, height, rows):
+                bottom = min(top + rows, height)
+                band = slice(top * width, bottom * width)
+                bias = (rel_h[:, top:bottom, :, :, None] + rel_w[:, top:bottom, :, None, :]).reshape(
+                    batch * heads, (bottom - top) * width, tokens)
+                out[:, band] = functional.scaled_dot_product_attention(query[:, band], key, value, attn_mask=bias)
+            out = out.view(batch, heads, height, width, -1).permute(0, 2, 3, 1, 4).reshape(batch, height, width, -1)
+            return self.proj(out), None
+
+    return ChunkedSamAttention
 
 
 SAM_TIED = {"prompt_encoder.shared_embedding.positional_embedding": "shared_image_embedding.positional_embedding"}

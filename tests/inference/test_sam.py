@@ -108,3 +108,26 @@ def test_other_weights_under_the_same_name_get_other_cache_entries(tmp_path):
     weights = card.weights.file
     os.utime(weights, ns=(1, 1))  # as if a different file had been given under this card
     assert SamPredictor.from_card(card, device="cpu").cache_name not in (first, "renamed")
+
+
+def test_the_banded_global_attention_gives_transformers_results(monkeypatch):
+    """segview computes SAM's global attention a band of query rows at a time (architectures.sam): the
+    embedding must be the one transformers' own attention gives."""
+    import torch
+    from transformers.models.sam.modeling_sam import SamVisionSdpaAttention
+
+    from segview.inference import architectures
+    from segview.inference.architectures import sam
+
+    monkeypatch.setattr(architectures, "ATTENTION_BAND_BYTES", 3 * 2 * 16 * 256 * 4)  # bands of 3 rows (and a 1)
+    torch.manual_seed(3)
+    model = sam(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_dim=64, global_attn_indexes=[1],
+                image_size=256)
+    banded = model.vision_encoder.layers[1].attn
+    assert type(banded).__name__ == "ChunkedSamAttention"
+    pixels = torch.randn(1, 3, 256, 256)
+    with torch.inference_mode():
+        ours = model.get_image_embeddings(pixels)
+        banded.__class__ = SamVisionSdpaAttention
+        theirs = model.get_image_embeddings(pixels)
+    assert torch.allclose(ours, theirs, atol=1e-5)
