@@ -281,12 +281,13 @@ class Editor(QObject):
             return None
         if entry.annotation is None:
             workspace = self.window.workspace
-            if not len(workspace.categories) and len(workspace.model_categories):
-                workspace.categories = CategorySet(list(workspace.model_categories))
-                self.categories_adopted.emit(workspace.categories)
             entry.annotation = Annotation(*self.image.shape[:2])
             history = self.stacks.history(entry.path, entry.annotation)
-            self.window.refresh_layers()
+            if not len(workspace.categories) and len(workspace.model_categories):
+                workspace.categories = CategorySet(list(workspace.model_categories))
+                self.categories_adopted.emit(workspace.categories)  # saved, and the layers refreshed once
+            else:
+                self.window.refresh_layers()
             self.status_changed.emit(self.index)
         else:
             history = self.stacks.history(entry.path, entry.annotation)
