@@ -163,16 +163,15 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
     assert panel.running and not panel.start_button.isEnabled()
     qtbot.waitUntil(lambda: panel.progress.value() >= 3, timeout=120000)  # progress comes, step after step
     assert len(panel.curve.points) >= 3 and panel.figures.text().startswith("Step ")
+    step = panel.progress.value()
+    window.set_model("tiny_sem")  # a model switch (a new generation) does not stop the run
     # predictions go on between the slices of the run
     entry = window.workspace.entries[3]
-    entry.prediction = None
     with qtbot.waitSignal(window.bridge.prediction_ready, timeout=60000,
                           check_params_cb=lambda path, *_: path == entry.path):
         window.bridge.request(entry.path)
-    assert window.bridge.training == "shapes-v1"  # still training
-    step = panel.progress.value()
-    window.set_model("tiny_sem")  # a model switch (a new generation) does not stop the run
     qtbot.waitUntil(lambda: panel.progress.value() > step, timeout=60000)
+    assert window.bridge.training == "shapes-v1" and entry.fused is not None  # still training
     with qtbot.waitSignal(window.bridge.training_ended, timeout=60000) as ended:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] == "stopped"
@@ -200,11 +199,16 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
     assert window.model_panel.models.findData("shapes-v1") >= 0
     assert window.model_panel.models.currentData() == "shapes-v1"
     assert window.model_control.batch_total == 1  # scene_3, the one image not corrected
+    # "this model vs the previous model": the previous model's result, its classes matched by name
+    old = window.workspace.model_categories  # tiny_sem's, until the new model's first result
+    before = {sid: old[s.category_id].name for sid, s in entry.reference.segments.items()}
     qtbot.waitUntil(lambda: entry.prediction is not None, timeout=60000)
-    assert entry.reference is not None  # the previous model's result, for "this model vs the previous model"
-    new_names = {c.name for c in window.workspace.model_categories}
-    assert {window.workspace.model_categories[s.category_id].name for s in entry.reference.segments.values()
-            if s.category_id in window.workspace.model_categories} <= new_names
+    new = window.workspace.model_categories
+    known = {c.name for c in new}
+    assert before and [(c.id, c.name) for c in new] != [(c.id, c.name) for c in old]
+    for sid, name in before.items():
+        category_id = entry.reference.segments[sid].category_id
+        assert new[category_id].name == name if name in known else category_id not in new
     assert diff_mask(entry, "model-reference") is not None
 
 

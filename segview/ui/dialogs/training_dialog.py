@@ -185,7 +185,7 @@ class TrainingDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.figures)
         layout.addWidget(self.curve, 1)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 2)
         layout.addLayout(buttons)
         self._show_split()
         self._update_buttons()
