@@ -54,10 +54,12 @@ class FindByName(QObject):
     def __init__(self, window: FindHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window = window
+        self.found = CategorySet()  # the classes of the results so far (the model's results drop them)
 
     def connect_signals(self) -> None:
         self.window.bridge.grounded_ready.connect(self._ready)
         self.window.bridge.grounded_failed.connect(self._failed)
+        self.window.bridge.prediction_ready.connect(self._keep_found_classes)  # after the model's own handler
 
     def open(self) -> None:
         """The menu command: ask, then search the image on screen."""
@@ -96,6 +98,7 @@ class FindByName(QObject):
         if generation != window.bridge.generation or index is None:
             return
         workspace = window.workspace
+        self.found = with_categories(self.found, categories)
         workspace.set_prediction(index, prediction, with_categories(workspace.model_categories, categories))
         window.browser.set_status(index, workspace.entries[index].status)
         if index == window.current:
@@ -105,6 +108,18 @@ class FindByName(QObject):
         message = f"Found {found} in {Path(path).name}: accept or reject it like a prediction."
         window.statusBar().showMessage(message, 15000)
         self.finished.emit(path, message)
+
+    def _keep_found_classes(self, *_result) -> None:
+        """A model's result has made its classes the workspace's model classes: the classes of the images
+        Find by name answered stay among them, so those images keep their names, colours and accept."""
+        workspace = self.window.workspace
+        merged = with_categories(workspace.model_categories, self.found)
+        if merged == workspace.model_categories:
+            return
+        workspace.model_categories = merged
+        entry = self.window.current_entry()
+        if entry is not None and entry.prediction is not None and entry.prediction.model.startswith("grounded:"):
+            self.window.refresh_layers()
 
     def _failed(self, path: Path, message: str) -> None:
         text = f"Find by name in {Path(path).name} failed: {message}"

@@ -17,6 +17,7 @@ from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_models import write_tiny_cards
 from tests.inference.tiny_sam import write_sam_card
 from tests.ui.conftest import shown_window
+from tests.ui.test_main_window import _predict
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +133,25 @@ def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot
     assert not np.any(window.canvas.layers()[CANDIDATES_LAYER].labels == len(candidates))
     window.editor.actions_.undo.trigger()
     assert not np.any(entry.annotation.segment_map == sid)  # one undo step
+
+
+def test_found_classes_survive_the_models_results_on_other_images(qtbot, window, scenes, monkeypatch):
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_inst")  # the model in use answers the image on screen
+    window.workspace.set_params(score_threshold=0.0)
+    _answer(monkeypatch, "helmet", [])
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000):
+        window.actions_.find_by_name.trigger()
+    found = window.current_entry()
+    helmet = next(c for c in window.workspace.model_categories if c.name == "helmet")
+    assert {i.category_id for i in found.prediction.instances} == {helmet.id}
+    assert helmet.id not in {1, 2}  # after the model's classes (ball 1, crate 2)
+
+    with qtbot.waitSignal(window.bridge.prediction_ready, timeout=60000):
+        window.browser.select_next()  # the model answers the next image: its classes become the model's
+    assert window.workspace.model_categories.get(helmet.id) == helmet
+    window.browser.select_previous()
+    qtbot.waitUntil(lambda: window.current_entry() is found)
+    window.editor.actions_.accept_all.trigger()
+    names = {window.workspace.categories[s.category_id].name for s in found.annotation.segments.values()}
+    assert names == {"helmet"}
