@@ -9,12 +9,12 @@ from segview.errors import SegviewError
 
 
 def _cmd_models_list(args: argparse.Namespace) -> int:
-    from segview.inference.cards import list_cards, weight_cards
+    from segview.inference.cards import file_cards, list_cards
     from segview.inference.weights import find_weights
 
     rows = []
     for card in list_cards():
-        present = all(find_weights(member) is not None for member in weight_cards(card))
+        present = all(find_weights(member) is not None for member in file_cards(card))
         rows.append(
             (card.name, card.task, "yes" if present else "no", card.title + (" (yours)" if card.user else ""))
         )
@@ -26,10 +26,12 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_download(args: argparse.Namespace) -> int:
-    from segview.inference.cards import get_card, weight_cards
+    from segview.inference.cards import file_cards, get_card
     from segview.inference.weights import ensure_weights
 
-    for member in weight_cards(get_card(args.name)):
+    members = file_cards(get_card(args.name))
+    _refuse_unchecked(args.name, members)
+    for member in members:
         bar = None
 
         def progress(done: int, total: int | None, _name: str = member.name) -> None:
@@ -45,6 +47,19 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
                 bar.close()
         print(f"{member.name}: {path}")
     return 0
+
+
+def _refuse_unchecked(name: str, members) -> None:
+    """Before downloading anything: every missing file that has no published hash to check it against,
+    named with its URL and where to save it (a detector's weights and tokenizer files)."""
+    from segview.inference.weights import WeightsError, cache_dir, find_weights, remote_weights
+
+    unchecked = [remote for member in members if (remote := remote_weights(member)) is not None
+                 and not (remote.sha256 or remote.hash_prefix) and find_weights(member) is None]
+    if unchecked:
+        files = "; ".join(f"{remote.url} as {cache_dir() / remote.filename}" for remote in unchecked)
+        raise WeightsError(f"Model {name!r} cannot be downloaded: {len(unchecked)} of its files have no published "
+                           f"SHA-256 to check them against. Download them yourself and save {files}.")
 
 
 def _cmd_models_import(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -179,6 +179,12 @@ def weight_cards(card: ModelCard) -> list[ModelCard]:
     if card.task != "panoptic":
         return [card]
     return [_parse_file(_find_member(card, key)) for key in ("instance", "semantic")]
+
+
+def file_cards(card: ModelCard) -> list[ModelCard]:
+    """A card per file a model needs, that file as its ``weights``: its weights (a pair's two), then a
+    detector's tokenizer files. The model is present when each of them is."""
+    return weight_cards(card) + [replace(card, weights=source) for source in card.tokenizer.values()]
 
 
 def torchvision_weights(card: ModelCard) -> Any:

@@ -22,7 +22,7 @@ import torch
 from torchvision.ops import batched_nms
 
 from segview.errors import SegviewError
-from segview.inference.cards import ModelCard, get_card
+from segview.inference.cards import ModelCard, file_cards, get_card
 from segview.inference.device import DeviceChoice, choose_device
 from segview.inference.weights import (
     Progress,
@@ -122,8 +122,7 @@ def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
     """(URL, where segview looks for it) of each of a detector's files (weights, tokenizer) not on this
     computer."""
     missing = []
-    for source in (card.weights, *card.tokenizer.values()):
-        member = dataclasses.replace(card, weights=source)
+    for member in file_cards(card):
         remote = remote_weights(member)
         if remote is not None and find_weights(member) is None:
             missing.append((remote.url, cache_dir() / remote.filename))
