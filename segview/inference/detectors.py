@@ -22,17 +22,15 @@ import torch
 from torchvision.ops import batched_nms
 
 from segview.errors import SegviewError
-from segview.inference.cards import ModelCard, file_cards, get_card
+from segview.inference.cards import ModelCard, get_card
 from segview.inference.device import DeviceChoice, choose_device
 from segview.inference.weights import (
     Progress,
     WeightsError,
-    cache_dir,
     check_fits,
     ensure_weights,
-    find_weights,
     load_checkpoint,
-    remote_weights,
+    missing_files,
 )
 
 PROMPT_TEMPLATE = "a photo of a {}"
@@ -116,17 +114,6 @@ def tokenizer_files(
                              progress=progress, cancel=cancel)
         for role, source in card.tokenizer.items()
     }
-
-
-def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
-    """(URL, where segview looks for it) of each of a detector's files (weights, tokenizer) not on this
-    computer."""
-    missing = []
-    for member in file_cards(card):
-        remote = remote_weights(member)
-        if remote is not None and find_weights(member) is None:
-            missing.append((remote.url, cache_dir() / remote.filename))
-    return missing
 
 
 def load_tokenizer(files: dict[str, Path]):

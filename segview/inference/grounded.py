@@ -23,6 +23,7 @@ from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, get_card
 from segview.inference.detectors import OpenVocabularyDetector, load_detector
 from segview.inference.jobs import JobContext
+from segview.inference.weights import missing_files
 from segview.io.pixel_budget import check_pixels
 
 PREFIX = "grounded:"
@@ -118,11 +119,12 @@ def load_grounded(
 _detectors: dict[tuple[str, str], OpenVocabularyDetector] = {}  # the model process's detector in use
 
 
-def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | None:
+def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[str, str, list] | None:
     """The model process's ``grounded`` job: key ``("grounded", image path)``, payload a dict with
     ``detector``, ``prompt_model`` (None: the default), ``device``, ``names``, ``known`` (a CategorySet or
     None), ``max_pixels`` and optionally ``box_threshold``. The prompt model and the image's embedding are
-    the prompt tool's (``prompt_jobs``: loaded once, embeddings cached); the detector stays loaded."""
+    the prompt tool's (``prompt_jobs``: loaded once, embeddings cached); the detector stays loaded. A
+    detector whose files are not here answers ``("missing", detector, [(URL, path it goes to)])``."""
     from segview.inference.prompt_jobs import predictor_and_embedding
     from segview.io.images import read_image
     from segview.io.pixel_budget import set_max_pixels
@@ -133,6 +135,9 @@ def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | None:
         set_max_pixels(payload["max_pixels"])
     prompt_name = prompt_card_name(payload.get("prompt_model"))
     key = (payload["detector"], device)
+    missing = missing_files(get_card(payload["detector"])) if key not in _detectors else []
+    if missing:  # the window names each file and where it goes (no published hash: no download)
+        return ("missing", payload["detector"], [(url, str(path)) for url, path in missing])
     if key not in _detectors:
         _detectors.clear()  # one at a time: they are hundreds of megabytes
         _detectors[key] = load_detector(payload["detector"], device=device)

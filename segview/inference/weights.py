@@ -34,6 +34,7 @@ from segview.inference.cards import (
     ModelCard,
     ModelCategory,
     WeightsSource,
+    file_cards,
     parse_categories,
     torchvision_weights,
 )
@@ -126,6 +127,17 @@ def find_weights(card: ModelCard, path: str | os.PathLike | None = None) -> Path
         if (folder / filename).is_file():
             return folder / filename
     return None
+
+
+def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
+    """(URL, where segview looks for it) of each file a model needs (its weights, a detector's tokenizer
+    files) that is not on this computer and has a download location."""
+    missing = []
+    for member in file_cards(card):
+        remote = remote_weights(member)
+        if remote is not None and find_weights(member) is None:
+            missing.append((remote.url, cache_dir() / remote.filename))
+    return missing
 
 
 def ensure_weights(

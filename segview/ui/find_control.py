@@ -26,6 +26,7 @@ from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, list_cards
 from segview.ui.canvas.canvas import ImageCanvas
 from segview.ui.dialogs.find_by_name import ask_find_by_name
+from segview.ui.dialogs.missing_files import MissingFilesBox
 from segview.ui.docks.browser import ImageBrowser
 from segview.ui.editing.candidate_tool import show_candidates
 from segview.ui.editing.editor import Editor
@@ -55,10 +56,14 @@ class FindByName(QObject):
         super().__init__(parent)
         self.window = window
         self.found = CategorySet()  # the classes of the results so far (the model's results drop them)
+        self.missing_box: MissingFilesBox | None = None  # the last detector's missing files, named
+        self.pending: Path | None = None  # the image being searched, until its answer or its cancel
 
     def connect_signals(self) -> None:
         self.window.bridge.grounded_ready.connect(self._ready)
         self.window.bridge.grounded_failed.connect(self._failed)
+        self.window.bridge.detector_files_missing.connect(self._files_missing)
+        self.window.bridge.dropped.connect(self._dropped)
         self.window.bridge.prediction_ready.connect(self._keep_found_classes)  # after the model's own handler
 
     def open(self) -> None:
@@ -89,14 +94,26 @@ class FindByName(QObject):
         settings.setValue("find/prompt_model", request.prompt_model)
         known = names_known(window.workspace.model_categories, window.workspace.categories)
         window.bridge.find_by_name(entry.path, request.detector, request.prompt_model, request.names, known)
+        self.pending = entry.path
         window.statusBar().showMessage(
             f"Finding {', '.join(request.names)} in {entry.name} with {request.detector}…")
+
+    def _files_missing(self, path: Path, detector: str, files: list[tuple[str, str]]) -> None:
+        """The detector's files are not on this computer: the box that names them and where they go."""
+        self.pending = None
+        window = self.window
+        self.missing_box = MissingFilesBox(detector, files, window if isinstance(window, QWidget) else None)
+        self.missing_box.open()
+        message = f"Find by name needs the files of {detector}: " + ", ".join(Path(p).name for _url, p in files)
+        window.statusBar().showMessage(message, 30000)
+        self.finished.emit(path, message)
 
     def _ready(self, path: Path, generation: int, prediction, categories: CategorySet) -> None:
         window = self.window
         index = window.workspace.index_of(path)
         if generation != window.bridge.generation or index is None:
             return
+        self.pending = None
         workspace = window.workspace
         self.found = with_categories(self.found, categories)
         workspace.set_prediction(index, prediction, with_categories(workspace.model_categories, categories))
@@ -121,7 +138,17 @@ class FindByName(QObject):
         if entry is not None and entry.prediction is not None and entry.prediction.model.startswith("grounded:"):
             self.window.refresh_layers()
 
+    def _dropped(self) -> None:
+        """The search was cancelled with the queue (Cancel Batch, another model or folder): "Finding…" goes."""
+        if self.pending is None:
+            return
+        path, self.pending = self.pending, None
+        text = f"Find by name in {path.name} cancelled."
+        self.window.statusBar().showMessage(text, 5000)
+        self.finished.emit(path, text)
+
     def _failed(self, path: Path, message: str) -> None:
+        self.pending = None
         text = f"Find by name in {Path(path).name} failed: {message}"
         self.window.statusBar().showMessage(text, 30000)
         self.finished.emit(path, text)

@@ -42,6 +42,8 @@ class InferenceBridge(QObject):
     prompt_weights_missing = Signal(str, str, object)  # prompt model, message, [(card, file name)]
     grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
     grounded_failed = Signal(object, str)  # path, message
+    dropped = Signal()  # every queued and running request became stale (Cancel, a model switch, a new folder)
+    detector_files_missing = Signal(object, str, object)  # path, detector card, [(URL, where it goes)] (Find by name)
     candidates_ready = Signal(object, int, object)  # path, generation, Candidates (Segment Everything)
     candidates_failed = Signal(object, str)  # path, message
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
@@ -82,6 +84,7 @@ class InferenceBridge(QObject):
         self._process.reset()  # offers its download again, loads it afresh; restarts a process given up on
         generation = self._process.generation
         self._process.submit(("load", name), (name, self.device), Priority.VISIBLE)
+        self.dropped.emit()
         return generation
 
     def request(self, path: Path, priority: Priority = Priority.VISIBLE) -> None:
@@ -143,6 +146,7 @@ class InferenceBridge(QObject):
     def cancel_all(self) -> None:
         """Drop every queued prediction (the running one finishes but is not delivered)."""
         self._process.new_generation()
+        self.dropped.emit()
 
     def pending(self) -> int:
         return self._process.pending()
@@ -186,6 +190,8 @@ class InferenceBridge(QObject):
             elif what == "grounded":
                 if kind == "error":
                     self.grounded_failed.emit(subject, value)
+                elif isinstance(value, tuple) and value and value[0] == "missing":
+                    self.detector_files_missing.emit(subject, *value[1:])
                 elif value is not None:
                     self.grounded_ready.emit(subject, generation, *value)
             elif what == "predict":

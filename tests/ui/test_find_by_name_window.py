@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 
 from segview.core.candidates import EverythingParams
 from segview.core.categories import Category
 from segview.ui.dialogs.find_by_name import FindByNameDialog
+from segview.ui.dialogs.missing_files import MissingFilesBox
 from segview.ui.editing.candidate_tool import CANDIDATES_LAYER
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_models import write_tiny_cards
@@ -87,14 +89,42 @@ def test_found_objects_arrive_as_a_prediction_that_is_accepted_and_exported(qtbo
     assert exported == names
 
 
-def test_a_detector_without_weights_says_so_in_the_status_bar(qtbot, window, scenes, monkeypatch):
+def test_a_detector_without_its_files_names_each_with_its_url_and_folder(qtbot, window, scenes, monkeypatch,
+                                                                         tmp_path):
     window.open_path(scenes)
-    _answer(monkeypatch, "helmet", [], detector="owlv2_base")  # a bundled card, its files not downloaded
+    cache = tmp_path / "cache" / "weights"
+    cache.mkdir(parents=True)
+    (cache / "owlv2_base.safetensors").write_bytes(b"the model, not its tokenizer")
+    _answer(monkeypatch, "helmet", [], detector="owlv2_base")  # a bundled card, its tokenizer not downloaded
     with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
         window.actions_.find_by_name.trigger()
-    assert "failed" in blocker.args[1] and "clip_vocab.json" in blocker.args[1] and "owlv2_base.safetensors" in blocker.args[1]
+    assert "clip_vocab.json" in blocker.args[1] and "clip_merges.txt" in blocker.args[1], blocker.args[1]
+    assert "owlv2_base.safetensors" not in blocker.args[1]
     assert window.current_entry().prediction is None
+    box = window.findChild(MissingFilesBox, "missing-files")
+    assert box is not None and box.isVisible()
+    text = box.informativeText()
+    for file_name, url in (("clip_vocab.json", "vocab.json"), ("clip_merges.txt", "merges.txt")):
+        assert f"owlv2-base-patch16-ensemble/resolve/main/{url}" in text and str(cache / file_name) in text
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    qtbot.mouseClick(box.findChild(QPushButton, "missing-files-open"), Qt.MouseButton.LeftButton)
+    assert opened == [str(cache)] and box.isVisible()  # the folder opens, the list stays to read
 
+
+
+def test_a_search_dropped_by_cancel_batch_clears_finding_from_the_status_bar(qtbot, window, scenes, monkeypatch):
+    window.open_path(scenes)
+    window.actions_.run_all.trigger()  # no model chosen: the batch counts the images, Cancel is on
+    assert window.actions_.cancel.isEnabled()
+    _answer(monkeypatch, "helmet", [])
+    window.actions_.find_by_name.trigger()
+    assert window.statusBar().currentMessage().startswith("Finding helmet")
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=5000) as blocker:
+        window.actions_.cancel.trigger()
+    assert blocker.args[0] == window.current_entry().path and "cancelled" in blocker.args[1]
+    assert "Finding" not in window.statusBar().currentMessage()
+    assert window.find_by_name.pending is None
 
 
 def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot, window, scenes):
