@@ -23,7 +23,7 @@ from segview.core.dataset import ImageRecord
 from segview.core.fusion import FusionParams, fuse
 from segview.core.prediction import Prediction
 from segview.core.report import Issue, Report, Severity
-from segview.errors import SegviewError
+from segview.errors import SegviewError, WriteError
 from segview.io.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from segview.io.category_json import category_json, export_categories
 from segview.io.coco import encode_instances, instances_categories, instances_info
@@ -132,8 +132,12 @@ def open_work_dir(out_dir: Path, fingerprint: dict, resume: bool) -> Path:
                               "resumed. Run without --resume to start over, or with the same images and options.")
         return work
     shutil.rmtree(work, ignore_errors=True)
-    (work / _RECORDS).mkdir(parents=True)
-    atomic_write_text(job, json.dumps(fingerprint))
+    try:
+        (work / _RECORDS).mkdir(parents=True)
+        atomic_write_text(job, json.dumps(fingerprint))
+    except OSError as exc:
+        raise WriteError(f"Cannot write to {out_dir}: {exc.strerror or exc}. Give --out a folder you can write "
+                         "to.") from exc
     return work
 
 
