@@ -163,6 +163,12 @@ def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot
     assert not np.any(window.canvas.layers()[CANDIDATES_LAYER].labels == len(candidates))
     window.editor.actions_.undo.trigger()
     assert not np.any(entry.annotation.segment_map == sid)  # one undo step
+    assert entry.candidates is candidates  # the candidate is back, in its layer too
+    assert np.array_equal(window.canvas.layers()[CANDIDATES_LAYER].labels, candidates.label_map())
+    window.editor.actions_.redo.trigger()
+    assert np.array_equal(entry.annotation.segment_map == sid, painted)
+    assert len(entry.candidates) == len(candidates) - 1
+    assert not np.any(window.canvas.layers()[CANDIDATES_LAYER].labels == len(candidates))
 
 
 def test_found_classes_survive_the_models_results_on_other_images(qtbot, window, scenes, monkeypatch):

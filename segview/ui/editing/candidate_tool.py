@@ -2,7 +2,7 @@
 
 The candidates of the image on screen are shown as their own layer (each its own colour, outlined). Pick
 the class with 1–9 (or the class list), then click a candidate: it becomes a new segment of that class (one
-undo step) and leaves the candidates. The candidate under the cursor is previewed.
+undo step) and leaves the candidates; undoing the step gives it back, redoing takes it again. The candidate under the cursor is previewed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from segview.core import edits
 from segview.core.candidates import Candidates
+from segview.core.history import Edit
 from segview.core.render import OverlayMode
 from segview.core.workspace import ImageEntry
 from segview.ui.canvas.canvas import ImageCanvas
@@ -51,6 +52,8 @@ class CandidateTool(Tool):
         super().__init__(ctx)
         self.ctx: CandidateContext = ctx
         self.hover: int | None = None
+        # id of a taken candidate's step -> (the step, its image, the candidates before and after)
+        self._taken: dict[int, tuple[Edit, ImageEntry, Candidates, Candidates]] = {}
 
     def candidates(self) -> Candidates | None:
         entry = self.ctx.entry
@@ -87,9 +90,27 @@ class CandidateTool(Tool):
         if atom is None:
             self.ctx.show_status("The candidate changes nothing here")
             return None
-        history.apply(atom, "Candidate")
+        edit = history.apply_all([atom], "Candidate")
+        if edit is not None:  # undo gives the candidate back, redo takes it again
+            self._taken[id(edit)] = (edit, entry, candidates, entry.candidates)
+            if self._on_step not in history.step_listeners:
+                history.step_listeners.append(self._on_step)
         self.ctx.select([sid])
         return sid
+
+    def _on_step(self, kind: str, edit: Edit) -> None:
+        """A taken candidate's step undone or redone: its image's candidates as they were before or after
+        (unless Segment Everything has answered that image again since)."""
+        taken = self._taken.get(id(edit))
+        if kind == "do" or taken is None or taken[0] is not edit:
+            return
+        _edit, entry, before, after = taken
+        if entry.candidates is not (after if kind == "undo" else before):
+            return
+        entry.candidates = before if kind == "undo" else after
+        if self.ctx.entry is entry:
+            self.hover = None
+            show_candidates(self.ctx.canvas, entry.candidates)
 
     def cancel(self) -> None:
         self.hover = None
