@@ -80,7 +80,9 @@ def build_model(card: ModelCard, state_dict: dict | None = None):
         kwargs.setdefault("aux_loss", True)
     if card.task == "prompt" and state_dict is not None:  # SAM sizes (ViT-B/L/H, SlimSAM) are in its weights
         from segview.inference.architectures import sam_vision_config_of, tie_sam_weights
+        from segview.inference.sam_keys import rename_in_place
 
+        rename_in_place(state_dict)  # Meta's original files (segment_anything names) to SamModel's
         tie_sam_weights(state_dict)
         kwargs.update(sam_vision_config_of(state_dict))
     return builder(weights=None, weights_backbone=None, **kwargs)

@@ -19,6 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,7 +247,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     try:
         with warnings.catch_warnings():  # torch's own warnings about the file would precede segview's message
             warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
+            # mmap: a 2.5 GB checkpoint (SAM ViT-H) is not copied into memory first (zip-format files only)
+            loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         if "weights only load failed" not in str(exc).lower():
             raise _corrupt(path, exc) from exc

@@ -14,7 +14,17 @@ def test_bundled_prompt_cards_parse_and_are_not_prediction_models(name):
     card = get_card(name)
     assert card.task == "prompt" and card.task not in PREDICT_TASKS
     assert card.input.long_side == 1024 and card.categories == ()
-    assert remote_weights(card).filename == f"{name}.safetensors"
+
+
+@pytest.mark.parametrize(("name", "file_name", "sha256"), [
+    ("sam_vit_b", "sam_vit_b_01ec64.pth", "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912"),
+    ("sam_vit_l", "sam_vit_l_0b3195.pth", "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622"),
+    ("sam_vit_h", "sam_vit_h_4b8939.pth", "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e"),
+])
+def test_the_official_sam_cards_download_metas_files_with_their_published_hash(name, file_name, sha256):
+    remote = remote_weights(get_card(name))
+    assert remote.url == f"https://dl.fbaipublicfiles.com/segment_anything/{file_name}"
+    assert (remote.filename, remote.sha256) == (file_name, sha256)
 
 
 def test_each_prompt_card_stores_its_download_under_its_own_name():
@@ -25,12 +35,12 @@ def test_each_prompt_card_stores_its_download_under_its_own_name():
 def test_a_card_without_a_hash_refuses_to_download_and_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    card = get_card("sam_vit_b")
+    card = get_card("slimsam_77")  # its authors publish no SHA-256
     with pytest.raises(WeightsError, match="no published SHA-256.*Use a local file"):
         ensure_weights(card, allow_download=True)
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "sam_vit_b.safetensors").write_bytes(b"x")
-    assert find_weights(card) == tmp_path / "weights" / "sam_vit_b.safetensors"
+    (tmp_path / "weights" / "slimsam_77.safetensors").write_bytes(b"x")
+    assert find_weights(card) == tmp_path / "weights" / "slimsam_77.safetensors"
 
 
 def _card(tmp_path, weights: dict):
