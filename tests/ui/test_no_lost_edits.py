@@ -318,7 +318,7 @@ asked = []
 
 def edit_then_quit():
     window = next((w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
-    if window is None or window.current_entry() is None or window._image is None:
+    if window is None or not window.built or window.current_entry() is None or window._image is None:
         QTimer.singleShot(10, edit_then_quit)
         return
     process = window.bridge.process
