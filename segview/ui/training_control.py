@@ -33,6 +33,15 @@ class TrainingHost(Protocol):
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt API
 
 
+def next_name(source: Path) -> str:
+    """The next free ``<source>-vN`` over every card, bundled and the user's."""
+    try:
+        existing = list(card_index())
+    except SegviewError:
+        existing = [name for name, _title in trainable_bases()]
+    return next_model_name(source.stem, existing)
+
+
 def training_source(store: Path) -> Path:
     """What a run reads for the project kept in ``store``: the folder of a folder's (or a labelme folder's)
     project, else the dataset file or folder beside its ``.segview/<name>/`` store (with its edits)."""
@@ -94,14 +103,9 @@ class TrainingControl(QObject):
         names = [window.project_link.name_of(entry.path) for entry in window.workspace.entries
                  if entry.status == ImageStatus.CORRECTED]
         bases = trainable_bases()
-        try:
-            existing = list(card_index())
-        except SegviewError:
-            existing = [name for name, _title in bases]
         if self.panel is not None:
             self.panel.deleteLater()
-        self.panel = TrainingDialog(str(source), [n for n in names if n is not None], bases,
-                                    next_model_name(source.stem, existing),
+        self.panel = TrainingDialog(str(source), [n for n in names if n is not None], bases, next_name(source),
                                     base=window.bridge.model_name, parent=parent)
         self.panel.start_requested.connect(self.start)
         self.panel.cancel_requested.connect(self.cancel)
@@ -149,6 +153,8 @@ class TrainingControl(QObject):
         if how == "finished":
             if panel is not None:
                 panel.show_outcome(value)
+                panel.name.setText(next_name(Path(panel.source)))  # a next run makes the next version
+                self._raise(panel)  # the table, even when the panel was closed while it trained
             window.statusBar().showMessage(f"Training done: {value.card_name} is the active model now.", 15000)
             self.use_model(value.card_name)
             return

@@ -194,6 +194,7 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
     assert outcome.card_name == "shapes-v1" and outcome.steps == stopped_at + 3
     assert panel.table.isVisible() and panel.table.rowCount() == len(outcome.rows) > 0
     assert panel.table.item(0, 0).text() in ("mask AP", "mIoU", "PQ")
+    assert panel.name.text() == "shapes-v2"  # ready for the next round
     # the new model is listed and active, and the image not corrected yet is predicted again by it
     assert window.bridge.model_name == "shapes-v1"
     assert window.model_panel.models.findData("shapes-v1") >= 0
