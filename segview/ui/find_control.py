@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from segview.core.candidates import EverythingParams
@@ -154,11 +155,21 @@ class FindByName(QObject):
         self.finished.emit(path, text)
 
 
+class _CancelAction(Protocol):
+    cancel: QAction  # Model → Cancel (Esc)
+
+
+class _Batch(Protocol):
+    batch_total: int  # images in the batch running (0: none)
+
+
 class EverythingHost(FindHost, Protocol):
     """What Segment Everything needs from the window besides Find by name's."""
 
     canvas: ImageCanvas
     editor: Editor
+    actions_: _CancelAction
+    model_control: _Batch
 
 
 class SegmentEverything(QObject):
@@ -170,11 +181,22 @@ class SegmentEverything(QObject):
         super().__init__(parent)
         self.window = window
         self.params = EverythingParams()  # the point grid and the filters
+        self.pending: Path | None = None  # the image being segmented, until its answer or its cancel
 
     def connect_signals(self) -> None:
-        self.window.bridge.candidates_ready.connect(self._ready)
-        self.window.bridge.candidates_failed.connect(self._failed)
+        bridge = self.window.bridge
+        bridge.candidates_ready.connect(self._ready)
+        bridge.candidates_failed.connect(self._failed)
+        bridge.everything_progress.connect(self._progress)
+        bridge.dropped.connect(self._dropped)
+        self.window.actions_.cancel.triggered.connect(self.cancel)
         self.window.editor.refreshed.connect(self._show)
+
+    def cancel(self) -> None:
+        """Model → Cancel (Esc): stop the image being segmented (between two batches of points)."""
+        if self.pending is not None:
+            self.window.bridge.cancel_everything(self.pending)
+            self._dropped()
 
     def run(self) -> None:
         """The menu command: the candidates of the image on screen, with the prompt model last chosen."""
@@ -195,13 +217,38 @@ class SegmentEverything(QObject):
             window.statusBar().showMessage("Segment everything needs a prompt model (Segment Anything) card.", 15000)
             return
         window.bridge.segment_everything(entry.path, name, self.params)
-        window.statusBar().showMessage(f"Segmenting everything in {entry.name} with {name}…")
+        self.pending = entry.path
+        window.actions_.cancel.setEnabled(True)
+        window.statusBar().showMessage(f"Segmenting everything in {entry.name} with {name}… (Esc cancels)")
+
+    def _progress(self, path: Path, done: int, total: int) -> None:
+        if path == self.pending:
+            self.window.actions_.cancel.setEnabled(True)  # a batch that ended meanwhile turned it off
+            self.window.statusBar().showMessage(
+                f"Segmenting everything in {path.name}: {done} of {total} points (Esc cancels)")
+
+    def _dropped(self) -> None:
+        """Cancelled (Esc, or the queue dropped with Cancel Batch, another model or folder)."""
+        if self.pending is None:
+            return
+        path = self.pending
+        self._end()
+        text = f"Segment everything in {path.name} cancelled."
+        self.window.statusBar().showMessage(text, 5000)
+        self.finished.emit(path, text)
+
+    def _end(self) -> None:
+        """Not busy any more: Cancel (Esc) stays on only for a batch."""
+        self.pending = None
+        self.window.actions_.cancel.setEnabled(bool(self.window.model_control.batch_total))
 
     def _ready(self, path: Path, generation: int, candidates) -> None:
         window = self.window
         index = window.workspace.index_of(path)
         if generation != window.bridge.generation or index is None:
             return
+        if path == self.pending:
+            self._end()
         window.workspace.entries[index].candidates = candidates
         if index == window.current:
             self._show()
@@ -212,6 +259,8 @@ class SegmentEverything(QObject):
         self.finished.emit(path, message)
 
     def _failed(self, path: Path, message: str) -> None:
+        if path == self.pending:
+            self._end()
         text = f"Segment everything in {Path(path).name} failed: {message}"
         self.window.statusBar().showMessage(text, 30000)
         self.finished.emit(path, text)

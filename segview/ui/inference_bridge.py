@@ -46,6 +46,7 @@ class InferenceBridge(QObject):
     detector_files_missing = Signal(object, str, object)  # path, detector card, [(URL, where it goes)] (Find by name)
     candidates_ready = Signal(object, int, object)  # path, generation, Candidates (Segment Everything)
     candidates_failed = Signal(object, str)  # path, message
+    everything_progress = Signal(object, int, int)  # path, points decoded, points in all (Segment Everything)
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
     training_ended = Signal(str, object)  # "finished" TrainingOutcome | "stopped" (progress, kept) | "failed" message
 
@@ -128,6 +129,10 @@ class InferenceBridge(QObject):
         payload = (prompt_model, self.device, max_pixels(), params)
         self._process.submit(("everything", path), payload, Priority.VISIBLE)
 
+    def cancel_everything(self, path: Path) -> None:
+        """Stop Segment Everything on an image (between two batches of points); nothing is delivered."""
+        self._process.cancel(("everything", path))
+
     def cancel_download(self) -> None:
         self._process.cancel_download()
 
@@ -206,6 +211,8 @@ class InferenceBridge(QObject):
             key, name, payload = args
             if key == ("train", self.training):
                 self.training_event.emit(name, payload)
+            elif key[0] == "everything" and name == "progress":
+                self.everything_progress.emit(key[1], *payload)
         elif kind == "died":
             if self.training is not None:  # not run again after the restart: it says why and stays stopped
                 self._process.cancel(("train", self.training))

@@ -171,6 +171,25 @@ def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot
     assert not np.any(window.canvas.layers()[CANDIDATES_LAYER].labels == len(candidates))
 
 
+def test_segment_everything_shows_its_progress_and_esc_stops_it(qtbot, window, scenes):
+    window.open_path(scenes)
+    window.settings.setValue("find/prompt_model", "tiny_sam")
+    window.segment_everything.params = EverythingParams(points_per_side=32, points_per_batch=1)  # 1024 batches
+    assert not window.actions_.cancel.isEnabled()
+    with qtbot.waitSignal(window.bridge.everything_progress, timeout=120000,
+                          check_params_cb=lambda path, done, total: done > 0) as progress:
+        window.actions_.segment_everything.trigger()
+    assert progress.args[2] == 1024 and 0 < progress.args[1] < 1024
+    assert f"{progress.args[1]} of 1024 points" in window.statusBar().currentMessage()
+    assert window.actions_.cancel.isEnabled()
+    with qtbot.waitSignal(window.segment_everything.finished, timeout=5000) as blocker:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert "cancelled" in blocker.args[1] and "points" not in window.statusBar().currentMessage()
+    assert not window.actions_.cancel.isEnabled() and window.segment_everything.pending is None
+    assert window.bridge.pending() == 0  # the job is dropped: its next batch does not run
+    assert window.current_entry().candidates is None
+
+
 def test_found_classes_survive_the_models_results_on_other_images(qtbot, window, scenes, monkeypatch):
     window.open_path(scenes)
     _predict(qtbot, window, "tiny_inst")  # the model in use answers the image on screen
