@@ -566,6 +566,9 @@ class MainWindow(QMainWindow):
         if not may_drop_unsaved(self, self.project_link.unsaved_steps, "Quit", self.open_export_dialog):
             event.ignore()
             return
+        if not self.training.may_quit():
+            event.ignore()
+            return
         save_layout(self, self.settings)
         self.bridge.shutdown(wait=False)  # the thread ends after its request; app.run joins it
         self.project_link.close()

@@ -18,6 +18,7 @@ from segview.errors import SegviewError
 from segview.inference.cards import ModelCard, card_index, list_cards, user_models_dir
 from segview.io.project import DB_DIR
 from segview.train.plan import TrainingPlan, next_model_name, trainable_builder
+from segview.ui.dialogs.choice_box import ask_choice
 from segview.ui.dialogs.training_dialog import TrainingDialog
 from segview.ui.inference_bridge import InferenceBridge
 from segview.ui.project_link import ProjectLink
@@ -109,7 +110,24 @@ class TrainingControl(QObject):
                                     base=window.bridge.model_name, parent=parent)
         self.panel.start_requested.connect(self.start)
         self.panel.cancel_requested.connect(self.cancel)
+        if checkpoint_path(self.panel.name.text()).is_file():  # a run stopped before (a quit, a crash)
+            self.panel.show_stopped(f"A run of {self.panel.name.text()} stopped before its end: Resume continues "
+                                    "from its checkpoint, Start begins again.", resumable=True)
         return self._raise(self.panel)
+
+    def may_quit(self) -> bool:
+        """Quitting while a run goes on asks first: quit (the run stops; its last checkpoint stays for Resume)
+        or keep the window open."""
+        name = self.window.bridge.training
+        if name is None:
+            return True
+        answer = ask_choice(self.window if isinstance(self.window, QWidget) else None, QMessageBox.Icon.Question,
+                            "Training in progress", f"{name} is still training. Quit anyway? The run stops; its last "
+                            "checkpoint (one every 50 steps) stays: Train on Corrected Images… → Resume continues "
+                            "from it.", "training-quit",
+                            [("Quit", QMessageBox.ButtonRole.AcceptRole),
+                             ("Keep training", QMessageBox.ButtonRole.RejectRole)], "Keep training")
+        return answer == "Quit"
 
     @staticmethod
     def _raise(panel: TrainingDialog) -> TrainingDialog:

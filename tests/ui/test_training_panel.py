@@ -16,8 +16,9 @@ from segview.train.scenes import DEMO_CATEGORIES, generate_scene
 from segview.ui.compare.controller import diff_mask
 from segview.ui.dialogs.loss_curve import LossCurve, smoothed
 from segview.ui.dialogs.training_dialog import TrainingDialog
-from segview.ui.training_control import training_source
+from segview.ui.training_control import checkpoint_path, training_source
 from tests.train.helpers import use_tiny_bases
+from tests.ui.answers import answer
 from tests.ui.conftest import shown_window
 
 IMAGES = ["a.png", "b.png", "c.png", "d.png", "e.png"]
@@ -226,14 +227,21 @@ def test_a_refusal_is_shown_and_the_model_stays(qtbot, trainer):
     assert "tiny_inst" in panel.status.text() and "tiny_sem stays the active model" in panel.status.text()
     assert not panel.running and panel.start_button.isEnabled() and not panel.resume_button.isEnabled()
     assert window.bridge.model_name == "tiny_sem"
+    checkpoint_path("shapes-v1").parent.mkdir(parents=True)
+    checkpoint_path("shapes-v1").write_bytes(b"")  # as a run stopped by quitting, in an earlier session, leaves
+    reopened = window.training.open_panel()
+    assert reopened is not panel and reopened.resume_button.isEnabled() and "Resume" in reopened.status.text()
 
 
 @pytest.mark.slow  # a segfault of the shared model process: it restarts (torch's import again)
-def test_a_model_process_crash_stops_the_run_and_says_so(qtbot, trainer):
+def test_a_model_process_crash_stops_the_run_and_says_so(qtbot, trainer, monkeypatch):
     window = trainer
     panel = open_panel(window, steps=10_000)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.progress.value() >= 1, timeout=120000)
+    asked = answer(monkeypatch, "Keep training")
+    window.close()  # quitting while it trains asks first
+    assert asked == ["Training in progress"] and window.isVisible() and window.bridge.training == "shapes-v1"
     with qtbot.waitSignal(window.bridge.training_ended, timeout=60000) as ended:
         window.bridge.process.submit(("debug", "crash"), ("crash",), Priority.INTERACTIVE)
     assert ended.args[0] == "failed" and "crashed" in ended.args[1]
