@@ -103,6 +103,9 @@ class FindByName(QObject):
         """The detector's files are not on this computer: the box that names them and where they go."""
         self.pending = None
         window = self.window
+        if self.missing_box is not None:  # one box at a time: an earlier try's is replaced, not stacked
+            self.missing_box.close()
+            self.missing_box.deleteLater()
         self.missing_box = MissingFilesBox(detector, files, window if isinstance(window, QWidget) else None)
         self.missing_box.open()
         message = f"Find by name needs the files of {detector}: " + ", ".join(Path(p).name for _url, p in files)

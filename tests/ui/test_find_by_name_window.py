@@ -110,6 +110,10 @@ def test_a_detector_without_its_files_names_each_with_its_url_and_folder(qtbot, 
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     qtbot.mouseClick(box.findChild(QPushButton, "missing-files-open"), Qt.MouseButton.LeftButton)
     assert opened == [str(cache)] and box.isVisible()  # the folder opens, the list stays to read
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000):  # trying again: one box, not two
+        window.actions_.find_by_name.trigger()
+    qtbot.waitUntil(lambda: len([b for b in window.findChildren(MissingFilesBox) if b.isVisible()]) == 1)
+    assert not box.isVisible()
 
 
 
