@@ -10,7 +10,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
-from segview.ui.dialogs.download_dialog import WEIGHTS_FILTER, WeightsDialog
+from segview.ui.dialogs.download_dialog import WeightsDialog, file_filter
 from segview.ui.docks.model_panel import ModelPanel
 from segview.ui.inference_bridge import InferenceBridge
 
@@ -59,7 +59,8 @@ class WeightsOffer(QObject):
             self.dialog.finished.disconnect()
             self.dialog.close()
             self.dialog.deleteLater()
-        self.dialog = WeightsDialog(name, self._missing[name][0], self.window)
+        self.dialog = WeightsDialog(name, self._missing[name][0], self.window,
+                                    downloadable=_downloadable(self._missing[name][1]))
         self.dialog.finished.connect(lambda _result, d=self.dialog, n=name: self._answered(n, d.choice()))
         self.dialog.open()
 
@@ -86,7 +87,7 @@ class WeightsOffer(QObject):
         files = {}
         for member, file_name in self._missing[name][1]:
             path, _filter = QFileDialog.getOpenFileName(
-                self.window, f"The weights of {member} ({file_name})", "", WEIGHTS_FILTER)
+                self.window, f"The weights of {member} ({file_name})", "", file_filter(file_name))
             if not path:
                 return
             files[member] = path
@@ -139,3 +140,17 @@ def _predicts(name: str) -> bool:
         return get_card(name).task in PREDICT_TASKS
     except SegviewError:
         return True
+
+
+def _downloadable(missing: list[tuple[str, str]]) -> bool:
+    """segview can download every missing file: each card's weights come from torchvision, or from a URL with
+    a SHA-256 (a card without one is refused by the download, so the window does not offer it)."""
+    from segview.errors import SegviewError
+    from segview.inference.cards import get_card
+
+    try:
+        sources = [get_card(member).weights for member, _file_name in missing]
+    except SegviewError:
+        return True  # the download says what is wrong with the card
+    return all(source is not None and (source.torchvision is not None or (source.url is not None and source.sha256))
+               for source in sources)

@@ -4,29 +4,44 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
 
 
+def file_filter(file_name: str) -> str:
+    """The file dialog's filter for a copy of ``file_name``: PyTorch weights, or files of its own suffix
+    (``model.safetensors``, a tokenizer's ``vocab.json``), then all files."""
+    suffix = PurePath(file_name).suffix
+    if suffix in ("", ".pth", ".pt"):
+        return WEIGHTS_FILTER
+    return f"{suffix[1:]} files (*{suffix});;All files (*)"
+
+
 class WeightsDialog(QMessageBox):
     """Asks what to do about a model without weights; ``choice`` is "download", "local" or "later"."""
 
-    def __init__(self, name: str, message: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, message: str, parent: QWidget | None = None, *, downloadable: bool = True) -> None:
         super().__init__(QMessageBox.Icon.Question, "Get the model's weights?",
                          f"The weights of {name} are not on this computer.", QMessageBox.StandardButton.NoButton,
                          parent)
         self.setObjectName("weights-dialog")
-        self.setInformativeText("Download them now, or use a copy you have (a .pth or .pt file). Without them, "
-                                "choose another model.")
+        self.setInformativeText(
+            "Download them now, or use a copy you have. Without them, choose another model." if downloadable else
+            "segview cannot download them (the model's card has no SHA-256 to check them against): download the "
+            "file named under Show Details yourself, then give it with Use a local file…. Without them, choose "
+            "another model.")
         self.setDetailedText(message)
         self.buttons = {
-            "download": self._button("Download", QMessageBox.ButtonRole.AcceptRole),
             "local": self._button("Use a local file…", QMessageBox.ButtonRole.ActionRole),
             "later": self._button("Not now", QMessageBox.ButtonRole.RejectRole),
         }
-        self.setDefaultButton(self.buttons["download"])
+        if downloadable:
+            self.buttons["download"] = self._button("Download", QMessageBox.ButtonRole.AcceptRole)
+        self.setDefaultButton(self.buttons["download" if downloadable else "local"])
         self.setEscapeButton(self.buttons["later"])
         self.setWindowModality(Qt.WindowModality.WindowModal)
 
