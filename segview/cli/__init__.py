@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
     from segview.cli import datasets, desktop, models, predict, train, training
 
-    parser = argparse.ArgumentParser(prog="segview", description=__doc__.split(". Each")[0].replace("\n", " ") + ".")
+    parser = argparse.ArgumentParser(prog="segview", description=__doc__.split(". Each")[0].replace("\n", " ") + ".",
+                                     epilog="`segview [FOLDER | DATASET | PROJECT]` opens the window (on the demo "
+                                            "images without one); `segview FOLDER --help` lists its options.")
     parser.add_argument("--version", action="version", version=f"segview {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (datasets, models, predict, training, train, desktop):
