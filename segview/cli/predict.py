@@ -96,7 +96,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     predict.add_argument("--score-threshold", type=float, help="instances scored below it are dropped (default 0.5; with grounded: the detector's 0.1)")
     predict.add_argument("--weights", help="a weights file to use instead of the model's own (a checkpoint "
                          "of the card's architecture; not for a panoptic pair, which has two models)")
-    predict.add_argument("--max-issues", type=int, default=50, metavar="N")
+    predict.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
     predict.add_argument("--resume", action="store_true", help="continue the interrupted run in --out: the images "
                          "it finished are not predicted again")
     predict.add_argument("--engine", choices=("local", "ray"), default="local", help="local (this machine: "

@@ -136,5 +136,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--overlap-threshold", type=float, metavar="F", help="fusion (default: the demo's)")
     evaluate.add_argument("--stuff-area-limit", type=int, metavar="PX", help="fusion (default: the demo's)")
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    evaluate.add_argument("--max-issues", type=int, default=50, metavar="N")
+    evaluate.add_argument("--max-issues", type=int, default=50, metavar="N", help="print at most N issues")
     evaluate.set_defaults(func=_cmd_eval)

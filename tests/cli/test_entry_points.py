@@ -25,3 +25,12 @@ def test_help_says_how_to_open_the_window(capsys):
     assert exited.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "opens the window" in out and "segview FOLDER --help" in out
+
+
+@pytest.mark.parametrize("command", ["predict", "eval", "export", "validate"])
+def test_every_option_of_a_subcommand_has_help(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    options = out.split("options:")[1]
+    assert "--max-issues N\n" not in options  # an option listed alone on its line has no help text
