@@ -3,13 +3,14 @@ with a real training run in the model process (a tiny LR-ASPP on generated scene
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 
-from segview.inference.worker import Priority
 from segview.io.project import Project
 from segview.train.plan import OutcomeRow, TrainingOutcome, TrainingProgress, split_images
 from segview.train.scenes import DEMO_CATEGORIES, generate_scene
@@ -243,7 +244,7 @@ def test_a_model_process_crash_stops_the_run_and_says_so(qtbot, trainer, monkeyp
     window.close()  # quitting while it trains asks first
     assert asked == ["Training in progress"] and window.isVisible() and window.bridge.training == "shapes-v1"
     with qtbot.waitSignal(window.bridge.training_ended, timeout=60000) as ended:
-        window.bridge.process.submit(("debug", "crash"), ("crash",), Priority.INTERACTIVE)
+        os.kill(window.bridge.process.pid, signal.SIGSEGV)  # as a native crash in the middle of a step
     assert ended.args[0] == "failed" and "crashed" in ended.args[1]
     assert "Training stopped" in panel.status.text() and "tiny_sem stays the active model" in panel.status.text()
     assert window.bridge.training is None and not panel.running
