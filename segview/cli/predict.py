@@ -17,6 +17,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.report import Report
     from segview.inference.batch import BatchOptions, predict_folder
     from segview.inference.image_sources import list_images
+    from segview.inference.records import has_interrupted_run
     from segview.io.export import LAYOUTS, refuse_foreign_files
 
     try:
@@ -25,6 +26,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise SegviewError(f"--format takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not "
                            f"{args.format!r}.") from None
     refuse_foreign_files(args.out, formats)  # before the model runs: files of the person's own are in the way
+    if args.resume and not has_interrupted_run(args.out):
+        print(f"Nothing to resume in {args.out} (no interrupted run there): predicting every image.",
+              file=sys.stderr)
     reading = Report()
     images = list_images(args.paths, reading)
     loader = functools.partial(_load, args)

@@ -114,6 +114,11 @@ def job_fingerprint(model: str, weights: str | None, formats: Iterable[DatasetFo
             "images": len(names), "image_list_sha256": digest}
 
 
+def has_interrupted_run(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds the work folder of a run that did not finish (what --resume continues)."""
+    return (out_dir / WORK_DIR / _JOB).is_file()
+
+
 def open_work_dir(out_dir: Path, fingerprint: dict, resume: bool) -> Path:
     """The run's work folder in ``out_dir``: the interrupted run's when resuming (refused, with
     :class:`ResumeError`, when it was another job), else a new empty one."""

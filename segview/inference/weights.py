@@ -167,7 +167,7 @@ def ensure_weights(
                            "missing. Put the file there, pass its path, or reinstall segview.")
     remote = remote_weights(card)
     assert remote is not None
-    if allow_download and not remote.sha256 and not remote.hash_prefix:
+    if not remote.sha256 and not remote.hash_prefix:  # `segview models download` would refuse it too
         raise WeightsError(
             f"Model {card.name!r} cannot be downloaded: its card ({card.path}) has no published SHA-256 to check "
             f"the file against. Download {remote.url} yourself and give it with Use a local file… (or pass its "

@@ -134,6 +134,15 @@ def test_resume_refuses_an_interrupted_run_of_other_images(env, tmp_path, capsys
     assert (out / WORK_DIR).is_dir()  # the interrupted run's work is kept for a resume with its images
 
 
+def test_resume_with_no_interrupted_run_says_it_predicts_every_image(env, tmp_path, capsys):
+    folder = demo_folder(tmp_path / "imgs", 1, broken=False)
+    out = tmp_path / "out"
+    assert main(predict(folder, out, "--format", "coco", "--resume")) == 0
+    captured = capsys.readouterr()
+    assert f"Nothing to resume in {out} (no interrupted run there): predicting every image." in captured.err
+    assert "Predicted 1 image(s), skipped 0" in captured.out
+
+
 def test_the_masks_of_a_run_are_the_fused_predictions(env, tmp_path, capsys):
     """What the pipelined engine writes is what the model and fusion give for each image, in every format;
     an image whose mask name another has (im00.jpg, im00.png) is skipped, saying so."""
