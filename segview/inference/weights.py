@@ -391,7 +391,9 @@ def _mismatch(url: str, got: str, expected: str) -> DownloadError:
 
 
 def _corrupt(path: Path, exc: Exception) -> WeightsError:
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if not any(c.isalpha() for c in first_line):  # pickle's bare numbers ("174812789") tell a user nothing
+        first_line = f"{type(exc).__name__}: not a checkpoint torch can read"
     return WeightsError(f"{path} is truncated or corrupt and cannot be loaded ({first_line}). Download or "
                         "copy it again.")
 

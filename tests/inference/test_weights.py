@@ -423,3 +423,12 @@ def test_sha256_of(tmp_path):
     assert sha256_of(tmp_path / "p") == SHA
     with pytest.raises(WeightsError, match="Cannot read"):
         sha256_of(tmp_path / "missing")
+
+
+def test_a_load_error_that_is_only_a_number_is_not_shown_as_one():
+    """torch's legacy loader raised KeyError(174812789) on a damaged file: the message says what it means."""
+    from segview.inference import weights
+
+    message = str(weights._corrupt(Path("w.pt"), KeyError(174812789)))
+    assert "174812789" not in message and "not a checkpoint torch can read" in message
+    assert "(unexpected EOF" in str(weights._corrupt(Path("w.pt"), RuntimeError("unexpected EOF")))
