@@ -1,7 +1,7 @@
 """Benchmark: the prompt tool (Segment Anything) — embedding, decoding one prompt, click to preview on screen.
 
 Usage: python bench/prompt.py [--repeats 5] [--decodes 20] [--clicks 10] [--device cpu] [--skip-window]
-       [--models small,vit_b] [--threads N]
+       [--models small,small-fp32,vit_b] [--threads N]
 
 Random weights (same speed as real ones; nothing is downloaded), transformers' SamModel, a 1024 × 768 photo
 (the demo scene scaled up: the encoder always sees a 1024-pixel frame).
@@ -21,7 +21,9 @@ Random weights (same speed as real ones; nothing is downloaded), transformers' S
   embedding of the photo (one run).
 
 Models: ``small`` is SlimSAM-77's encoder shape (width 168, MLP 696, 12 layers; the real card reads its sizes
-from its weights), ``vit_b`` is SAM ViT-B. Prints one table; timings are medians of one run.
+from its weights), ``vit_b`` is SAM ViT-B; as SamPredictor runs them (the encoder under bfloat16 autocast on a
+CPU that computes bfloat16 natively); ``NAME-fp32`` runs the encoder in float32 always. Other candidate small
+encoders (SlimSAM-50, SAM 2.1 Hiera tiny/small) are compared in bench/prompt_candidates.py. Prints one table; timings are medians of one run.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def in_process(name: str, device: str, repeats: int, decodes: int) -> dict[str, 
     from segview.inference.sam import SamPredictor
 
     torch.manual_seed(0)
-    predictor = SamPredictor(sam(**SIZES[name]), name, 1024, choose_device(device))
+    size, float32 = name.removesuffix("-fp32"), name.endswith("-fp32")  # "-fp32": no bfloat16 encoder
+    predictor = SamPredictor(sam(**SIZES[size]), name, 1024, choose_device(device), bf16=False if float32 else None)
     image = photo()
     embedding = predictor.embed(image)  # warm-up
     sync = torch.cuda.synchronize if predictor.device.device.startswith("cuda") else (lambda: None)
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decodes", type=int, default=20)
     parser.add_argument("--clicks", type=int, default=10)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--models", default="small,vit_b")
+    parser.add_argument("--models", default="small,small-fp32,vit_b")
     parser.add_argument("--skip-window", action="store_true")
     parser.add_argument("--detectors", default="small,base", help="OWLv2 sizes to time: small, base, large ('' for none)")
     parser.add_argument("--everything-grid", type=int, default=16, help="Segment Everything's points per side (0: skip)")
