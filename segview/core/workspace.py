@@ -37,6 +37,8 @@ class ImageEntry:
     reference: Annotation | None = None  # the previous model's fused result, to compare models
     rejected: set[RejectKey] = field(default_factory=set)  # fused segments the person rejected
     candidates: Candidates | None = None  # Segment Everything's unlabeled masks not taken yet
+    blank_start: bool = False  # the annotation began empty at its first edit (not opened with one)
+    all_undone: bool = False  # every step of the annotation's history is undone
 
     @property
     def name(self) -> str:
@@ -44,7 +46,9 @@ class ImageEntry:
 
     @property
     def status(self) -> ImageStatus:
-        if self.annotation is not None:
+        """Corrected when it holds an annotation, unless every step was undone back to the empty start
+        (then it is what it was before its first edit)."""
+        if self.annotation is not None and not (self.blank_start and self.all_undone):
             return ImageStatus.CORRECTED
         return ImageStatus.PREDICTED if self.prediction is not None else ImageStatus.NONE
 

@@ -34,7 +34,11 @@ snapshot, so the store never drifts from what the editor shows.
 
 Two openers cannot corrupt a project: ``Project.open`` holds an exclusive lock on
 ``.segview/lock`` (``fcntl.flock`` / ``msvcrt.locking``) for its lifetime; the OS releases it when the
-process dies. A "corrected" image is one with a stored annotation (someone edited or saved it).
+process dies. A "corrected" image is one with a stored annotation (someone edited or saved it), except
+one whose every step was undone back to the empty start it was first edited from: its snapshot is that
+empty start and its journal nets to no step (derived, the rows stay). When the empty start is no longer
+the snapshot (a compaction: a big first step, ``checkpoint_rows``, a failed write), the undo that takes
+the history back to it writes the empty snapshot again, so the rule holds there too.
 
 A dataset (COCO, panoptic, labelme, semantic PNG) gets a project too, so that edits on it are kept:
 ``dataset_store(path)`` says where (``.segview/<file name>/`` beside a JSON file, ``.segview/`` inside a
@@ -608,9 +612,34 @@ class Project:
         return rows[0]
 
     def corrected_names(self) -> list[str]:
-        """Images with a stored annotation (edited or saved in segview), sorted."""
-        return [r[0] for r in self._read(
-            "SELECT name FROM images JOIN annotations ON annotations.image_id = images.id ORDER BY name")]
+        """Images with a stored annotation (edited or saved in segview), sorted; not those whose every step
+        was undone back to the empty start (see ``_blank_ids``)."""
+        blank = self._blank_ids()
+        return [r[1] for r in self._read(
+            "SELECT images.id, name FROM images JOIN annotations ON annotations.image_id = images.id ORDER BY name")
+            if r[0] not in blank]
+
+    def _blank_ids(self, image_id: int | None = None) -> set[int]:
+        """Images (or the one given) whose snapshot is the empty start their first step was made on and whose
+        journal nets to no step (do pushes, undo pops, redo re-pushes; a redo with nothing undone carries
+        its atoms and counts as a step): every step was undone, so they are not corrected. Reads the journal's
+        kinds only, no map and no atoms."""
+        where = "" if image_id is None else " AND annotations.image_id = ?"
+        rows = self._read(
+            "SELECT annotations.image_id, journal.kind FROM annotations LEFT JOIN journal ON journal.image_id = "
+            "annotations.image_id AND journal.version = annotations.version WHERE annotations.version = 1 AND "
+            f"annotations.segments = '[]'{where} ORDER BY annotations.image_id, journal.seq",
+            () if image_id is None else (image_id,))
+        depth: dict[int, list[int]] = {}
+        for image, kind in rows:
+            stack = depth.setdefault(image, [0, 0])  # steps done, steps undone
+            if kind == "do":
+                stack[:] = [stack[0] + 1, 0]
+            elif kind == "undo" and stack[0]:
+                stack[:] = [stack[0] - 1, stack[1] + 1]
+            elif kind == "redo":
+                stack[:] = [stack[0] + 1, max(stack[1] - 1, 0)]
+        return {image for image, (done, _undone) in depth.items() if done == 0}
 
     # --- annotations ------------------------------------------------------------------------------------
 
@@ -632,6 +661,8 @@ class Project:
         computed ahead (used when the dtype is the map's)."""
         row = db.execute("SELECT version FROM annotations WHERE image_id = ?", (image_id,)).fetchone()
         version = 1 if row is None else row[0] + 1
+        if version == 1 and not annotation.segments:
+            version = 2  # a saved empty state is not the empty start (version 1, see ``_blank_ids``)
         dtype = np.dtype(annotation.segment_map.dtype).str
         if encoded is not None and encoded[0] == dtype:
             blob = encoded[1]
@@ -664,16 +695,19 @@ class Project:
     def annotation_versions(self) -> dict[str, int]:
         """Each image with a stored annotation and its snapshot's version, without reading any map: what
         the image browser needs to mark the corrected images when a project opens."""
-        return dict(self._read("SELECT name, version FROM images JOIN annotations ON annotations.image_id = "
-                               "images.id"))
+        blank = self._blank_ids()
+        return {name: version for image_id, name, version in self._read(
+            "SELECT images.id, name, version FROM images JOIN annotations ON annotations.image_id = images.id")
+            if image_id not in blank}
 
     def load_annotation(self, name: str) -> Annotation | None:
-        """The stored annotation of an image (last snapshot with the journal replayed), or None."""
+        """The stored annotation of an image (last snapshot with the journal replayed), or None (also when
+        every step was undone back to the empty start: the image is not corrected)."""
         image_id = self._image(name)[0]
         with self._mutex:
             rows = self._read("SELECT height, width, dtype, map, segments, version FROM annotations "
                               "WHERE image_id = ?", (image_id,))
-            if not rows:
+            if not rows or self._blank_ids(image_id):
                 return None
             height, width, dtype, blob, segments, version = rows[0]
             journal = self._read("SELECT seq, kind, ref, atoms FROM journal WHERE image_id = ? AND version = ? "
@@ -709,8 +743,8 @@ class Project:
                     undone.clear()
                 elif kind == "undo" and done:
                     undone.append(done.pop())
-                elif kind == "redo" and undone:
-                    done.append(undone.pop())
+                elif kind == "redo":  # with nothing undone: a redo journaled after a snapshot, its atoms
+                    done.append(undone.pop() if undone else edit)
         except (zlib.error, ValueError, KeyError, TypeError, StopIteration, struct.error):
             return []
         return done
@@ -742,6 +776,7 @@ class Project:
         history.step_listeners.append(listener)
         count = self._read("SELECT COUNT(*) FROM journal WHERE image_id = ?", (image_id,))[0][0]
         stored = self._read("SELECT 1 FROM annotations WHERE image_id = ?", (image_id,))
+        stored = stored and not self._blank_ids(image_id)  # every step undone: it starts empty again
         start = history.annotation
         empty = not stored and not history.done and not start.segments and not start.segment_map.any()
         self._attached[image_name] = _Attachment(history, listener, count=count, empty_start=empty)
@@ -764,26 +799,42 @@ class Project:
         attachment = self._attached[name]
         annotation = attachment.history.annotation
         big = _changed_pixels(edit) > _BIG_STEP
+        back_to_start = kind == "undo" and attachment.empty_start and not attachment.history.done
         try:
             with self._tx() as db:
-                row = db.execute("SELECT version FROM annotations WHERE image_id = ?", (image_id,)).fetchone()
+                row = db.execute("SELECT version, segments FROM annotations WHERE image_id = ?",
+                                 (image_id,)).fetchone()
                 version = None if row is None else row[0]
-                if version is None and attachment.empty_start and not attachment.needs_snapshot and not big:
-                    version = self._write_empty_snapshot(db, image_id, annotation)
-                    attachment.rows.clear()
-                    attachment.count = 0
-                if version is None or attachment.needs_snapshot or big or attachment.count >= self.checkpoint_rows:
-                    ahead = edit.encoded_after if kind == "do" else None  # the map after the step, not an undo's
-                    self._write_snapshot(db, image_id, annotation, ahead)
+                compacted = row is None or tuple(row) != (1, "[]")
+                if back_to_start and (compacted or attachment.needs_snapshot or big
+                                      or attachment.count >= self.checkpoint_rows):
+                    # the empty start again, as the snapshot: the image is not corrected (see the docstring)
+                    self._write_empty_snapshot(db, image_id, annotation)
                     attachment.rows.clear()
                     attachment.count = 0
                 else:
-                    self._append(db, attachment, image_id, version, kind, edit)
+                    self._step(db, attachment, image_id, version, kind, edit, big)
                 _count_step(db, name)
         except ProjectError:
             attachment.needs_snapshot = True
             raise
         attachment.needs_snapshot = False
+
+    def _step(self, db: sqlite3.Connection, attachment: _Attachment, image_id: int, version: int | None,
+              kind: str, edit: Edit, big: bool) -> None:
+        """Inside a transaction: the step as a journal row, or as a snapshot when one is due."""
+        annotation = attachment.history.annotation
+        if version is None and attachment.empty_start and not attachment.needs_snapshot and not big:
+            version = self._write_empty_snapshot(db, image_id, annotation)
+            attachment.rows.clear()
+            attachment.count = 0
+        if version is None or attachment.needs_snapshot or big or attachment.count >= self.checkpoint_rows:
+            ahead = edit.encoded_after if kind == "do" else None  # the map after the step, not an undo's
+            self._write_snapshot(db, image_id, annotation, ahead)
+            attachment.rows.clear()
+            attachment.count = 0
+        else:
+            self._append(db, attachment, image_id, version, kind, edit)
 
     def _append(self, db: sqlite3.Connection, attachment: _Attachment, image_id: int, version: int,
                 kind: str, edit: Edit) -> None:
