@@ -131,6 +131,7 @@ class ProjectLink:
         if name is None or entry.path not in self._stored or stacks.get(entry.path) is not None:
             return
         edits = self.project.undoable_edits(name)
+        entry.blank_start = self.project.starts_empty(name)  # undoing every step leaves it uncorrected
         if entry.annotation is not None:  # with no undoable step too: the panel shows where history begins
             stacks.restore(entry.path, entry.annotation, edits)
 

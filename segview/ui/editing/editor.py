@@ -282,6 +282,7 @@ class Editor(QObject):
         if entry.annotation is None:
             workspace = self.window.workspace
             entry.annotation = Annotation(*self.image.shape[:2])
+            entry.blank_start, entry.all_undone = True, False
             history = self.stacks.history(entry.path, entry.annotation)
             if not len(workspace.categories) and len(workspace.model_categories):
                 workspace.categories = CategorySet(list(workspace.model_categories))
@@ -505,6 +506,11 @@ class Editor(QObject):
     def _stepped(self, key: object, kind: str, edit: Edit) -> None:
         if self.entry is None or key != self.entry.path:
             return
+        history = self.stacks.get(key)
+        before = self.entry.status
+        self.entry.all_undone = history is not None and not history.done
+        if self.entry.status != before:  # undone back to the empty start, or out of it again
+            self.status_changed.emit(self.index)
         annotation = self.annotation()
         if kind != "do" and annotation is not None:
             self.select([sid for sid in self.selection if sid in annotation.segments])  # reloads outlines
