@@ -37,6 +37,8 @@ def shows_annotation(entry: ImageEntry | None, opened_annotated: bool) -> bool:
     unless turned on: it was opened so, or it holds accepted predictions. A first stroke from scratch
     keeps the prediction in view, as the guide it is."""
     annotation = None if entry is None else entry.annotation
+    if entry is not None and entry.blank_start and entry.all_undone:  # every step undone: not annotated
+        return False
     return annotation is not None and (opened_annotated or any(
         segment.source is Source.MODEL for segment in annotation.segments.values()))
 

@@ -38,6 +38,9 @@ def test_accept_all_then_undo_leaves_the_image_uncorrected(qtbot, editor_window,
     project = window.project_link.project
     assert project.corrected_names() == [] and project.dataset("corrected").images == []
     assert _exported(scenes, tmp_path / "out1") == []  # the window holds the project: read without its lock
+    window.browser.select(0)
+    window.browser.select(1)
+    assert not window.layers_panel.annotated  # shown again later: the prediction still in view
 
     window.editor.actions_.redo.trigger()
     assert entry.status is ImageStatus.CORRECTED and _mark(window, 1) == ImageStatus.CORRECTED.value
@@ -63,7 +66,9 @@ def test_undo_of_an_earlier_session_back_to_the_start_uncorrects(qtbot, editor_w
     window = _restart(qtbot, window, tmp_path)
     window.open_path(scenes)
     assert window.current == 1 and window.current_entry().status is ImageStatus.CORRECTED
+    assert window.layers_panel.annotated
     window.editor.actions_.undo.trigger()  # the step of the earlier session
     assert window.current_entry().status is not ImageStatus.CORRECTED
+    assert not window.layers_panel.annotated  # the prediction shows again
     assert _mark(window, 1) != ImageStatus.CORRECTED.value
     assert window.project_link.project.corrected_names() == []
