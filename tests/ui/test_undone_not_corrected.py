@@ -17,6 +17,14 @@ def _mark(window, index: int) -> str:
     return window.browser.model.index(index, 0).data(STATUS_ROLE)
 
 
+def _training_images(window) -> list[str]:
+    """The images the training panel lists (as the menu opens it)."""
+    panel = window.training.open_panel()
+    listed = [panel.images.item(i).text().split(" — ")[0] for i in range(panel.images.count())]
+    panel.close()
+    return listed
+
+
 def _exported(folder, out) -> list[str]:
     """The images ``segview export FOLDER --to coco`` (corrected scope) writes, by file name."""
     assert main(["export", str(folder), "--to", "coco", "--out", str(out)]) == 0
@@ -42,9 +50,11 @@ def test_accept_all_then_undo_leaves_the_image_uncorrected(qtbot, editor_window,
     window.browser.select(1)
     assert not window.layers_panel.annotated  # shown again later: the prediction still in view
 
+    assert _training_images(window) == []  # Model → Train on Corrected Images… leaves it out
+
     window.editor.actions_.redo.trigger()
     assert entry.status is ImageStatus.CORRECTED and _mark(window, 1) == ImageStatus.CORRECTED.value
-    assert project.corrected_names() == ["scene_1.png"]
+    assert project.corrected_names() == ["scene_1.png"] and _training_images(window) == ["scene_1.png"]
     window.editor.actions_.undo.trigger()
 
     window = _restart(qtbot, window, tmp_path)  # quitting and reopening: still not corrected
