@@ -625,11 +625,14 @@ class Project:
         its atoms and counts as a step): every step was undone, so they are not corrected. Reads the journal's
         kinds only, no map and no atoms."""
         where = "" if image_id is None else " AND annotations.image_id = ?"
+        join = ("FROM annotations LEFT JOIN journal ON journal.image_id = annotations.image_id AND journal.version "
+                f"= annotations.version WHERE annotations.version = 1 AND annotations.segments = '[]'{where}")
+        # each undo pops at most one step: only an image with no more steps pushed than undone can be blank
+        candidates = (f"SELECT annotations.image_id {join} GROUP BY annotations.image_id HAVING "
+                      "COALESCE(SUM(journal.kind != 'undo'), 0) <= COALESCE(SUM(journal.kind = 'undo'), 0)")
         rows = self._read(
-            "SELECT annotations.image_id, journal.kind FROM annotations LEFT JOIN journal ON journal.image_id = "
-            "annotations.image_id AND journal.version = annotations.version WHERE annotations.version = 1 AND "
-            f"annotations.segments = '[]'{where} ORDER BY annotations.image_id, journal.seq",
-            () if image_id is None else (image_id,))
+            f"SELECT annotations.image_id, journal.kind {join} AND annotations.image_id IN ({candidates}) "
+            "ORDER BY annotations.image_id, journal.seq", () if image_id is None else (image_id, image_id))
         depth: dict[int, list[int]] = {}
         for image, kind in rows:
             stack = depth.setdefault(image, [0, 0])  # steps done, steps undone

@@ -145,3 +145,25 @@ def test_a_compaction_snapshot_in_between_is_handled(folder: Path, monkeypatch, 
         assert _is_corrected(project) and project.load_annotation(NAME).equals(after)
         # the redone step and the new one: journaled after the empty start, or big steps stored as snapshots
         assert len(project.undoable_edits(NAME)) == (2 if compaction == "checkpoint" else 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_steps_are_corrected_exactly_while_a_step_is_done(folder: Path, seed: int) -> None:
+    from tests.io.project_edits import random_step
+
+    rng = np.random.default_rng(seed)
+    with _open(folder) as project:
+        history = EditHistory(Annotation(H, W))
+        project.attach(NAME, history)
+        seen = set()
+        for _ in range(60):
+            random_step(history, rng)
+            if rng.random() < 0.3:  # undo runs, so that the start is reached now and then
+                while history.undo() is not None and rng.random() < 0.8:
+                    pass
+            assert (NAME in project.corrected_names()) == bool(history.done)
+            seen.add(bool(history.done))
+        assert seen == {True, False}  # both states were reached
+        done = bool(history.done)
+    with _open(folder) as project:
+        assert (NAME in project.corrected_names()) == done
