@@ -1,7 +1,7 @@
 """Benchmark: candidate small prompt encoders side by side (issue 12's target: embedding <= 1.5 s per 1024-px image
 on a 2-core CPU).
 
-Usage: python bench/prompt_candidates.py [--repeats 3] [--skip-wall]
+Usage: python bench/prompt_candidates.py [--repeats 4] [--skip-wall]
 
 Random weights (speed does not depend on them; nothing is downloaded), one 1024-pixel frame each:
 
@@ -9,7 +9,8 @@ Random weights (speed does not depend on them; nothing is downloaded), one 1024-
   ``+bf16`` runs it under CPU bfloat16 autocast, ``+channels_last`` with the input and the model in channels-last
   memory (both under torch.inference_mode, as SamPredictor.embed already is);
 - slimsam_50: SlimSAM-50's shape (width 384, MLP 1536), same SamModel;
-- sam2.1_hiera_tiny / sam2.1_hiera_small: transformers' Sam2Model with the SAM 2.1 configs' Hiera encoders.
+- sam2.1_hiera_tiny / sam2.1_hiera_small: transformers' Sam2Model with the SAM 2.1 configs' Hiera encoders
+  (tiny also under bfloat16 autocast).
 
 Prints, per candidate, the median CPU seconds per image at one torch thread (what a loaded machine does not
 inflate) and its ratio to slimsam_77, then the median wall seconds at two threads (noisy when the machine is
@@ -53,7 +54,7 @@ def sam_runner(vision: dict, *, bf16: bool = False, channels_last: bool = False)
     return run, model
 
 
-def sam2_runner(hiera: dict):
+def sam2_runner(hiera: dict, *, bf16: bool = False):
     """An embedding function of transformers' Sam2Model with a SAM 2.1 Hiera encoder."""
     import torch
     from transformers import Sam2Config, Sam2HieraDetConfig, Sam2Model, Sam2VisionConfig
@@ -64,22 +65,30 @@ def sam2_runner(hiera: dict):
     pixels = torch.randn(1, 3, 1024, 1024)
 
     def run():
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return model.get_image_embeddings(pixels)
 
     return run
 
 
-def timed(run, repeats: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``run`` after one warm-up."""
-    run()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
+def interleaved(runs: dict, rounds: int, threads: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each run at ``threads`` torch threads, after one warm-up each, the
+    candidates taking turns round by round (so that a change in the machine's load, or its warming up, falls
+    on all of them alike rather than on whichever runs first)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    for run in runs.values():
         run()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+    walls: dict[str, list[float]] = {name: [] for name in runs}
+    cpus: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in runs}
 
 
 def bf16_quality() -> tuple[float, float]:
@@ -101,7 +110,7 @@ def bf16_quality() -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4, help="rounds (each candidate once per round)")
     parser.add_argument("--skip-wall", action="store_true", help="only the one-thread CPU times")
     args = parser.parse_args(argv)
     import torch
@@ -112,18 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         "slimsam_77+channels_last": lambda: sam_runner(SLIMSAM_77, channels_last=True)[0],
         "slimsam_50": lambda: sam_runner(SLIMSAM_50)[0],
         **{name: (lambda h=hiera: sam2_runner(h)) for name, hiera in HIERA.items()},
+        "sam2.1_hiera_tiny+bf16": lambda: sam2_runner(HIERA["sam2.1_hiera_tiny"], bf16=True),
     }
-    rows = {}
-    for name, build in candidates.items():
-        run = build()
-        torch.set_num_threads(1)
-        cpu1 = timed(run, args.repeats)[1]
-        wall2 = None
-        if not args.skip_wall:
-            torch.set_num_threads(2)
-            wall2 = timed(run, args.repeats)[0]
-        rows[name] = (cpu1, wall2)
-        print(f"  measured {name}", flush=True)
+    runs = {name: build() for name, build in candidates.items()}
+    one = interleaved(runs, args.repeats, threads=1)
+    two = {} if args.skip_wall else interleaved(runs, args.repeats, threads=2)
+    rows = {name: (one[name][1], two[name][0] if two else None) for name in runs}
     base = rows["slimsam_77"][0]
     print(f"{'candidate':28} {'CPU s (1 thread)':>17} {'ratio':>6} {'wall s (2 threads)':>19}")
     for name, (cpu1, wall2) in rows.items():

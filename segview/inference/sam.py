@@ -46,9 +46,9 @@ class SamPredictor:
         import torch
 
         self.device = device or choose_device("cpu")
-        # The image encoder under CPU bfloat16 autocast: ~0.67x the CPU time of float32 where the CPU computes
+        # The image encoder under CPU bfloat16 autocast: ~0.9x the CPU time of float32 where the CPU computes
         # bfloat16 natively (AVX512-BF16, AMX; bench/prompt_candidates.py), the embedding within ~0.5 % of
-        # float32's. Elsewhere (emulated bfloat16 is slower) and on GPUs it stays float32. None: decide so.
+        # float32's. Elsewhere (bfloat16 would be emulated) and on GPUs it stays float32. None: decide so.
         self.bf16 = cpu_has_native_bf16() and self.device.device == "cpu" if bf16 is None else bf16
         self.model = model.to(self.device.device).eval()
         self.name = name
