@@ -2,6 +2,7 @@
 never over files segview did not write, never a partial set of PNGs."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -72,16 +73,18 @@ def test_a_convert_that_fails_midway_leaves_no_partial_set_of_pngs(tmp_path, mon
     dataset = make_dataset(tmp_path / "images", n_images=3)
     source = tmp_path / "images" / "instances.json"
     assert save_coco(dataset, source).ok
-    real, calls = coco_panoptic.write_png, []
+    real, calls = coco_panoptic.atomic_write_bytes, []
 
-    def fail_on_the_second(path, image):
+    def fail_on_the_second(path, data, *args, **kwargs):  # the mask PNGs are written as encoded bytes
+        if Path(path).suffix != ".png":
+            return real(path, data, *args, **kwargs)
         calls.append(path)
         if len(calls) == 2:
             raise WriteError(f"The disk is full: could not write {path}.")
-        real(path, image)
+        return real(path, data, *args, **kwargs)
 
-    monkeypatch.setattr(coco_panoptic, "write_png", fail_on_the_second)
-    monkeypatch.setattr("segview.io.semantic_png.write_png", fail_on_the_second)
+    monkeypatch.setattr(coco_panoptic, "atomic_write_bytes", fail_on_the_second)
+    monkeypatch.setattr("segview.io.semantic_png.atomic_write_bytes", fail_on_the_second)
     target = tmp_path / "out" / out
     assert main(["convert", str(source), "--to", fmt, "--out", str(target)]) == 2
     assert "Not written" in capsys.readouterr().err
