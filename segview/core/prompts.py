@@ -136,6 +136,8 @@ def logits_to_mask(logits: np.ndarray, height: int, width: int, long_side: int =
     x_lo, x_hi, x_w = _samples(width, new_w)
     ys = np.flatnonzero((y_hi >= rows[0]) & (y_lo <= rows[-1]))
     xs = np.flatnonzero((x_hi >= cols[0]) & (x_lo <= cols[-1]))
+    if not ys.size or not xs.size:  # no image pixel samples the positive part (a tiny image): no mask
+        return CroppedMask(0, 0, np.zeros((0, 0), bool))
     y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
     y_lo, y_hi, y_w = y_lo[y0:y1], y_hi[y0:y1], y_w[y0:y1, None]
     x_lo, x_hi, x_w = x_lo[x0:x1], x_hi[x0:x1], x_w[x0:x1]
