@@ -34,7 +34,6 @@ def progress_bar(description: str, total: int | None, unit: str = "it"):
         unit_divisor=1024 if scale else 1000,
         file=sys.stderr,
         dynamic_ncols=True,
-        delay=0.2,  # shown once there is something to count (predict learns its total after collecting images)
     )
 
 

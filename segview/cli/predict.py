@@ -42,14 +42,22 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     params = FusionParams(score_threshold=threshold)
     options = BatchOptions(args.out, tuple(formats), params, args.model, args.weights, args.resume, args.engine,
                            args.workers, args.address, args.gpus_per_worker)
-    with progress_bar("predict", None, "img") as bar:
+    bar = None  # made once the run knows its total (a bar printed before it could be left unfinished)
 
-        def progress(total: int, done: int):
+    def progress(total: int, done: int):
+        nonlocal bar
+        if bar is None:
+            bar = progress_bar("predict", total, "img")
+        else:
             bar.reset(total)
-            bar.update(done)  # a resumed run starts where the interrupted one stopped
-            return bar.update
+        bar.update(done)  # a resumed run starts where the interrupted one stopped
+        return bar.update
 
+    try:
         outcome = predict_folder(model, images, options, loader=loader, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     reading.extend(outcome.reading)
     print_report("Reading", reading, args.max_issues)
     print_report("Writing", outcome.writing, args.max_issues)
