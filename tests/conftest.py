@@ -21,3 +21,4 @@ def max_pixels():
     before = pixel_budget.max_pixels()
     yield pixel_budget.set_max_pixels
     pixel_budget.set_max_pixels(before)
+

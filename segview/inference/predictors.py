@@ -42,7 +42,11 @@ def _autocast(device: DeviceChoice):
 
 
 def _to_tensor(image: np.ndarray, device: str) -> torch.Tensor:
-    """(h, w, 3) uint8 RGB → (3, h, w) float in [0, 1] on ``device``."""
+    """(h, w, 3) uint8 RGB → (3, h, w) float in [0, 1] on ``device``. A read-only array (an image in
+    shared memory) is copied first: torch warns on every non-writable array it wraps, though nothing here
+    writes to it (``float()`` copies)."""
+    if not image.flags.writeable:
+        image = image.copy()
     return torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1).float().div_(255.0)
 
 

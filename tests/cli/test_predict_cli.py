@@ -6,6 +6,7 @@ from PIL import Image
 
 from segview.cli import main
 from tests.inference.tiny_models import write_tiny_cards
+from tests.user_dirs import use_user_dirs
 
 
 @pytest.fixture(scope="module")
@@ -17,9 +18,7 @@ def user_models(tmp_path_factory):
 
 @pytest.fixture
 def env(user_models, monkeypatch, tmp_path):
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(user_models))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    use_user_dirs(monkeypatch, tmp_path, user_models)
 
 
 def _images(folder, count=3):

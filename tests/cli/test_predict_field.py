@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from segview.cli import main
+from tests.user_dirs import use_user_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "resources" / "demo" / "scene_02024.png"
@@ -18,9 +19,7 @@ GOOD = ROOT / "resources" / "demo" / "scene_02024.png"
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    use_user_dirs(monkeypatch, tmp_path)
 
 
 def _predict(folder: Path, out: Path, *extra: str) -> int:

@@ -11,6 +11,7 @@ from pycocotools.coco import COCO
 from segview.cli import main
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_sam import write_sam_card
+from tests.user_dirs import use_user_dirs
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +24,7 @@ def user_models(tmp_path_factory):
 
 @pytest.fixture
 def env(user_models, monkeypatch, tmp_path):
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(user_models))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    use_user_dirs(monkeypatch, tmp_path, user_models)
 
 
 def _images(folder, count=2):

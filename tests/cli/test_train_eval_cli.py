@@ -9,6 +9,7 @@ import torch
 
 from segview.cli import build_parser, main
 from tests.inference.tiny_models import write_tiny_cards
+from tests.user_dirs import use_user_dirs
 
 TINY_RUN = ["--semantic-steps", "2", "--instance-steps", "2", "--size", "64", "--train-scenes", "4",
             "--eval-images", "2", "--threads", "1", "--semantic-batch-size", "2", "--instance-batch-size", "2",
@@ -34,9 +35,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    use_user_dirs(monkeypatch, tmp_path)
     return tmp_path / "data"
 
 

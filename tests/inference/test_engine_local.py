@@ -18,6 +18,7 @@ from PIL import Image
 
 from segview.cli import main
 from segview.inference import batch
+from tests.user_dirs import use_user_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = sorted((ROOT / "resources" / "demo").glob("scene_*.png"))
@@ -25,9 +26,7 @@ DEMO = sorted((ROOT / "resources" / "demo").glob("scene_*.png"))
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    use_user_dirs(monkeypatch, tmp_path)
 
 
 def demo_folder(folder: Path, count: int, broken: bool = True) -> Path:

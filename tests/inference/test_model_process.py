@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -19,29 +18,7 @@ from segview.core.prediction import InstancePrediction, Prediction
 from segview.inference.model_process import ModelProcess, describe_exit
 from segview.inference.shared_arrays import pack_prediction, unpack_prediction
 from segview.inference.worker import Priority
-
-
-class Events:
-    def __init__(self):
-        self.lock = threading.Condition()
-        self.items: list[tuple] = []
-
-    def __call__(self, kind, *args):
-        with self.lock:
-            self.items.append((kind, *args))
-            self.lock.notify_all()
-
-    def of(self, kind):
-        with self.lock:
-            return [e for e in self.items if e[0] == kind]
-
-    def wait_for(self, predicate, timeout=60.0):
-        with self.lock:
-            assert self.lock.wait_for(lambda: predicate(self), timeout), self.items
-
-    def clear(self):
-        with self.lock:
-            self.items.clear()
+from tests.inference.process_events import ProcessEvents
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +34,7 @@ def data_dir(tmp_path_factory):
 def shared_process(data_dir):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEGVIEW_DATA_DIR", str(data_dir))  # the child gets the parent's environment
-        process = ModelProcess(Events())
+        process = ModelProcess(ProcessEvents())
         yield process
         process.shutdown()
     assert not process.alive, (process._process, process._process.exitcode)
@@ -66,7 +43,7 @@ def shared_process(data_dir):
 @pytest.fixture
 def proc(shared_process):
     """The module's child, with a fresh generation and event list for each test."""
-    events = Events()
+    events = ProcessEvents()
     shared_process.set_listener(events)
     shared_process.reset()
     shared_process._failures.clear()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 
 import numpy as np
 import pytest
@@ -15,28 +14,8 @@ from PIL import Image
 from segview.core.prompts import PromptSet
 from segview.inference.model_process import ModelProcess
 from segview.inference.worker import Priority
+from tests.inference.process_events import ProcessEvents
 from tests.inference.tiny_sam import write_sam_card
-
-
-class Answers:
-    def __init__(self):
-        self.lock = threading.Condition()
-        self.items: list[tuple] = []
-
-    def __call__(self, kind, *args):
-        with self.lock:
-            self.items.append((kind, *args))
-            self.lock.notify_all()
-
-    def wait(self, key, timeout=120.0):
-        """The answer (kind, value) for ``key``, removed from the list."""
-        with self.lock:
-            def found():
-                return next((i for i in self.items if i[0] in ("result", "error") and i[1] == key), None)
-            assert self.lock.wait_for(lambda: found() is not None, timeout), self.items
-            item = found()
-            self.items.remove(item)
-            return item[0], item[3]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +25,7 @@ def setup(tmp_path_factory):
     image = np.random.default_rng(1).integers(0, 255, (90, 160, 3), dtype=np.uint8)
     path = root / "photo.png"
     Image.fromarray(image).save(path)
-    answers = Answers()
+    answers = ProcessEvents()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEGVIEW_DATA_DIR", str(root / "data"))
         patch.setenv("SEGVIEW_CACHE_DIR", str(root / "cache"))
@@ -60,14 +39,14 @@ def test_embed_decode_and_a_restart_that_finds_the_embedding_on_disk(setup):
     process, answers, card, path, image, root = setup
     args = ("tiny_sam", "cpu", None)
     process.submit(("prompt_embed", path), args, Priority.VISIBLE)
-    assert answers.wait(("prompt_embed", path)) == ("result", (90, 160, "computed"))
+    assert answers.answer(("prompt_embed", path)) == ("result", (90, 160, "computed"))
     assert len(list((root / "cache" / "embeddings").glob("tiny_sam_*/*.npz"))) == 1
     process.submit(("prompt_embed", path), args, Priority.NEIGHBOUR)
-    assert answers.wait(("prompt_embed", path)) == ("result", (90, 160, "memory"))
+    assert answers.answer(("prompt_embed", path)) == ("result", (90, 160, "memory"))
 
     prompts = PromptSet().with_point(40, 30).with_point(120, 70, positive=False)
     process.submit(("prompt_decode", path), (*args, prompts, True, 7), Priority.INTERACTIVE)
-    kind, (meta, crops) = answers.wait(("prompt_decode", path))
+    kind, (meta, crops) = answers.answer(("prompt_decode", path))
     assert kind == "result" and meta["token"] == 7 and (meta["height"], meta["width"]) == (90, 160)
 
     from segview.inference.sam import SamPredictor
@@ -83,14 +62,14 @@ def test_embed_decode_and_a_restart_that_finds_the_embedding_on_disk(setup):
 
     os.kill(process.pid, signal.SIGKILL)  # a new child: memory is gone, the disk cache is not
     process.submit(("prompt_embed", path), args, Priority.VISIBLE)
-    assert answers.wait(("prompt_embed", path)) == ("result", (90, 160, "disk"))
+    assert answers.answer(("prompt_embed", path)) == ("result", (90, 160, "disk"))
 
 
 def test_a_prompt_model_without_weights_answers_what_is_missing(setup):
     process, answers, _card, path, _image, _root = setup
     process.submit(("prompt_decode", path), ("slimsam_77", "cpu", None, PromptSet().with_point(1, 1), True, 1),
                    Priority.INTERACTIVE)
-    kind, (missing, name, message, files) = answers.wait(("prompt_decode", path))
+    kind, (missing, name, message, files) = answers.answer(("prompt_decode", path))
     assert (kind, missing, name) == ("result", "missing", "slimsam_77")
     # SlimSAM has no published hash: the message says to give the file (no download command that would refuse)
     assert "no published SHA-256" in message and "models download" not in message
