@@ -99,26 +99,38 @@ _TAKEN = 255
 
 def _run_totals(keys: np.ndarray, confidence: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Pixel count and confidence sum per key (uint8) of an (h, w) map, summed per horizontal run of equal
-    keys: float32 within a run (a row at most), float64 across runs."""
-    flat = keys.ravel()
-    starts = np.empty(flat.size, dtype=bool)
-    if flat.size:
+    keys: float32 within a run (a row at most), float64 across runs. Bands of rows keep each step's arrays
+    in the CPU's cache (4K frames: ~2x faster than whole-frame temporaries, which page-fault in fresh)."""
+    counts = np.zeros(_TAKEN + 1)
+    sums = None if confidence is None else np.zeros(_TAKEN + 1)
+    if not keys.size:
+        return counts, sums
+    rows = max(1, _BAND_PIXELS // max(1, keys.shape[1]))
+    for top in range(0, keys.shape[0], rows):
+        band = keys[top : top + rows]
+        flat = band.ravel()
+        starts = np.empty(flat.size, dtype=bool)
         starts[0] = True
         np.not_equal(flat[1:], flat[:-1], out=starts[1:])
-        starts[:: keys.shape[1]] = True  # runs end with their row: float32 sums stay short
-    first = np.flatnonzero(starts)
-    run_keys = flat[first]
-    lengths = np.diff(first, append=flat.size)
-    counts = np.bincount(run_keys, weights=lengths, minlength=_TAKEN + 1)
-    if confidence is None:
-        return counts, None
-    values = confidence.ravel()
-    if values.dtype == np.float16:  # OpenCV widens half floats ~3x faster than numpy
-        values = cv2.multiply(confidence, 1.0, dtype=cv2.CV_32F).ravel()
-    elif values.dtype != np.float64:
-        values = values.astype(np.float32)
-    run_sums = np.add.reduceat(values, first) if first.size else np.zeros(0)
-    return counts, np.bincount(run_keys, weights=run_sums, minlength=_TAKEN + 1)
+        starts[:: band.shape[1]] = True  # runs end with their row: float32 sums stay short
+        first = np.flatnonzero(starts)
+        run_keys = flat[first]
+        counts += np.bincount(run_keys, weights=np.diff(first, append=flat.size), minlength=_TAKEN + 1)
+        if sums is not None:
+            sums += np.bincount(run_keys, weights=np.add.reduceat(_as_float(confidence[top : top + rows]), first),
+                                minlength=_TAKEN + 1)
+    return counts, sums
+
+
+_BAND_PIXELS = 1 << 19
+"""Pixels per band of rows in :func:`_run_totals` (its float32 confidence band: 2 MB)."""
+
+
+def _as_float(confidence: np.ndarray) -> np.ndarray:
+    """A band of confidences, flat, as float32 (float64 kept)."""
+    if confidence.dtype == np.float16:  # OpenCV widens half floats ~3x faster than numpy
+        return cv2.multiply(confidence, 1.0, dtype=cv2.CV_32F).ravel()
+    return confidence.ravel() if confidence.dtype == np.float64 else confidence.astype(np.float32).ravel()
 
 
 def _mean(total: float, count: float, prediction: Prediction) -> float:

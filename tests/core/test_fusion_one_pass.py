@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segview.core import fusion
 from segview.core.categories import Category, CategorySet
 from segview.core.fusion import FusionParams, fuse
 from segview.core.masks import CroppedMask
@@ -77,8 +78,10 @@ def _blocky(rng: np.random.Generator, height: int, width: int, top: int, block: 
     conf_dtype=st.sampled_from([None, np.float16, np.float32, np.float64]),
     instances=st.integers(0, 12),
     params=st.builds(FusionParams, st.floats(0, 1), st.floats(0, 1), st.integers(0, 200)),
+    band_pixels=st.sampled_from([1, 50, 333, 1 << 19]),  # the row bands the run totals are taken in
 )
-def test_one_pass_fill_matches_the_per_class_reference(seed, size, classes, block, conf_dtype, instances, params):
+def test_one_pass_fill_matches_the_per_class_reference(seed, size, classes, block, conf_dtype, instances, params,
+                                                       band_pixels):
     rng = np.random.default_rng(seed)
     height, width = size
     categories = CategorySet(Category(i, f"c{i}", isthing=bool(i % 3 == 1)) for i in range(1, classes + 1)
@@ -92,7 +95,13 @@ def test_one_pass_fill_matches_the_per_class_reference(seed, size, classes, bloc
         mask = rng.random((h, w)) < 0.7
         found.append(InstancePrediction(int(rng.integers(1, classes + 1)), float(rng.random()), CroppedMask(x, y, mask)))
     prediction = Prediction(height, width, found, semantic, confidence)
-    _assert_same(fuse(prediction, categories, params), _reference_fuse(prediction, categories, params), confidence)
+    before = fusion._BAND_PIXELS
+    fusion._BAND_PIXELS = band_pixels
+    try:
+        fused = fuse(prediction, categories, params)
+    finally:
+        fusion._BAND_PIXELS = before
+    _assert_same(fused, _reference_fuse(prediction, categories, params), confidence)
 
 
 def test_a_4k_frame_with_long_runs_gives_the_reference_scores():
