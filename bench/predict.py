@@ -1,6 +1,6 @@
 """Benchmark: `segview predict` against the model alone, per-image writing cost, and peak memory vs images.
 
-Usage: python bench/predict.py [--images 50] [--size 640x480] [--device cpu|cuda] [--engine local|ray]
+Usage: python bench/predict.py [--images 50] [--rounds 3] [--size 640x480] [--device cpu|cuda] [--engine local|ray]
                                [--workers N] [--encode-size 1920x1080] [--rss 100,1000] [--rss-size 64x48]
 Rows:
   throughput   the demo model alone (decoded images, ``predict`` in a loop) and ``predict_folder`` (the whole
@@ -55,6 +55,8 @@ def make_images(folder: Path, count: int, size: tuple[int, int]) -> Path:
 
 
 def throughput(args: argparse.Namespace, work: Path) -> None:
+    """The model alone and the whole job on the same images, in ``--rounds`` alternating turns (a shared
+    machine's speed drifts between minutes: each round's ratio compares neighbours); medians printed."""
     from segview.inference.batch import BatchOptions, predict_folder
     from segview.inference.image_sources import list_images
     from segview.inference.pipeline import load_model
@@ -65,20 +67,25 @@ def throughput(args: argparse.Namespace, work: Path) -> None:
     images = list_images([folder], Report())
     decoded = [read_image(source) for source in images.sources]
     model.predict(decoded[0])  # warm-up
-    start = time.perf_counter()
-    for image in decoded:
-        model.predict(image)
-    model_rate = len(decoded) / (time.perf_counter() - start)
-    del decoded
-    options = BatchOptions(work / "out", FORMATS, FusionParams(), "demo_panoptic", engine=args.engine,
-                           workers=args.workers, gpus_per_worker=1.0 if args.device.startswith("cuda") else 0.0)
     loader = _Loader(args.device)
-    start = time.perf_counter()
-    outcome = predict_folder(model, images, options, loader=loader)
-    predict_rate = outcome.predicted / (time.perf_counter() - start)
-    print(f"{'throughput':<12} {args.images} images {args.size} on {model.device}, engine {args.engine}")
-    print(f"{'':<12} model alone {model_rate:7.2f} img/s   segview predict {predict_rate:7.2f} img/s   "
-          f"ratio {predict_rate / model_rate:.2f} (target ≥ {0.7 if args.device.startswith('cuda') else 0.85})")
+    model_rates, predict_rates, ratios = [], [], []
+    for turn in range(args.rounds):
+        start = time.perf_counter()
+        for image in decoded:
+            model.predict(image)
+        model_rates.append(len(decoded) / (time.perf_counter() - start))
+        options = BatchOptions(work / f"out{turn}", FORMATS, FusionParams(), "demo_panoptic", engine=args.engine,
+                               workers=args.workers,
+                               gpus_per_worker=1.0 if args.device.startswith("cuda") else 0.0)
+        start = time.perf_counter()
+        outcome = predict_folder(model, images, options, loader=loader)
+        predict_rates.append(outcome.predicted / (time.perf_counter() - start))
+        ratios.append(predict_rates[-1] / model_rates[-1])
+    median = statistics.median
+    print(f"{'throughput':<12} {args.images} images {args.size} on {model.device}, engine {args.engine}, "
+          f"median of {args.rounds} alternating rounds (ratios {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"{'':<12} model alone {median(model_rates):7.2f} img/s   segview predict {median(predict_rates):7.2f} img/s"
+          f"   ratio {median(ratios):.2f} (target ≥ {0.7 if args.device.startswith('cuda') else 0.85})")
 
 
 class _Loader:
@@ -175,6 +182,7 @@ def main() -> None:
     parser.add_argument("--rss", default="100,1000", help="image counts for the peak RSS rows ('' to skip)")
     parser.add_argument("--rss-size", default="64x48")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating model-alone / predict turns (median)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="segview-bench-predict-"))
     try:

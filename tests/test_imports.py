@@ -40,3 +40,9 @@ def test_command_names_match_the_parser():
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == COMMANDS
+
+
+def test_predict_writers_start_without_scipy():
+    """predict's writer processes import the records module; scipy.ndimage (~0.2 s) is for readers only."""
+    loaded = _modules_after("import segview.inference.records, segview.io.detect")
+    assert "scipy.ndimage" not in loaded and "torch" not in loaded

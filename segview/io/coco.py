@@ -22,7 +22,6 @@ from typing import Literal, NoReturn
 import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
-from scipy import ndimage
 
 from segview.core.categories import Category, CategorySet
 from segview.core.dataset import Dataset, ImageRecord
@@ -824,6 +823,8 @@ def _encode_image(job: _Job) -> tuple[list[str], Report, int]:
     for (sid, segment, crop), (polygons, holes) in zip(things, shapes, strict=True):
         use_rle = job.mask_format == "rle" or (job.mask_format == "auto" and (holes or segment.iscrowd))
         if holes and job.mask_format == "polygon":
+            from scipy import ndimage  # ~0.2 s to import, and only this rare case needs it
+
             lost = int(np.count_nonzero(ndimage.binary_fill_holes(crop.mask))) - crop.area
             report.warning(
                 f"the mask has holes ({lost} pixels) that COCO polygons cannot express; exported filled",

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from segview.core.categories import CategorySet
 from segview.core.dataset import Dataset, ImageRecord
@@ -83,6 +82,8 @@ class _AnnotationEntry:
 
 def _regions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """Distinct ids, the index of each pixel's id among them, pixel counts and bounding slices."""
+    from scipy import ndimage  # ~0.2 s to import, and only reading needs it: writers start without it
+
     values, index = np.unique(ids.ravel(), return_inverse=True)
     index = index.reshape(ids.shape)
     counts = np.bincount(index.ravel(), minlength=values.size)

@@ -14,7 +14,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from segview.core.categories import Category, CategorySet
 from segview.core.dataset import Dataset, ImageRecord
@@ -217,6 +216,8 @@ def _read_mask(path: Path, name: str, report: Report) -> np.ndarray | None:
 
 def _annotation(labels: np.ndarray, categories: CategorySet, name: str, report: Report) -> Annotation:
     """Stuff classes become one segment each, every connected component of a thing class one instance."""
+    from scipy import ndimage  # ~0.2 s to import, and only reading needs it: writers start without it
+
     segment_map = np.zeros(labels.shape, dtype=np.uint32)
     segments: dict[int, Segment] = {}
     values, index = np.unique(labels, return_inverse=True)
