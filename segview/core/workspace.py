@@ -45,10 +45,15 @@ class ImageEntry:
         return self.path.name
 
     @property
+    def annotated(self) -> bool:
+        """It holds an annotation, and not one whose every step was undone back to the empty start (that
+        image is what it was before its first edit)."""
+        return self.annotation is not None and not (self.blank_start and self.all_undone)
+
+    @property
     def status(self) -> ImageStatus:
-        """Corrected when it holds an annotation, unless every step was undone back to the empty start
-        (then it is what it was before its first edit)."""
-        if self.annotation is not None and not (self.blank_start and self.all_undone):
+        """Corrected when annotated (see :attr:`annotated`), else predicted or nothing yet."""
+        if self.annotated:
             return ImageStatus.CORRECTED
         return ImageStatus.PREDICTED if self.prediction is not None else ImageStatus.NONE
 

@@ -36,11 +36,9 @@ def shows_annotation(entry: ImageEntry | None, opened_annotated: bool) -> bool:
     """Whether the image is shown as annotated, so that the prediction does not stack on its annotation
     unless turned on: it was opened so, or it holds accepted predictions. A first stroke from scratch
     keeps the prediction in view, as the guide it is."""
-    annotation = None if entry is None else entry.annotation
-    if entry is not None and entry.blank_start and entry.all_undone:  # every step undone: not annotated
+    if entry is None or not entry.annotated:
         return False
-    return annotation is not None and (opened_annotated or any(
-        segment.source is Source.MODEL for segment in annotation.segments.values()))
+    return opened_annotated or any(segment.source is Source.MODEL for segment in entry.annotation.segments.values())
 
 
 def legend_content(entry: ImageEntry | None, workspace: Workspace) -> tuple[CategorySet, dict[int, float] | None]:
@@ -48,7 +46,7 @@ def legend_content(entry: ImageEntry | None, workspace: Workspace) -> tuple[Cate
     categories = workspace.categories if len(workspace.categories) else workspace.model_categories
     shares = None
     if entry is not None:
-        source = entry.annotation if entry.annotation is not None else entry.fused
+        source = entry.annotation if entry.annotated else entry.fused
         shares = class_shares(source) if source is not None else None
     return categories, shares
 

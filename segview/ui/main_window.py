@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
             self._image_error = None
         self.current = index
         # an annotation undone back to its empty start is not one: the prediction stays in view
-        self._opened_annotated = entry.annotation is not None and not (entry.blank_start and entry.all_undone)
+        self._opened_annotated = entry.annotated
         self._image = opened.image if opened.complete else None
         self.canvas.set_image(opened.image)
         if self.compare is not None:

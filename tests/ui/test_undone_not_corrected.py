@@ -17,6 +17,11 @@ def _mark(window, index: int) -> str:
     return window.browser.model.index(index, 0).data(STATUS_ROLE)
 
 
+def _legend_pixels(window) -> list[str]:
+    table = window.legend.table
+    return [table.item(row, 2).text() for row in range(table.rowCount())]
+
+
 def _training_images(window) -> list[str]:
     """The images the training panel lists (as the menu opens it)."""
     panel = window.training.open_panel()
@@ -35,6 +40,8 @@ def test_accept_all_then_undo_leaves_the_image_uncorrected(qtbot, editor_window,
     window = editor_window
     window.browser.select(1)
     entry = _with_prediction(window)
+    window.refresh_legend()
+    predicted_shares = _legend_pixels(window)
     window.editor.actions_.accept_all.trigger()
     qtbot.waitUntil(lambda: entry.status is ImageStatus.CORRECTED)
     assert _mark(window, 1) == ImageStatus.CORRECTED.value
@@ -43,6 +50,7 @@ def test_accept_all_then_undo_leaves_the_image_uncorrected(qtbot, editor_window,
     window.editor.actions_.undo.trigger()
     assert entry.status is ImageStatus.PREDICTED and _mark(window, 1) == ImageStatus.PREDICTED.value
     assert not window.layers_panel.annotated  # the prediction shows again
+    assert _legend_pixels(window) == predicted_shares  # and the legend counts its pixels, not the emptied map
     project = window.project_link.project
     assert project.corrected_names() == [] and project.dataset("corrected").images == []
     assert _exported(scenes, tmp_path / "out1") == []  # the window holds the project: read without its lock
