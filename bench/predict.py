@@ -58,11 +58,14 @@ def throughput(args: argparse.Namespace, work: Path) -> None:
     """The model alone and the whole job on the same images, in ``--rounds`` alternating turns (a shared
     machine's speed drifts between minutes: each round's ratio compares neighbours); medians printed."""
     from segview.inference.batch import BatchOptions, predict_folder
+    from segview.inference.engine_local import start_writer_processes
     from segview.inference.image_sources import list_images
     from segview.inference.pipeline import load_model
     from segview.io.images import read_image
 
     folder = make_images(work / "images", args.images, _size(args.size))
+    if args.engine == "local":
+        start_writer_processes()  # as `segview predict` does before it loads its model
     model = load_model("demo_panoptic", device=args.device)
     images = list_images([folder], Report())
     decoded = [read_image(source) for source in images.sources]

@@ -16,6 +16,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.fusion import FusionParams
     from segview.core.report import Report
     from segview.inference.batch import BatchOptions, predict_folder
+    from segview.inference.engine_local import start_writer_processes
     from segview.inference.image_sources import list_images
     from segview.inference.records import has_interrupted_run
     from segview.io.export import LAYOUTS, refuse_foreign_files
@@ -31,6 +32,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
               file=sys.stderr)
     reading = Report()
     images = list_images(args.paths, reading)
+    if args.engine == "local":
+        start_writer_processes()  # their start overlaps the model's load
     loader = functools.partial(_load, args)
     # With Ray the actors hold the model; the driver's copy, on the CPU, only gives the categories.
     model = _load(argparse.Namespace(**{**vars(args), "device": "cpu"})) if args.engine == "ray" else loader()

@@ -21,14 +21,36 @@ from segview.errors import SegviewError
 from segview.inference.image_sources import ImageList, read_source
 from segview.inference.pipeline import LoadedModel
 from segview.inference.records import OutputSpec, RecordWriter, image_record, skipped_record
+from segview.inference.torch_imports import usable_cores
 
 Progress = Callable[[int], None]
 """``progress(images)``: that many more images are done."""
 
 
 def default_workers() -> int:
-    """Writer processes: the cores the model's thread leaves, 1 to 8."""
-    return max(1, min(8, (os.cpu_count() or 2) - 1))
+    """Writer processes: the cores the model's threads leave (``torch_imports.leave_a_core``), 1 to 8."""
+    return max(1, min(8, usable_cores() - 1))
+
+
+def start_writer_processes() -> None:
+    """Start the process the writers are forked from, with their modules imported (~0.2 s), now: a command
+    calls this before it loads its model, so the writers later start in milliseconds. Where there is no
+    fork server (Windows) the writers are spawned when needed."""
+    context = _writer_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _writer_context() -> multiprocessing.context.BaseContext:
+    """Fork from a clean server process (no torch, no threads), never from this process (torch's threads
+    make a fork unsafe), and spawn where there is no fork server."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["segview.inference.records"])
+    return context
 
 
 def run_local(
@@ -88,12 +110,11 @@ def _tick(progress: Progress | None) -> None:
 
 
 def _writer_pool(spec: OutputSpec, workers: int, images: int) -> Executor:
-    """Worker processes (spawned: this process runs torch's threads) that get ``spec`` once; for a few
-    images a thread here, which costs no process start-up (~1 s each)."""
+    """Worker processes (:func:`_writer_context`) that get ``spec`` once; for a few images a thread here,
+    which costs no process start-up."""
     if images < _POOL_MIN_IMAGES:
         return ThreadPoolExecutor(1, thread_name_prefix="segview-write")
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(spec,))
+    return ProcessPoolExecutor(workers, mp_context=_writer_context(), initializer=_start_worker, initargs=(spec,))
 
 
 _POOL_MIN_IMAGES = 8

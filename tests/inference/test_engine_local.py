@@ -188,3 +188,4 @@ def test_images_listed_and_read_through_an_fsspec_url_are_those_of_the_folder(tm
         read_source(remote.sources[0], "broken.jpg")
     with pytest.raises(SegviewError, match="not both"):
         list_images([folder, f"file://{folder}"], Report())
+
