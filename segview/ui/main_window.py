@@ -396,6 +396,7 @@ class MainWindow(QMainWindow):
         self._apply_layer_styles()
         if entry is not None and entry is self.editor.entry:
             self.editor.layers_refreshed()
+        self.canvas.rehover()  # the pixel readout under a still mouse describes what is on screen now
 
     def _shows_annotation(self, entry: ImageEntry | None) -> bool:
         """Whether the image is shown as annotated, so that the prediction does not stack on its

@@ -35,6 +35,20 @@ def test_hover_names_the_annotation_with_the_project_classes_after_a_rename(qtbo
     assert "panoptic: " in text and old_name in text  # the prediction keeps the model's name
 
 
+def test_the_pixel_readout_follows_the_image_under_a_still_mouse(qtbot, window, scenes):
+    """The next image shown from the keyboard, the mouse not moved: the readout describes the new image."""
+    window.open_path(scenes)
+    _predict(qtbot, window, "tiny_sem")
+    window.editor.actions_.accept_all.trigger()
+    assert "annotation: #" in _hover(qtbot, window, 10, 10)
+    window.browser.select(1)  # no annotation there
+    qtbot.waitUntil(lambda: window.current_entry().prediction is not None, timeout=60000)
+    assert window.hover_label.text().startswith("x=10 y=10") and "annotation" not in window.hover_label.text()
+    qtbot.mouseMove(window, window.rect().topLeft() + window.rect().center() * 0)  # off the canvas
+    window.canvas.leaveEvent(None)
+    assert window.hover_label.text() == ""
+
+
 LONG_TITLE = "Mask R-CNN ResNet-50 FPN v2 — COCO 2017 instances, 91 classes, torchvision weights (v2)"
 
 

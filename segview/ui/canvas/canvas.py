@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
@@ -58,6 +58,7 @@ class ImageCanvas(QGraphicsView):
         self.scene().addItem(self.tool_overlay)
         self._space = False
         self._pan_from: QPointF | None = None
+        self._pointer: QPoint | None = None  # where the mouse is over the viewport (None: elsewhere)
 
     # --- content -----------------------------------------------------------------------------------
 
@@ -201,7 +202,20 @@ class ImageCanvas(QGraphicsView):
             x, y, mods = self._image_point(event)
             self.tool.move(x, y, mods, pressed)
         super().mouseMoveEvent(event)
-        point = self.mapToScene(event.position().toPoint())
+        self._pointer = event.position().toPoint()
+        self.rehover()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._pointer = None
+        self.hovered.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def rehover(self) -> None:
+        """Emit ``hovered`` for the pixel under the mouse again: the image or its layers changed under a
+        mouse that did not move (the next image shown from the keyboard, a prediction arriving)."""
+        if self._pointer is None:
+            return
+        point = self.mapToScene(self._pointer)
         h, w = self.image_shape()
         x, y = int(np.floor(point.x())), int(np.floor(point.y()))
         self.hovered.emit(x, y) if 0 <= x < w and 0 <= y < h else self.hovered.emit(-1, -1)
