@@ -31,6 +31,7 @@ from segview.inference.weights import (
     ensure_weights,
     load_checkpoint,
     missing_files,
+    missing_files_message,
 )
 
 PROMPT_TEMPLATE = "a photo of a {}"
@@ -123,6 +124,15 @@ def load_tokenizer(files: dict[str, Path]):
     return CLIPTokenizer(vocab=str(files["vocab"]), merges=str(files["merges"]), pad_token="!")
 
 
+def detector_card(card: ModelCard | str) -> ModelCard:
+    """The card (or the card named), checked to be an open-vocabulary detector's."""
+    card = get_card(card) if isinstance(card, str) else card
+    if card.task != "detector":
+        raise DetectorError(f"Model {card.name!r} is a {card.task} model, not an open-vocabulary detector: "
+                            "choose a detector card (`segview models list` shows each card's task).")
+    return card
+
+
 def load_detector(
     card: ModelCard | str,
     *,
@@ -136,15 +146,10 @@ def load_detector(
     weights rules: a ``weights_path`` is loaded strictly)."""
     from segview.inference.pipeline import build_model
 
-    card = get_card(card) if isinstance(card, str) else card
-    if card.task != "detector":
-        raise DetectorError(f"Model {card.name!r} is a {card.task} model, not an open-vocabulary detector: "
-                            "choose a detector card (`segview models list` shows each card's task).")
+    card = detector_card(card)
     missing = [] if allow_download or weights_path is not None else missing_files(card)
     if missing:
-        files = "; ".join(f"{url} as {path}" for url, path in missing)
-        raise WeightsError(f"Model {card.name!r} needs {len(missing)} file(s) not on this computer yet. Save {files}"
-                           " (or download them with `segview models download` once the card has their SHA-256).")
+        raise WeightsError(missing_files_message(f"Model {card.name!r}", missing))
     options = dict(allow_download=allow_download, progress=progress, cancel=cancel)
     files = tokenizer_files(card, **options)
     path = ensure_weights(card, weights_path, **options)

@@ -21,9 +21,9 @@ from segview.core.masks import CroppedMask
 from segview.core.prediction import InstancePrediction, Prediction
 from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, get_card
-from segview.inference.detectors import OpenVocabularyDetector, load_detector
+from segview.inference.detectors import OpenVocabularyDetector, detector_card, load_detector
 from segview.inference.jobs import JobContext
-from segview.inference.weights import missing_files
+from segview.inference.weights import WeightsError, missing_files, missing_files_message
 from segview.io.pixel_budget import check_pixels
 
 PREFIX = "grounded:"
@@ -96,6 +96,12 @@ def prompt_card_name(name: str | None) -> str:
     return name
 
 
+def missing_model_files(*names: str) -> dict[str, list[tuple[str, Path]]]:
+    """The missing files ((URL, where segview looks for it)) of each card named that lacks any: the detector's
+    and the prompt model's together, so that one round of getting files is enough."""
+    return {name: files for name in names if (files := missing_files(get_card(name)))}
+
+
 def load_grounded(
     detector: str,
     names: Sequence[str],
@@ -107,10 +113,15 @@ def load_grounded(
     box_threshold: float = BOX_THRESHOLD,
 ) -> GroundedModel:
     """A grounded model for ``names`` (their categories from ``known``, the project's, where the names
-    match); ``weights_path`` replaces the detector's weights."""
+    match); ``weights_path`` replaces the detector's weights. Missing files of either model are all named."""
     from segview.inference.sam import SamPredictor
 
     prompt_name = prompt_card_name(prompt_model)
+    detector = detector_card(detector).name
+    missing = missing_model_files(*([] if weights_path is not None else [detector]), prompt_name)
+    if missing:
+        files = [pair for found in missing.values() for pair in found]
+        raise WeightsError(missing_files_message(f"{PREFIX}{detector} ({' and '.join(missing)})", files))
     found = load_detector(detector, device=device, weights_path=weights_path)
     prompt = SamPredictor.from_card(prompt_name, device=device)
     return GroundedModel(found, prompt, categories_for_names(names, known), box_threshold)
@@ -123,8 +134,9 @@ def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[
     """The model process's ``grounded`` job: key ``("grounded", image path)``, payload a dict with
     ``detector``, ``prompt_model`` (None: the default), ``device``, ``names``, ``known`` (a CategorySet or
     None), ``max_pixels`` and optionally ``box_threshold``. The prompt model and the image's embedding are
-    the prompt tool's (``prompt_jobs``: loaded once, embeddings cached); the detector stays loaded. A
-    detector whose files are not here answers ``("missing", detector, [(URL, path it goes to)])``."""
+    the prompt tool's (``prompt_jobs``: loaded once, embeddings cached); the detector stays loaded. When files
+    of the detector or the prompt model are not here, it answers ``("missing", "A and B", [(URL, path it goes
+    to)])``: the models lacking files, then every file of both."""
     from segview.inference.prompt_jobs import predictor_and_embedding
     from segview.io.images import read_image
     from segview.io.pixel_budget import set_max_pixels
@@ -135,9 +147,10 @@ def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[
         set_max_pixels(payload["max_pixels"])
     prompt_name = prompt_card_name(payload.get("prompt_model"))
     key = (payload["detector"], device)
-    missing = missing_files(get_card(payload["detector"])) if key not in _detectors else []
-    if missing:  # the window names each file and where it goes (no published hash: no download)
-        return ("missing", payload["detector"], [(url, str(path)) for url, path in missing])
+    missing = missing_model_files(*([] if key in _detectors else [payload["detector"]]), prompt_name)
+    if missing:  # the window names each file and where it goes
+        files = [(url, str(where)) for found in missing.values() for url, where in found]
+        return ("missing", " and ".join(missing), files)
     if key not in _detectors:
         _detectors.clear()  # one at a time: they are hundreds of megabytes
         _detectors[key] = load_detector(payload["detector"], device=device)

@@ -141,6 +141,13 @@ def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
     return missing
 
 
+def missing_files_message(model: str, missing: list[tuple[str, Path]]) -> str:
+    """What ``model`` says when it lacks the files ``missing`` (:func:`missing_files`'s): each URL and path."""
+    files = "; ".join(f"{url} as {path}" for url, path in missing)
+    return (f"{model} needs {len(missing)} file(s) not on this computer yet. Save {files} (or download them with "
+            "`segview models download` once the card has their SHA-256).")
+
+
 def ensure_weights(
     card: ModelCard,
     path: str | os.PathLike | None = None,

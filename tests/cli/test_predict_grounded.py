@@ -65,7 +65,7 @@ def test_grounded_predict_writes_coco_with_the_named_classes(env, tmp_path, caps
         (["--model", "grounded:tiny_sam", "--classes", "a"], "not an open-vocabulary detector"),
         (["--model", "grounded:tiny_owl", "--classes", "a", "--prompt-model", "tiny_owl"], "not a prompt model"),
         (["--model", "grounded:tiny_owl", "--classes", " , ,"], "No class names given"),
-        (["--model", "grounded:owlv2_base", "--classes", "a"], "needs 3 file(s) not on this computer yet"),
+        (["--model", "grounded:owlv2_base", "--classes", "a"], "needs 4 file(s) not on this computer yet"),
         (["--model", "demo_panoptic", "--classes", "a"], "go with --model grounded:DETECTOR"),
     ],
 )
@@ -74,3 +74,20 @@ def test_grounded_predict_refuses_with_one_line(env, tmp_path, capsys, args, exp
     assert _predict(tmp_path, *args) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("detector", "files"),
+    [
+        ("owlv2_base", ["owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "slimsam_77.safetensors"]),
+        ("tiny_owl", ["slimsam_77.safetensors"]),  # the detector's files are here, the default prompt model's not
+    ],
+)
+def test_grounded_predict_names_the_missing_files_of_both_models_at_once(env, tmp_path, capsys, detector, files):
+    _images(tmp_path / "imgs", count=1)
+    assert _predict(tmp_path, "--model", f"grounded:{detector}", "--classes", "ball,crate") == 2
+    err = capsys.readouterr().err.strip()
+    assert f"needs {len(files)} file(s)" in err and len(err.splitlines()) == 1, err
+    for name in files:
+        assert str(tmp_path / "cache" / "weights" / name) in err
+    assert "nielsr/slimsam-77-uniform/resolve/main/model.safetensors" in err

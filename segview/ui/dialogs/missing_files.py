@@ -1,5 +1,6 @@
-"""The files a model needs that segview cannot download for it (a detector's weights and tokenizer files have
-no published hash): each named with its URL and where to save it, and a button that opens that folder."""
+"""The files models need that segview cannot download for them (a detector's weights and tokenizer files, and
+SlimSAM's, have no published hash): each named with its URL and where to save it, and a button that opens
+that folder."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 class MissingFilesBox(QMessageBox):
-    """Lists ``files`` ((URL, path segview looks for it at) each); "Open folder" opens (and makes) the folder."""
+    """Lists ``files`` ((URL, path segview looks for it at) each) of ``name`` (a model, or "A and B");
+    "Open folder" opens (and makes) the folder."""
 
     def __init__(self, name: str, files: Sequence[tuple[str, Path]], parent: QWidget | None = None) -> None:
         super().__init__(QMessageBox.Icon.Information, "Files to download yourself",
-                         f"{name} needs {len(files)} file(s) that are not on this computer.",
+                         f"{len(files)} file(s) of {name} are not on this computer.",
                          QMessageBox.StandardButton.Close, parent)
         self.setObjectName("missing-files")
         self.files = list(files)
