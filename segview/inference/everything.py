@@ -101,15 +101,19 @@ class EverythingJob:
         self.context = context
         self.run: EverythingRun | None = None
         self._events: list[tuple[str, Any]] = []
-        self._result: Candidates | None = None
+        self._result: Candidates | tuple | None = None
 
     def step(self, budget_s: float) -> bool:
         if self.run is None:
-            from segview.inference.prompt_jobs import predictor_and_embedding
+            from segview.inference.prompt_jobs import PromptWeightsMissing, predictor_and_embedding
 
             name, device, max_pixels, params = self.context.payload
-            predictor, embedding = predictor_and_embedding(self.context.key[1], name, device, max_pixels,
-                                                           self.context.is_stale)
+            try:
+                predictor, embedding = predictor_and_embedding(self.context.key[1], name, device, max_pixels,
+                                                               self.context.is_stale)
+            except PromptWeightsMissing as missing:  # the window offers them, as for the prompt tool
+                self._result = missing.answer
+                return True
             if embedding is None:
                 return True  # stale already: no result
             self.run = EverythingRun(predictor, embedding, params)
@@ -127,12 +131,13 @@ class EverythingJob:
         events, self._events = self._events, []
         return events
 
-    def result(self) -> Candidates | None:
+    def result(self) -> Candidates | tuple | None:
+        """The candidates; ``("missing", model, message, files)`` when the prompt model's weights are not here."""
         return self._result
 
 
 def everything_job(context: JobContext) -> EverythingJob:
     """The model process's ``everything`` job: key ``("everything", image path)``, payload ``(prompt model,
     device, max_pixels, EverythingParams or None)``; the prompt model and the embedding are the prompt tool's
-    (``prompt_jobs``)."""
+    (``prompt_jobs``), and so is its answer when the model's weights are not here."""
     return EverythingJob(context)

@@ -10,7 +10,8 @@
   ``SharedResult`` with meta ``{"token", "height", "width", "masks": [(x, y, score), ...]}``, best first.
 
 When the prompt model's weights are not on this computer, either job answers ``("missing", model, message,
-[(card, file name)])`` (not an error: the window offers to get them, as for a prediction model's).
+[(card, file name)])`` (not an error: the window offers to get them, as for a prediction model's); other
+jobs that use the prompt model (Segment Everything) catch :class:`PromptWeightsMissing` to answer the same.
 
 The loaded predictor and the embeddings live in this module (one worker thread uses them).
 """
@@ -50,7 +51,7 @@ class _PromptModels:
             except WeightsError as exc:
                 files = _missing_files(name)
                 if files:
-                    raise _WeightsMissing(("missing", name, str(exc), files)) from exc
+                    raise PromptWeightsMissing(("missing", name, str(exc), files)) from exc
                 raise
             self.loaded = (name, device)
         return self.predictor
@@ -84,8 +85,12 @@ class _PromptModels:
         return found, where
 
 
-class _WeightsMissing(Exception):
-    """The prompt model's weights are not here: ``args[0]`` is the answer that says so."""
+class PromptWeightsMissing(Exception):
+    """The prompt model's weights are not here: ``answer`` is the job's answer that says so."""
+
+    @property
+    def answer(self) -> tuple:
+        return self.args[0]
 
 
 _MODELS = _PromptModels()
@@ -96,8 +101,8 @@ def embed(context: JobContext) -> tuple | None:
     name, device, max_pixels = context.payload
     try:
         embedding, where = _MODELS.embedding(Path(context.key[1]), name, device, max_pixels, context.is_stale)
-    except _WeightsMissing as missing:
-        return missing.args[0]
+    except PromptWeightsMissing as missing:
+        return missing.answer
     return None if embedding is None else (embedding.height, embedding.width, where)
 
 
@@ -106,8 +111,8 @@ def decode(context: JobContext) -> SharedResult | tuple | None:
     name, device, max_pixels, prompts, multimask, token = context.payload
     try:
         embedding, _where = _MODELS.embedding(Path(context.key[1]), name, device, max_pixels, context.is_stale)
-    except _WeightsMissing as missing:
-        return missing.args[0]
+    except PromptWeightsMissing as missing:
+        return missing.answer
     if embedding is None or context.is_stale():
         return None
     candidates = _MODELS.get_predictor(name, device).decode_cropped(embedding, prompts, multimask)
@@ -138,6 +143,7 @@ def _read(path: Path, max_pixels: int | None) -> np.ndarray:
 def predictor_and_embedding(path: Path, name: str, device: str, max_pixels: int | None,
                             stale=lambda: False) -> tuple[object, ImageEmbedding | None]:
     """The prompt model ``name`` and an image's embedding (None when the request went stale), shared with
-    other jobs: Find by name segments its boxes with them (``segview.inference.grounded``)."""
+    other jobs: Find by name segments its boxes with them (``segview.inference.grounded``). Raises
+    :class:`PromptWeightsMissing` when the model's weights are not here."""
     embedding, _where = _MODELS.embedding(Path(path), name, device, max_pixels, stale)
     return _MODELS.get_predictor(name, device), embedding

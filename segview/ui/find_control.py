@@ -57,13 +57,13 @@ class FindByName(QObject):
         super().__init__(parent)
         self.window = window
         self.found = CategorySet()  # the classes of the results so far (the model's results drop them)
-        self.missing_box: MissingFilesBox | None = None  # the last detector's missing files, named
+        self.missing_box: MissingFilesBox | None = None  # the last search's missing files, named
         self.pending: Path | None = None  # the image being searched, until its answer or its cancel
 
     def connect_signals(self) -> None:
         self.window.bridge.grounded_ready.connect(self._ready)
         self.window.bridge.grounded_failed.connect(self._failed)
-        self.window.bridge.detector_files_missing.connect(self._files_missing)
+        self.window.bridge.find_files_missing.connect(self._files_missing)
         self.window.bridge.dropped.connect(self._dropped)
         self.window.bridge.prediction_ready.connect(self._keep_found_classes)  # after the model's own handler
 
@@ -99,16 +99,17 @@ class FindByName(QObject):
         window.statusBar().showMessage(
             f"Finding {', '.join(request.names)} in {entry.name} with {request.detector}…")
 
-    def _files_missing(self, path: Path, detector: str, files: list[tuple[str, str]]) -> None:
-        """The detector's files are not on this computer: the box that names them and where they go."""
+    def _files_missing(self, path: Path, models: str, files: list[tuple[str, str]]) -> None:
+        """Files of the detector or the prompt model (``models`` names those lacking any) are not on this
+        computer: the box that names every one of them and where it goes."""
         self.pending = None
         window = self.window
         if self.missing_box is not None:  # one box at a time: an earlier try's is replaced, not stacked
             self.missing_box.close()
             self.missing_box.deleteLater()
-        self.missing_box = MissingFilesBox(detector, files, window if isinstance(window, QWidget) else None)
+        self.missing_box = MissingFilesBox(models, files, window if isinstance(window, QWidget) else None)
         self.missing_box.open()
-        message = f"Find by name needs the files of {detector}: " + ", ".join(Path(p).name for _url, p in files)
+        message = f"Find by name needs the files of {models}: " + ", ".join(Path(p).name for _url, p in files)
         window.statusBar().showMessage(message, 30000)
         self.finished.emit(path, message)
 
@@ -179,6 +180,7 @@ class SegmentEverything(QObject):
     """Sends an image to the prompt model's point grid, keeps its candidates, shows them on screen."""
 
     finished = Signal(object, str)  # image path, what the status bar said
+    weights_wanted = Signal(str, str, object)  # prompt model, message, [(card, file name)]: the window offers them
 
     def __init__(self, window: EverythingHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +193,7 @@ class SegmentEverything(QObject):
         bridge.candidates_ready.connect(self._ready)
         bridge.candidates_failed.connect(self._failed)
         bridge.everything_progress.connect(self._progress)
+        bridge.everything_weights_missing.connect(self._weights_missing)
         bridge.dropped.connect(self._dropped)
         self.window.actions_.cancel.triggered.connect(self.cancel)
         self.window.editor.refreshed.connect(self._show)
@@ -266,6 +269,16 @@ class SegmentEverything(QObject):
             self._end()
         text = f"Segment everything in {Path(path).name} failed: {message}"
         self.window.statusBar().showMessage(text, 30000)
+        self.finished.emit(path, text)
+
+    def _weights_missing(self, path: Path, name: str, message: str, files: list[tuple[str, str]]) -> None:
+        """The prompt model's weights are not on this computer: the window offers to get them."""
+        if path == self.pending:
+            self._end()
+        text = (f"Segment everything needs the weights of {name} ({', '.join(file for _card, file in files)}), "
+                "not on this computer yet: get them, then try again.")
+        self.window.statusBar().showMessage(text, 30000)
+        self.weights_wanted.emit(name, message, files)
         self.finished.emit(path, text)
 
     def _show(self) -> None:

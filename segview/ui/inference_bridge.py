@@ -43,10 +43,11 @@ class InferenceBridge(QObject):
     grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
     grounded_failed = Signal(object, str)  # path, message
     dropped = Signal()  # every queued and running request became stale (Cancel, a model switch, a new folder)
-    detector_files_missing = Signal(object, str, object)  # path, detector card, [(URL, where it goes)] (Find by name)
+    find_files_missing = Signal(object, str, object)  # path, models lacking files ("A and B"), [(URL, where it goes)]
     candidates_ready = Signal(object, int, object)  # path, generation, Candidates (Segment Everything)
     candidates_failed = Signal(object, str)  # path, message
     everything_progress = Signal(object, int, int)  # path, points decoded, points in all (Segment Everything)
+    everything_weights_missing = Signal(object, str, str, object)  # path, prompt model, message, [(card, file name)]
     training_event = Signal(str, object)  # "prepared" TrainingSetup | "progress" TrainingProgress | "evaluating"
     training_ended = Signal(str, object)  # "finished" TrainingOutcome | "stopped" (progress, kept) | "failed" message
 
@@ -190,13 +191,15 @@ class InferenceBridge(QObject):
             elif what == "everything":
                 if kind == "error":
                     self.candidates_failed.emit(subject, value)
+                elif isinstance(value, tuple) and value and value[0] == "missing":
+                    self.everything_weights_missing.emit(subject, *value[1:])
                 elif value is not None:
                     self.candidates_ready.emit(subject, generation, value)
             elif what == "grounded":
                 if kind == "error":
                     self.grounded_failed.emit(subject, value)
                 elif isinstance(value, tuple) and value and value[0] == "missing":
-                    self.detector_files_missing.emit(subject, *value[1:])
+                    self.find_files_missing.emit(subject, *value[1:])
                 elif value is not None:
                     self.grounded_ready.emit(subject, generation, *value)
             elif what == "predict":

@@ -64,6 +64,11 @@ class WeightsOffer(QObject):
         self.dialog.finished.connect(lambda _result, d=self.dialog, n=name: self._answered(n, d.choice()))
         self.dialog.open()
 
+    def offer(self, name: str, message: str, missing: list[tuple[str, str]]) -> None:
+        """Ask about ``name``'s missing weights now, even after "not now": a command the user chose needs them."""
+        self._missing[name] = (message, list(missing))
+        self.ask(name)
+
     def _needs(self, name: str, message: str, missing: list[tuple[str, str]]) -> None:
         self._missing[name] = (message, list(missing))
         if name == self.bridge.model_name:

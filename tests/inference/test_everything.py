@@ -5,9 +5,11 @@ import pytest
 
 from segview.core.candidates import EverythingParams
 from segview.core.prompts import PromptSet, logits_to_image
-from segview.inference.everything import point_grid, segment_everything
+from segview.inference.everything import everything_job, point_grid, segment_everything
+from segview.inference.jobs import JobContext
 from segview.inference.sam import SamPredictor
 from tests.inference.tiny_sam import write_sam_card
+from tests.user_dirs import use_user_dirs
 
 LOOSE = EverythingParams(points_per_side=3, points_per_batch=4, iou_threshold=-1.0, stability_threshold=0.0,
                          stability_offset=0.0, min_area=1)
@@ -59,3 +61,15 @@ def test_candidates_are_best_first_inside_the_image_and_do_not_overlap_much(sam,
 
 def test_a_stale_request_stops_between_batches(sam, embedding):
     assert segment_everything(sam, embedding, LOOSE, stale=lambda: True) is None
+
+
+def test_the_job_without_the_prompt_models_weights_answers_what_is_missing(tmp_path, monkeypatch):
+    use_user_dirs(monkeypatch, tmp_path)  # the bundled slimsam_77, its weights nowhere
+    context = JobContext(("everything", tmp_path / "photo.png"), ("slimsam_77", "cpu", None, None), None,
+                         lambda: False)
+    job = everything_job(context)
+    assert job.step(0.5) is True  # done: an answer, not an exception
+    missing, name, message, files = job.result()
+    assert (missing, name, files) == ("missing", "slimsam_77", [("slimsam_77", "slimsam_77.safetensors")])
+    assert "no published SHA-256" in message  # the prompt tool's answer, for the window's offer
+    assert job.events() == []

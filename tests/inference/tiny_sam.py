@@ -16,9 +16,12 @@ TINY_VISION = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads":
 LONG_SIDE = 256
 
 
-def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = True, seed: int = 0) -> ModelCard:
+def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = True, seed: int = 0,
+                   url: str | None = None) -> ModelCard:
     """Save a random tiny SAM's weights beside a prompt card naming them with their sha256. Without
-    ``list_sizes`` the card gives no encoder sizes (like SlimSAM's): they are read from the weights."""
+    ``list_sizes`` the card gives no encoder sizes (like SlimSAM's): they are read from the weights. With
+    ``url`` the card's weights come from there with no sha256 (like SlimSAM's): segview does not have them
+    until a person gives the file beside the card (Use a local file…)."""
     from segview.inference.architectures import SAM_TIED, sam
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -29,11 +32,13 @@ def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = T
     save_file(state, weights)
     sha = hashlib.sha256(weights.read_bytes()).hexdigest()
     kwargs = "\n".join(f"{key} = {value!r}".replace("'", '"') for key, value in TINY_VISION.items())
+    source = (f'url = "{url}"\nfile_name = "{name}.safetensors"\nsha256_missing = "a test"\n' if url else
+              f'file = "{name}.safetensors"\nsha256 = "{sha}"\n')
     text = (
         f'name = "{name}"\ntitle = "{name}"\ntask = "prompt"\n'
         f'builder = "segview.inference.architectures.sam"\nlicence = "MIT"\ndescription = "test"\n'
         + (f"[builder_kwargs]\n{kwargs}\n" if list_sizes else "")
-        + f'[weights]\nfile = "{name}.safetensors"\nsha256 = "{sha}"\n[input]\nlong_side = {LONG_SIDE}\n'
+        + f'[weights]\n{source}[input]\nlong_side = {LONG_SIDE}\n'
     )
     (folder / f"{name}.toml").write_text(text)
     return load_card(folder / f"{name}.toml")

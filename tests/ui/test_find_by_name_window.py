@@ -8,7 +8,7 @@ import pytest
 from pycocotools.coco import COCO
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QPushButton
 
 from segview.core.candidates import EverythingParams
 from segview.core.categories import Category
@@ -21,6 +21,8 @@ from tests.inference.tiny_sam import write_sam_card
 from tests.ui.conftest import shown_window
 from tests.ui.test_main_window import _predict
 
+UNFETCHED = "tiny_sam_unfetched"  # a prompt card whose weights are not here until a person gives them
+
 
 @pytest.fixture(scope="module")
 def grounded_models_dir(tmp_path_factory):
@@ -28,6 +30,7 @@ def grounded_models_dir(tmp_path_factory):
     write_tiny_cards(data_dir / "models")
     write_tiny_detector(data_dir / "models")
     write_sam_card(data_dir / "models")
+    write_sam_card(data_dir / "models", UNFETCHED, url=f"https://example.invalid/{UNFETCHED}.safetensors")
     return data_dir
 
 
@@ -40,14 +43,14 @@ def window(qtbot, tmp_path, monkeypatch, grounded_models_dir):
     win.bridge.shutdown()
 
 
-def _answer(monkeypatch, names: str, seen: list[str], detector: str = "tiny_owl"):
-    """Find by name's dialog: note its default names, type ``names``, pick ``detector`` and tiny_sam, Find."""
+def _answer(monkeypatch, names: str, seen: list[str], detector: str = "tiny_owl", prompt: str = "tiny_sam"):
+    """Find by name's dialog: note its default names, type ``names``, pick ``detector`` and ``prompt``, Find."""
 
     def run(dialog: FindByNameDialog) -> int:
         seen.append(dialog.names.text())
         dialog.names.setText(names)
         dialog.detector.setCurrentIndex(dialog.detector.findData(detector))
-        dialog.prompt_model.setCurrentIndex(dialog.prompt_model.findData("tiny_sam"))
+        dialog.prompt_model.setCurrentIndex(dialog.prompt_model.findData(prompt))
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         return dialog.result()
 
@@ -115,6 +118,55 @@ def test_a_detector_without_its_files_names_each_with_its_url_and_folder(qtbot, 
     qtbot.waitUntil(lambda: len([b for b in window.findChildren(MissingFilesBox) if b.isVisible()]) == 1)
     assert not box.isVisible()
 
+
+def test_the_missing_files_of_the_detector_and_the_prompt_model_are_named_at_once(qtbot, window, scenes,
+                                                                                   monkeypatch, tmp_path):
+    window.open_path(scenes)
+    _answer(monkeypatch, "ball, crate", [], detector="owlv2_base", prompt="slimsam_77")  # bundled, none here
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
+        window.actions_.find_by_name.trigger()
+    box = window.findChild(MissingFilesBox, "missing-files")
+    assert box is not None and box.isVisible() and "owlv2_base and slimsam_77" in box.text()
+    text, cache = box.informativeText(), tmp_path / "cache" / "weights"
+    for name in ("owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "slimsam_77.safetensors"):
+        assert name in blocker.args[1] and str(cache / name) in text, (name, blocker.args[1])
+    assert "nielsr/slimsam-77-uniform/resolve/main/model.safetensors" in text
+    assert window.current_entry().prediction is None
+
+
+def _everything_asks_for_weights(qtbot, window):
+    """Segment Everything with the prompt model's weights missing: it ends with a status that names the file
+    (no internals) and the weights dialog, which is returned."""
+    with qtbot.waitSignal(window.segment_everything.finished, timeout=120000) as blocker:
+        window.actions_.segment_everything.trigger()
+    message = window.statusBar().currentMessage()
+    assert blocker.args[1] == message and f"{UNFETCHED}.safetensors" in message, message
+    assert "WeightsMissing" not in message and "'missing'" not in message and "failed" not in message
+    assert window.segment_everything.pending is None and not window.actions_.cancel.isEnabled()
+    dialog = window.weights_offer.dialog
+    assert dialog is not None and dialog.isVisible() and UNFETCHED in dialog.text()
+    assert "download" not in dialog.buttons  # no SHA-256: Use a local file… or Not now
+    return dialog
+
+
+def test_segment_everything_offers_the_missing_prompt_weights_and_works_once_given(qtbot, window, scenes,
+                                                                                    monkeypatch, tmp_path,
+                                                                                    grounded_models_dir):
+    window.open_path(scenes)
+    window.settings.setValue("find/prompt_model", UNFETCHED)
+    window.segment_everything.params = EverythingParams(points_per_side=3, iou_threshold=-1.0,
+                                                        stability_threshold=0.0, stability_offset=0.0)
+    _everything_asks_for_weights(qtbot, window).buttons["later"].click()
+    dialog = _everything_asks_for_weights(qtbot, window)  # asked again after "Not now": the person asked for it
+    given = grounded_models_dir / "models" / f"{UNFETCHED}.safetensors"  # the person's copy
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_args: (str(given), ""))
+    with qtbot.waitSignal(window.bridge.download_finished, timeout=120000) as installed:
+        dialog.buttons["local"].click()
+    assert installed.args[:2] == [UNFETCHED, True], installed.args
+    assert (tmp_path / "cache" / "weights" / f"{UNFETCHED}.safetensors").is_file()
+    with qtbot.waitSignal(window.segment_everything.finished, timeout=120000) as blocker:
+        window.actions_.segment_everything.trigger()  # trying again works
+    assert "candidates" in blocker.args[1] and window.current_entry().candidates is not None, blocker.args[1]
 
 
 def test_a_search_dropped_by_cancel_batch_clears_finding_from_the_status_bar(qtbot, window, scenes, monkeypatch):
