@@ -58,8 +58,9 @@ def _refuse_unchecked(name: str, members) -> None:
                  and not (remote.sha256 or remote.hash_prefix) and find_weights(member) is None]
     if unchecked:
         files = "; ".join(f"{remote.url} as {cache_dir() / remote.filename}" for remote in unchecked)
-        raise WeightsError(f"Model {name!r} cannot be downloaded: {len(unchecked)} of its files have no published "
-                           f"SHA-256 to check them against. Download them yourself and save {files}.")
+        have, them = ("has", "it") if len(unchecked) == 1 else ("have", "them")
+        raise WeightsError(f"Model {name!r} cannot be downloaded: {len(unchecked)} of its files {have} no published "
+                           f"SHA-256 to check {them} against. Download {them} yourself and save {files}.")
 
 
 def _cmd_models_import(args: argparse.Namespace) -> int:

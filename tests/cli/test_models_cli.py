@@ -25,6 +25,9 @@ def test_a_detector_without_its_tokenizer_files_is_not_present_and_is_not_downlo
     assert "2 of its files" in err and "owlv2_base.safetensors" not in err
     for name in ("vocab.json", "merges.txt"):
         assert f"owlv2-base-patch16-ensemble/resolve/main/{name} as {cache / 'weights' / ('clip_' + name)}" in err
+    (cache / "weights" / "clip_vocab.json").write_text("{}")
+    assert main(["models", "download", "owlv2_base"]) == 2
+    assert "1 of its files has no published SHA-256 to check it against" in capsys.readouterr().err
     for name in ("clip_vocab.json", "clip_merges.txt"):
         (cache / "weights" / name).write_text("{}")
     assert main(["models", "list"]) == 0
