@@ -159,7 +159,8 @@ class TrainingSetup:
 @dataclass
 class TrainingProgress:
     """Where a training run is: steps done of ``total_steps`` (None while a minutes budget has not given
-    an estimate), the loss of every step, speed, time left and spent, and whether the budget is spent."""
+    an estimate), the loss of every step, speed (images/s over this session's steps so far: images seen /
+    time spent), time left and spent, and whether the budget is spent."""
 
     step: int = 0
     total_steps: int | None = None
@@ -194,6 +195,13 @@ class TrainingOutcome:
     steps: int
     minutes: float
     device: str
+
+    def drops(self) -> list[str]:
+        """The overall figures (class ``all``) where the new model scores below its base, as shown in the
+        table (``"mIoU 50.0 → 48.8"``); empty when it is not worse on any of them."""
+        return [f"{row.metric} {_pct(row.base)} → {_pct(row.new)}" for row in self.rows
+                if row.class_name == "all" and row.base is not None and row.new is not None
+                and round(100 * row.new, 1) < round(100 * row.base, 1)]
 
     def table(self) -> str:
         """The before/after table as aligned text (percentages; '-' where a model gives no figure)."""

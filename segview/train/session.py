@@ -20,6 +20,7 @@ import torch
 
 from segview.core.categories import Category, CategorySet
 from segview.core.dataset import Dataset
+from segview.core.wording import count
 from segview.errors import WriteError
 from segview.inference.cards import (
     ModelCard,
@@ -32,7 +33,7 @@ from segview.inference.cards import (
 from segview.inference.device import choose_device, is_out_of_memory
 from segview.inference.pipeline import build_model, load_model
 from segview.inference.user_cards import check_new_name, write_trained_card, write_trained_pair
-from segview.inference.weights import ensure_weights, load_checkpoint
+from segview.inference.weights import ensure_weights, find_weights, load_checkpoint, remote_weights
 from segview.io.atomic import atomic_open
 from segview.train.data import load_training_data
 from segview.train.demo import DEMO_FUSION
@@ -96,6 +97,8 @@ class TrainingSession:
         self.device = "cpu"
         self._members: list[_Member] = []
         self._saved_step = -1
+        self._steps_run = 0  # steps and seconds of training in this session: its speed (not a slice's)
+        self._seconds_run = 0.0
 
     # --- preparing ------------------------------------------------------------------------------------
 
@@ -131,13 +134,14 @@ class TrainingSession:
             tuple(train_files), tuple(val_files), tuple((c.name, c.isthing) for c in used), tasks, plan.steps,
             plan.minutes, self.device, batch_size, start)
         self.log(f"Training {' and '.join(tasks)} model{'s' * (len(tasks) > 1)} from {base.name} on "
-                 f"{len(train_files)} images ({len(val_files)} kept for validation), {len(used)} classes, "
+                 f"{count(len(train_files), 'image')} ({len(val_files)} kept for validation), "
+                 f"{count(len(used), 'class', 'classes')}, "
                  f"batch {batch_size}, on {self.device}" + (f", from step {start}" if start else ""))
         return self.setup
 
     def _member(self, task: str, card: ModelCard, dataset: Dataset, train: list, used: CategorySet,
                 amp: torch.dtype | None) -> _Member:
-        checkpoint = load_checkpoint(ensure_weights(card))
+        checkpoint = load_checkpoint(_base_weights(card))
         if task == "instance":
             things = [c for c in used if c.isthing]
             contiguous = max(c.id for c in things) > MAX_LABEL_ID
@@ -191,12 +195,12 @@ class TrainingSession:
 
     def run(self, seconds: float | None = None) -> TrainingProgress:
         """Train until ``seconds`` have passed (one slice; callable again to go on) or, with None, until the
-        budget is spent; a checkpoint is saved every CHECKPOINT_EVERY steps and when the budget is spent."""
+        budget is spent; a checkpoint is saved every CHECKPOINT_EVERY steps and when the budget is spent.
+        Speed and time left come from every step of this session so far, not from the slice alone."""
         if self.setup is None:
             raise TrainingError("Prepare the training session before running it.")
         progress = self.progress
         slice_start = last = time.perf_counter()
-        steps_here = 0
         while not self._spent() and (seconds is None or time.perf_counter() - slice_start < seconds):
             factor = warmup_cosine(round(1000 * self._fraction()), 1000, round(1000 * WARMUP))
             try:
@@ -213,8 +217,10 @@ class TrainingSession:
                 self.save_checkpoint()
             now = time.perf_counter()
             progress.elapsed_s += now - last
-            last, steps_here = now, steps_here + 1
-            seconds_per_step = (now - slice_start) / steps_here
+            self._seconds_run += now - last
+            self._steps_run += 1
+            last = now
+            seconds_per_step = self._seconds_run / self._steps_run
             progress.images_per_s = self.setup.batch_size / seconds_per_step
             self._estimate(seconds_per_step)
         progress.done = self._spent()
@@ -356,6 +362,16 @@ def _base_card(base: str) -> ModelCard:
         raise TrainingError(f"segview cannot train {untrainable[0]!r} (its architecture has no class layers it knows): "
                             "choose a Mask R-CNN, DeepLabV3, FCN or LR-ASPP base model, or a pair of them.")
     return card
+
+
+def _base_weights(card: ModelCard) -> Path:
+    """The base's weights file; weights not downloaded yet are refused saying how to get them (a training
+    run takes no weights path)."""
+    if find_weights(card) is None and remote_weights(card) is not None:
+        raise TrainingError(f"The weights of the base model {card.name!r} are not downloaded yet: run `segview models "
+                            f"download {card.name}` (or choose {card.name} in the window's model list, which offers "
+                            "the download), then train again.")
+    return ensure_weights(card)
 
 
 def _keep_images(dataset: Dataset, names: tuple[str, ...]) -> None:

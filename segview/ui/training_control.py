@@ -1,8 +1,9 @@
 """The window's side of training: Model → Train on corrected images… opens the training panel over the
 project's corrected images; the run goes to the model process through the bridge (a slice at a time,
 between predictions); its progress and end come back to the panel. A finished run's model becomes the
-active model (``use_model``); a cancelled, failed or crashed run leaves the active model as it was and
-says why."""
+active model (``use_model``) unless it scores below its base on the validation images (then only when the
+panel's Use It Anyway asks); a cancelled, failed or crashed run leaves the active model as it was and says
+why."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from segview.core.workspace import ImageStatus, Workspace
@@ -72,9 +74,18 @@ def trainable_bases() -> list[tuple[str, str]]:
     return [(card.name, card.title) for card in cards.values() if can_train(card, cards)]
 
 
+def accept_all_keys(window: object) -> str:
+    """The Accept All Predictions shortcut of the window's editor, as the menu shows it ("" without one)."""
+    editor = getattr(window, "editor", None)
+    if editor is None:
+        return ""
+    return editor.actions_.accept_all.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+
 class TrainingControl(QObject):
     """Opens the training panel, starts and stops runs, and hands a finished run's model to ``use_model``
-    (it becomes the active model; the images not corrected yet are predicted again)."""
+    (it becomes the active model; the images not corrected yet are predicted again) unless it scores below
+    its base, where the panel's Use It Anyway does."""
 
     def __init__(self, window: TrainingHost, use_model: Callable[[str], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -107,9 +118,10 @@ class TrainingControl(QObject):
         if self.panel is not None:
             self.panel.deleteLater()
         self.panel = TrainingDialog(str(source), [n for n in names if n is not None], bases, next_name(source),
-                                    base=window.bridge.model_name, parent=parent)
+                                    base=window.bridge.model_name, parent=parent, accept_keys=accept_all_keys(window))
         self.panel.start_requested.connect(self.start)
         self.panel.cancel_requested.connect(self.cancel)
+        self.panel.use_requested.connect(self._use)
         if checkpoint_path(self.panel.name.text()).is_file():  # a run stopped before (a quit, a crash)
             self.panel.show_stopped(f"A run of {self.panel.name.text()} stopped before its end: Resume continues "
                                     "from its checkpoint, Start begins again.", resumable=True)
@@ -157,13 +169,15 @@ class TrainingControl(QObject):
         if panel is None:
             return
         if name == "prepared":
-            start = f", from step {payload.start_step}" if payload.start_step else ""
-            panel.show_phase(f"Training on {len(payload.train_files)} images, validating on "
-                             f"{len(payload.val_files)}, on {payload.device} (batch {payload.batch_size}{start})…")
+            panel.show_setup(payload)
         elif name == "progress":
             panel.show_progress(payload)
         elif name == "evaluating":
             panel.show_phase("Comparing the base and the new model on the validation images…")
+
+    def _use(self, name: str) -> None:
+        self.window.statusBar().showMessage(f"Training done: {name} is the active model now.", 15000)
+        self.use_model(name)
 
     def _ended(self, how: str, value) -> None:
         window, panel = self.window, self.panel
@@ -173,8 +187,11 @@ class TrainingControl(QObject):
                 panel.show_outcome(value)
                 panel.name.setText(next_name(Path(panel.source)))  # a next run makes the next version
                 self._raise(panel)  # the table, even when the panel was closed while it trained
-            window.statusBar().showMessage(f"Training done: {value.card_name} is the active model now.", 15000)
-            self.use_model(value.card_name)
+            if value.drops():
+                window.statusBar().showMessage(f"Training done: {value.card_name} scores below its base "
+                                               f"({', '.join(value.drops())}); {active} stays the active model.", 30000)
+            else:
+                self._use(value.card_name)
             return
         if how == "stopped":
             progress, kept = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import namedtuple
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,7 +12,8 @@ import torch
 from segview.errors import SegviewError
 from segview.inference.cards import get_card
 from segview.inference.pipeline import load_model
-from segview.train.plan import TrainingError, TrainingPlan
+from segview.train import session as session_module
+from segview.train.plan import TrainingError, TrainingPlan, TrainingSetup
 from segview.train.scenes import generate_scene
 from segview.train.session import TrainingSession
 
@@ -111,3 +113,25 @@ def test_the_chosen_images_only(tiny_bases, scenes_panoptic):
     assert sorted(setup.train_files + setup.val_files) == list(names)
     with pytest.raises(TrainingError, match="'nope.png' is not an annotated image"):
         _session(scenes_panoptic, images=("nope.png",)).prepare()
+
+
+def test_speed_and_time_left_are_measured_over_the_run_not_a_slice(monkeypatch):
+    """A slow first step then fast ones: images/s is images seen / time spent so far, not the last slice's."""
+    clock = [0.0]
+    durations = iter([10.0] + [1.0] * 9)
+
+    def step(_factor):
+        clock[0] += next(durations)
+        return (1.0,)
+
+    monkeypatch.setattr(session_module, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    session = TrainingSession(TrainingPlan("/data", "tiny_inst", "mine", steps=10, device="cpu"))
+    session.setup = TrainingSetup(("a.png",), ("b.png",), (("ball", True),), ("instance",), 10, None, "cpu", 2)
+    session._members = [SimpleNamespace(trainer=SimpleNamespace(step=step))]
+    monkeypatch.setattr(session, "save_checkpoint", lambda: None)
+    assert session.run(seconds=2.5).images_per_s == pytest.approx(2 / 10)  # the first step alone
+    progress = session.run(seconds=2.5)  # three steps of 1 s: 2 images/s in this slice alone
+    assert progress.step == 4 and progress.images_per_s == pytest.approx(8 / 13)
+    assert progress.eta_s == pytest.approx(6 * 13 / 4)
+    progress = session.run()
+    assert progress.done and progress.images_per_s == pytest.approx(2 * progress.step / progress.elapsed_s)

@@ -10,6 +10,7 @@ import time
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence
 
 from segview.io.project import Project
 from segview.train.plan import OutcomeRow, TrainingOutcome, TrainingProgress, split_images
@@ -111,6 +112,15 @@ def test_the_loss_curve_draws_its_points(qtbot):
     assert smoothed([3.0, 1.0], 0.5) == pytest.approx([3.0, 1.25 / 0.75])
 
 
+def test_without_corrected_images_the_panel_names_the_accept_all_shortcut(window, scenes):
+    window.open_path(scenes)  # nothing corrected yet
+    panel = window.training.open_panel()
+    keys = window.editor.actions_.accept_all.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    assert keys and panel.images.count() == 0 and not panel.start_button.isEnabled()
+    assert panel.split_label.text().startswith(f"No corrected images yet: accept a prediction (Edit → Accept All "
+                                               f"Predictions, {keys}) or edit an image")
+
+
 # --- the window: a real run in the model process ---------------------------------------------------------------
 
 CORRECTED = ["scene_0.png", "scene_1.png", "scene_2.png"]  # scene_3.png is left to the model
@@ -197,6 +207,9 @@ def test_train_cancel_resume_and_the_new_model_becomes_active(qtbot, trainer, tm
     assert panel.table.isVisible() and panel.table.rowCount() == len(outcome.rows) > 0
     assert panel.table.item(0, 0).text() in ("mask AP", "mIoU", "PQ")
     assert panel.name.text() == "shapes-v2"  # ready for the next round
+    if outcome.drops():  # a few steps from random weights may score below the base: not active until asked
+        assert window.bridge.model_name == "tiny_sem" and panel.use_button.isVisible()
+        qtbot.mouseClick(panel.use_button, Qt.MouseButton.LeftButton)
     # the new model is listed and active, and the image not corrected yet is predicted again by it
     assert window.bridge.model_name == "shapes-v1"
     assert window.model_panel.models.findData("shapes-v1") >= 0

@@ -1,7 +1,9 @@
 """Model → Train on corrected images…: a non-modal panel that sets up a training run (base model, images
 with their training / validation split, budget, device), shows it live (step, loss curve, images/s, ETA)
-with Cancel and Resume, and ends with the before/after table on the validation images. It knows nothing of
-the window or the model process: it says what to start as a ``TrainingPlan`` and is told how it goes."""
+with Cancel and Resume, and ends with the before/after table on the validation images. A model that scores
+below its base there is not made active: the panel says which figures dropped and offers Use It Anyway. It
+knows nothing of the window or the model process: it says what to start as a ``TrainingPlan`` (or which
+model to use anyway) and is told how it goes."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segview.train.plan import TrainingOutcome, TrainingPlan, TrainingProgress, split_images
+from segview.core.wording import count
+from segview.train.plan import TrainingOutcome, TrainingPlan, TrainingProgress, TrainingSetup, split_images
 from segview.ui.dialogs.loss_curve import LossCurve
 
 DEVICES = (("auto", "Automatic (CUDA, then Apple MPS, then CPU)"), ("cpu", "CPU"), ("cuda", "CUDA GPU"),
@@ -50,19 +53,22 @@ def clock(seconds: float) -> str:
 
 class TrainingDialog(QDialog):
     """The training panel over a project's corrected images (``images``: their file names in the project,
-    all checked at first); ``bases``: (card name, title) of every model that can be trained."""
+    all checked at first); ``bases``: (card name, title) of every model that can be trained;
+    ``accept_keys``: the Accept All Predictions shortcut, for the hint shown without corrected images."""
 
     start_requested = Signal(object)  # TrainingPlan
     cancel_requested = Signal()
+    use_requested = Signal(str)  # the card of a model that scored below its base, to make active anyway
 
     def __init__(self, source: str, images: Sequence[str], bases: Sequence[tuple[str, str]], name: str,
-                 base: str | None = None, parent: QWidget | None = None) -> None:
+                 base: str | None = None, parent: QWidget | None = None, accept_keys: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Train on corrected images")
         self.setObjectName("training-dialog")
         self.setModal(False)
         self.setMinimumWidth(560)
         self.source = source
+        self.accept_keys = accept_keys
         self.running = False
         self.resumable = False  # a run was cancelled or stopped: its checkpoint can be resumed
         self.outcome: TrainingOutcome | None = None
@@ -113,6 +119,9 @@ class TrainingDialog(QDialog):
         self.minutes.setEnabled(False)
         self.by_steps.toggled.connect(self.steps.setEnabled)
         self.by_minutes.toggled.connect(self.minutes.setEnabled)
+        self.by_steps.toggled.connect(lambda _on: self._show_budget())
+        self.steps.valueChanged.connect(lambda _value: self._show_budget())
+        self.minutes.valueChanged.connect(lambda _value: self._show_budget())
         budget = QHBoxLayout()
         for widget in (self.by_steps, self.steps, self.by_minutes, self.minutes):
             budget.addWidget(widget)
@@ -129,9 +138,6 @@ class TrainingDialog(QDialog):
 
         self.progress = QProgressBar()
         self.progress.setObjectName("training-progress")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("step %v of %m")
         self.figures = QLabel("")
         self.figures.setObjectName("training-figures")
         self.curve = LossCurve()
@@ -162,6 +168,12 @@ class TrainingDialog(QDialog):
         self.resume_button.setObjectName("training-resume")
         self.resume_button.setToolTip("Continue the stopped run from its last checkpoint.")
         self.resume_button.clicked.connect(lambda: self._start(resume=True))
+        self.use_button = QPushButton("Use It Anyway")
+        self.use_button.setObjectName("training-use")
+        self.use_button.setToolTip("Make the new model the active model although it scored below its base, and "
+                                   "predict the images not corrected yet again with it.")
+        self.use_button.setVisible(False)
+        self.use_button.clicked.connect(self._use_anyway)
         self.close_button = QPushButton("Close")
         self.close_button.setObjectName("training-close")
         self.close_button.setToolTip("Close the panel; training goes on (Model → Train on corrected images… "
@@ -169,7 +181,8 @@ class TrainingDialog(QDialog):
         self.close_button.clicked.connect(self.hide)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.start_button, self.cancel_button, self.resume_button, self.close_button):
+        for button in (self.use_button, self.start_button, self.cancel_button, self.resume_button,
+                       self.close_button):
             buttons.addWidget(button)
 
         form = QFormLayout()
@@ -188,6 +201,7 @@ class TrainingDialog(QDialog):
         layout.addWidget(self.table, 2)
         layout.addLayout(buttons)
         self._show_split()
+        self._show_budget()
         self._update_buttons()
 
     # --- the plan ----------------------------------------------------------------------------------------
@@ -224,8 +238,31 @@ class TrainingDialog(QDialog):
         self.images.blockSignals(False)
         self.split_label.setText(f"{len(chosen) - len(validation)} for training, {len(validation)} for validation "
                                  "(the model is compared with its base on these)" if len(chosen) >= 2 else
-                                 "Check at least 2 corrected images: one or more to train on, one to validate.")
+                                 self._too_few())
         self._update_buttons()
+
+    def _too_few(self) -> str:
+        """Why Start waits: no corrected image, one, or fewer than 2 checked."""
+        listed = self.images.count()
+        if listed >= 2:
+            return "Check at least 2 corrected images: one or more to train on, one to validate."
+        keys = f", {self.accept_keys}" if self.accept_keys else ""
+        how = (f"accept a prediction (Edit → Accept All Predictions{keys}) or edit an image; corrected images are "
+               "listed here when this panel opens again. Training needs at least 2: one or more to train on, one to "
+               "validate.")
+        return f"No corrected images yet: {how}" if listed == 0 else f"Only 1 corrected image: to correct another, {how}"
+
+    def _show_budget(self) -> None:
+        """Before a run's first progress: step 0 of the budget's steps (a minutes budget gives no count yet)."""
+        if self.running:
+            return
+        if self.by_steps.isChecked():
+            self.progress.setRange(0, self.steps.value())
+            self.progress.setFormat("step %v of %m")
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setFormat(f"step %v of a {self.minutes.value():g}-minute budget")
+        self.progress.setValue(0)
 
     # --- told by the window --------------------------------------------------------------------------------
 
@@ -236,10 +273,10 @@ class TrainingDialog(QDialog):
             self.outcome = None
             self.resumable = False
             self.table.setVisible(False)
+            self.use_button.setVisible(False)
             self.curve.clear()
             self.figures.setText("")
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
+            self._show_budget()
         self.status.setText(message)
         self._update_buttons()
 
@@ -247,9 +284,19 @@ class TrainingDialog(QDialog):
         """What the run does now (preparing, training, evaluating)."""
         self.status.setText(message)
 
+    def show_setup(self, setup: TrainingSetup) -> None:
+        """The run is prepared: its split, device and batch, and the step it starts from."""
+        start = f", from step {setup.start_step}" if setup.start_step else ""
+        self.show_phase(f"Training on {count(len(setup.train_files), 'image')}, validating on "
+                        f"{len(setup.val_files)}, on {setup.device} (batch {setup.batch_size}{start})…")
+        if setup.total_steps:
+            self.progress.setRange(0, max(setup.total_steps, setup.start_step))
+        self.progress.setValue(setup.start_step)
+
     def show_progress(self, progress: TrainingProgress) -> None:
         """The run's step, loss curve, speed and time left."""
-        total = max(progress.total_steps, progress.step, 1)
+        total = max(progress.total_steps or 0, progress.step, 1)
+        self.progress.setFormat("step %v of %m")
         self.progress.setRange(0, total)
         self.progress.setValue(progress.step)
         self.curve.set_points(progress.losses, total)
@@ -260,11 +307,18 @@ class TrainingDialog(QDialog):
                              f"elapsed{eta}")
 
     def show_outcome(self, outcome: TrainingOutcome) -> None:
-        """The run is over: the before/after table on the validation images."""
+        """The run is over: the before/after table on the validation images; a model worse than its base
+        there is not made active (the window's side does not use it) and Use It Anyway is offered."""
         self.outcome = outcome
         self.resumable = False
-        self.set_running(False, f"Done: {outcome.card_name} is saved and is now the active model "
-                                f"({outcome.steps} steps, {outcome.minutes:.1f} min on {outcome.device}).")
+        made = f"{outcome.steps} steps, {outcome.minutes:.1f} min on {outcome.device}"
+        drops = outcome.drops()
+        self.set_running(False, f"Done: {outcome.card_name} is saved ({made}), but it scores below its base on "
+                                f"the validation images ({', '.join(drops)}), so it is not made the active model. "
+                                "Use It Anyway makes it active and predicts the images not corrected yet again."
+                                if drops else
+                                f"Done: {outcome.card_name} is saved and is now the active model ({made}).")
+        self.use_button.setVisible(bool(drops))
         self.table.setRowCount(0)
         for line in outcome.rows:
             base, new = line.base, line.new
@@ -277,6 +331,14 @@ class TrainingDialog(QDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
         self.table.setVisible(True)
+
+    def _use_anyway(self) -> None:
+        if self.outcome is None:
+            return
+        self.use_button.setVisible(False)
+        self.status.setText(f"{self.outcome.card_name} is now the active model: the images not corrected yet are "
+                            "predicted again with it.")
+        self.use_requested.emit(self.outcome.card_name)
 
     def show_stopped(self, message: str, resumable: bool) -> None:
         """The run stopped before its end (cancelled, failed, the model process died): say why; Resume
