@@ -71,12 +71,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train a model on a dataset's classes (or a project's corrected images)",
                            description="Fine-tune a model card on a dataset (anything `segview validate` reads) or "
                                        "on the corrected images of a folder opened in segview, and write the new "
-                                       "model's card NAME in your models folder.")
+                                       "model's card NAME in your models folder. Give a budget: --steps N or "
+                                       "--minutes M.")
     train.add_argument("dataset", type=Path, help="a dataset file or folder, or a folder opened in segview")
     train.add_argument("--base", required=True, metavar="MODEL", help="the model card to start from (name or TOML)")
     train.add_argument("--name", required=True, help="the new model's name, such as parts-v1")
-    train.add_argument("--steps", type=int, metavar="N", help="training steps (wins over --minutes)")
-    train.add_argument("--minutes", type=float, metavar="M", help="training time in minutes")
+    budget = train.add_argument_group("budget (one of --steps and --minutes is required)")
+    budget.add_argument("--steps", type=int, metavar="N", help="training steps (wins over --minutes)")
+    budget.add_argument("--minutes", type=float, metavar="M", help="training time in minutes")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
     train.add_argument("--val-fraction", type=float, default=0.2, metavar="F",
                        help="share of the images kept for validation (default: %(default)s)")

@@ -79,3 +79,17 @@ def test_user_errors_are_one_line_and_status_2(setup, capsys, extra, message):
     assert main(["train", str(dataset), "--base", "tiny_inst", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_help_says_a_budget_is_required(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "one of --steps and --minutes is required" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_base_not_downloaded_says_what_to_run(setup, capsys):
+    _models, dataset = setup
+    args = ["train", str(dataset), "--base", "maskrcnn_resnet50_fpn_v2", "--name", "x", "--steps", "1", "--device", "cpu"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "run `segview models download maskrcnn_resnet50_fpn_v2`" in err and "pass the path" not in err
