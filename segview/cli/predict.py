@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from segview.cli.common import EXPORT_FORMATS, add_max_pixels, positive_int, print_report, progress_bar
+from segview.core.wording import count
 from segview.errors import SegviewError
 from segview.io.detect import DatasetFormat
 
@@ -15,7 +16,7 @@ from segview.io.detect import DatasetFormat
 def _cmd_predict(args: argparse.Namespace) -> int:
     from segview.core.fusion import FusionParams
     from segview.core.report import Report
-    from segview.inference.batch import BatchOptions, predict_folder
+    from segview.inference.batch import BatchOptions, finished_before, predict_folder
     from segview.inference.engine_local import start_writer_processes
     from segview.inference.image_sources import list_images
     from segview.inference.records import has_interrupted_run
@@ -27,9 +28,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise SegviewError(f"--format takes a comma-separated list of {', '.join(EXPORT_FORMATS)}, not "
                            f"{args.format!r}.") from None
     refuse_foreign_files(args.out, formats)  # before the model runs: files of the person's own are in the way
-    if args.resume and not has_interrupted_run(args.out):
-        print(f"Nothing to resume in {args.out} (no interrupted run there): predicting every image.",
-              file=sys.stderr)
     reading = Report()
     images = list_images(args.paths, reading)
     if args.engine == "local":
@@ -45,10 +43,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     params = FusionParams(score_threshold=threshold)
     options = BatchOptions(args.out, tuple(formats), params, args.model, args.weights, args.resume, args.engine,
                            args.workers, args.address, args.gpus_per_worker)
+    if args.resume and not has_interrupted_run(args.out):
+        if finished_before(model, images, options):
+            print(f"The run in {args.out} is complete (these images, this model and these options): nothing to "
+                  "predict. Run without --resume to predict them again.", file=sys.stderr)
+            return 0
+        print(f"Nothing to resume in {args.out} (no interrupted run there): predicting every image.",
+              file=sys.stderr)
     bar = None  # made once the run knows its total (a bar printed before it could be left unfinished)
 
     def progress(total: int, done: int):
         nonlocal bar
+        if args.resume and bar is None and done:
+            print(f"Resuming: {done} of {count(total, 'image')} already done.", file=sys.stderr)
         if bar is None:
             bar = progress_bar("predict", total, "img")
         else:
@@ -58,6 +65,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     try:
         outcome = predict_folder(model, images, options, loader=loader, progress=progress)
+    except KeyboardInterrupt:
+        done = ""
+        if bar is not None:
+            bar.close()
+            done = f" after {bar.n} of {count(bar.total, 'image')}"
+        print(f"segview: interrupted{done}: run the same command with --resume to continue (the images done are not "
+              "predicted again).", file=sys.stderr)
+        return 130
     finally:
         if bar is not None:
             bar.close()

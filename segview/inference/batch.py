@@ -24,6 +24,7 @@ from segview.inference.records import (
     RecordWriter,
     assemble,
     done_names,
+    has_finished_run,
     job_fingerprint,
     open_work_dir,
     skipped_record,
@@ -60,9 +61,7 @@ def predict_folder(
     """Predict ``images`` with ``model`` (anything with ``categories`` and ``predict(image)``) into
     ``options.out_dir``. The Ray engine loads a model in each actor with ``loader`` (picklable).
     ``progress(total, done_before)`` is called once and returns the callback each finished image calls."""
-    fingerprint = job_fingerprint(options.model, options.weights, options.formats, options.params, images.names,
-                                  model.categories)
-    work = open_work_dir(options.out_dir, fingerprint, options.resume)
+    work = open_work_dir(options.out_dir, _fingerprint(model, images, options), options.resume)
     spec = OutputSpec(work, model.categories, options.formats, options.params)
     done = done_names(work) if options.resume else set()
     todo = [index for index, name in enumerate(images.names) if name not in done]
@@ -79,6 +78,16 @@ def predict_folder(
     else:
         run_local(model, images, todo, spec, workers=options.workers, progress=tick)
     return assemble(spec, options.out_dir, None if is_url(images.root) else Path(images.root))
+
+
+def finished_before(model, images: ImageList, options: BatchOptions) -> bool:
+    """Whether ``options.out_dir`` holds this job's outputs, finished (what ``--resume`` has nothing to add to)."""
+    return has_finished_run(options.out_dir, _fingerprint(model, images, options))
+
+
+def _fingerprint(model, images: ImageList, options: BatchOptions) -> dict:
+    return job_fingerprint(options.model, options.weights, options.formats, options.params, images.names,
+                           model.categories)
 
 
 def _without_mask_clashes(images: ImageList, todo: list[int], writer: RecordWriter) -> list[int]:

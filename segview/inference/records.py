@@ -31,6 +31,7 @@ from segview.io.coco_panoptic import encode_panoptic
 from segview.io.detect import DatasetFormat
 from segview.io.export import LAYOUTS, publish_staged
 from segview.io.image_root import image_root_info
+from segview.io.manifest import manifest_job
 from segview.io.mask_png import encode_png, png_name
 from segview.io.semantic_png import CLASSES_JSON, CLASSES_TXT, class_map
 
@@ -117,6 +118,19 @@ def job_fingerprint(model: str, weights: str | None, formats: Iterable[DatasetFo
 def has_interrupted_run(out_dir: Path) -> bool:
     """Whether ``out_dir`` holds the work folder of a run that did not finish (what --resume continues)."""
     return (out_dir / WORK_DIR / _JOB).is_file()
+
+
+def has_finished_run(out_dir: Path, fingerprint: dict) -> bool:
+    """Whether ``out_dir`` holds the outputs of this very job, finished (its manifest keeps the fingerprint
+    until another export there), and no interrupted run."""
+    return not has_interrupted_run(out_dir) and manifest_job(out_dir) == fingerprint
+
+
+def _job(work: Path) -> dict | None:
+    try:
+        return json.loads((work / _JOB).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def open_work_dir(out_dir: Path, fingerprint: dict, resume: bool) -> Path:
@@ -225,9 +239,10 @@ def assemble(spec: OutputSpec, out_dir: Path, image_root: Path | None) -> Outcom
         _write_panoptic(work, spec.categories, image_root, writing)
     if DatasetFormat.SEMANTIC_PNG in spec.formats:
         _write_class_lists(work, spec.categories, writing)
+    job = _job(work)
     for temporary in _leftovers(work):
         temporary.unlink(missing_ok=True)
-    written = publish_staged(work, out_dir, spec.formats, image_root)
+    written = publish_staged(work, out_dir, spec.formats, image_root, job)
     labels = ", ".join(LAYOUTS[f].label for f in spec.formats)
     writing.info(f"{predicted} annotated image(s) of {predicted} exported as {labels}")
     shutil.rmtree(work, ignore_errors=True)

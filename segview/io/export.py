@@ -297,13 +297,14 @@ def publish_staged(
     out_dir: str | os.PathLike,
     formats: Iterable[DatasetFormat | str],
     image_root: Path | None,
+    job: dict | None = None,
 ) -> list[Path]:
     """Move formats already written into ``staging`` (each at its :data:`LAYOUTS` paths there) into
     ``out_dir`` as :func:`export_dataset` does: refused (:class:`ForeignFilesError`) where they would
     replace files segview did not write, listed in the manifest before they are moved, an old PNG folder
     replaced as a whole (into ``staging``, which the caller removes). Returns the paths written, in order.
     A batch job (``segview predict``) writes its outputs bit by bit into ``staging`` and publishes them
-    at the end."""
+    at the end, with ``job`` (what made them) in the manifest until the next export there."""
     chosen = _formats(formats)
     staging, out_dir = Path(staging), Path(out_dir)
     _make_folder(out_dir)
@@ -315,7 +316,8 @@ def publish_staged(
         if (staging / LAYOUTS[fmt].main).exists():
             _move_staged(staging, out_dir, fmt, LAYOUTS[fmt], outputs, written, image_root)
     present = {name for name in manifest_files({"outputs": outputs}) if (out_dir / name).is_file()}
-    _write_manifest(out_dir, {f: [n for n in files if n in present] for f, files in outputs.items()}, image_root)
+    _write_manifest(out_dir, {f: [n for n in files if n in present] for f, files in outputs.items()}, image_root,
+                    job)
     return written
 
 
@@ -594,13 +596,16 @@ def _files_at(folder: Path, names: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def _write_manifest(out_dir: Path, outputs: dict[str, list[str]], image_root: Path | None) -> None:
+def _write_manifest(out_dir: Path, outputs: dict[str, list[str]], image_root: Path | None,
+                    job: dict | None = None) -> None:
     manifest = {
         "written_by": "segview export",
         "version": 1,
         "image_root": None if image_root is None else str(Path(image_root).resolve()),
         "outputs": {fmt: sorted(files) for fmt, files in outputs.items() if files},
     }
+    if job is not None:
+        manifest["job"] = job
     atomic_write_text(out_dir / EXPORT_MANIFEST, json.dumps(manifest, indent=1))
 
 

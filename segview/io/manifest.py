@@ -29,6 +29,12 @@ def read_export_manifest(folder: str | os.PathLike) -> dict | None:
     return manifest
 
 
+def manifest_job(folder: str | os.PathLike) -> dict | None:
+    """What made the files of the export in ``folder`` (a ``segview predict`` run's fingerprint), or None."""
+    job = (read_export_manifest(folder) or {}).get("job")
+    return job if isinstance(job, dict) else None
+
+
 def manifest_files(manifest: dict | None) -> set[str]:
     """Every file (path relative to the export folder, with ``/``) a manifest says segview wrote."""
     if manifest is None:

@@ -98,3 +98,46 @@ def test_predict_with_the_bundled_demo_model_finds_the_demo_objects(env, tmp_pat
     stuff = {c["id"]: c["name"] for c in panoptic["categories"] if not c["isthing"]}
     assert {"sky", "water"} <= {stuff[s["category_id"]] for a in panoptic["annotations"]
                                 for s in a["segments_info"] if s["category_id"] in stuff}
+
+
+@pytest.mark.parametrize(("resume", "said"), [
+    ([], ["segview: interrupted after 2 of 6 images: run the same command with --resume to continue"]),
+    (["--resume"], ["Resuming: 4 of 6 images already done.", "interrupted after 4 of 6 images", "--resume"]),
+])
+def test_ctrl_c_says_how_to_resume_and_a_resume_says_what_it_skips(env, tmp_path, capsys, monkeypatch, resume,
+                                                                   said):
+    from segview.inference import batch
+
+    def interrupted(model, images, options, *, loader=None, progress=None):
+        tick = progress(6, 4 if options.resume else 0)
+        tick(2 if not options.resume else 0)
+        raise KeyboardInterrupt  # as Ctrl-C in the middle of the run
+
+    monkeypatch.setattr(batch, "predict_folder", interrupted)
+    _images(tmp_path / "imgs", 1)
+    code = main(["predict", str(tmp_path / "imgs"), "--model", "tiny_inst", "--out", str(tmp_path / "out"),
+                 "--device", "cpu", *resume])
+    err = capsys.readouterr().err
+    assert code == 130
+    for text in said:
+        assert text in err
+
+
+def test_resume_of_a_finished_run_predicts_nothing_and_of_another_job_predicts_again(env, tmp_path, capsys,
+                                                                                    monkeypatch):
+    from segview.inference import batch
+
+    _images(tmp_path / "imgs", 2)
+    out = tmp_path / "out"
+    args = ["predict", str(tmp_path / "imgs"), "--model", "tiny_inst", "--out", str(out), "--device", "cpu",
+            "--format", "coco"]
+    assert main(args) == 1  # broken.jpg is skipped
+    capsys.readouterr()
+    ran = []
+    run_local = batch.run_local
+    monkeypatch.setattr(batch, "run_local", lambda *a, **k: ran.append(len(a[2])) or run_local(*a, **k))
+    assert main([*args, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"The run in {out} is complete" in err and "nothing to predict" in err and ran == []
+    assert main([*args, "--score-threshold", "0.9", "--resume"]) == 1  # another job: not this one's outputs
+    assert "Nothing to resume" in capsys.readouterr().err and len(ran) == 1 and ran[0] >= 2
