@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shot_tools import save_grab, wait_until
+
 DOCS = Path(__file__).resolve().parent
 # A small encoder on a 256-pixel frame: quick to embed on any CPU (only for random weights).
 RANDOM_SIZES = {"hidden_size": 64, "mlp_dim": 256, "num_hidden_layers": 4, "num_attention_heads": 4,
@@ -56,7 +58,7 @@ def main() -> int:
     os.environ["SEGVIEW_DATA_DIR"] = str(work / "data")
     os.environ["SEGVIEW_CACHE_DIR"] = str(work / "cache")
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
+    from PySide6.QtCore import QPointF, QSettings, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -64,7 +66,7 @@ def main() -> int:
     from segview.ui.resources import DEMO_IMAGES
 
     shutil.copytree(DEMO_IMAGES, work / "demo", ignore=shutil.ignore_patterns(".segview"))
-    app = QApplication(sys.argv[:1])
+    _app = QApplication(sys.argv[:1])  # kept alive while the script runs
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("prompt/model", "shot_sam")
     window = MainWindow(settings, device="cpu")
@@ -73,12 +75,7 @@ def main() -> int:
     window.open_path(work / "demo")
 
     def wait(condition, seconds: float = 300.0) -> None:
-        loop, timer = QEventLoop(), QTimer()
-        timer.timeout.connect(lambda: loop.quit() if condition() else None)
-        timer.start(50)
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
+        wait_until(condition, seconds)
 
     wait(lambda: window._image is not None)
     canvas, tool = window.canvas, window.editor.tools["prompt"]
@@ -92,10 +89,7 @@ def main() -> int:
     window.statusBar().showMessage("Prompt tool: Enter keeps the mask as a new segment, Tab shows another "
                                    "candidate, Esc clears")
     wait(lambda: False, 1.0)
-    app.processEvents()
-    pixmap = window.screen().grabWindow(window.winId())
-    pixmap.save(str(args.out))
-    print(f"wrote {args.out} ({pixmap.width()}×{pixmap.height()})")
+    save_grab(window, args.out)
     window.close()
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shot_tools import save_grab, wait_until
+
 DOCS = Path(__file__).resolve().parent
 
 
@@ -28,14 +30,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DOCS)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from segview.ui.model_control import available_models
     from segview.ui.main_window import MainWindow
+    from segview.ui.model_control import available_models
     from segview.ui.resources import DEMO_IMAGES
 
-    app = QApplication(sys.argv[:1])
+    _app = QApplication(sys.argv[:1])  # kept alive while the script runs
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings, device="cpu")
     window.resize(1500, 920)
@@ -45,12 +47,7 @@ def main() -> int:
     window.set_model(args.model)
 
     def wait(condition, seconds: float = 120.0) -> None:
-        loop, timer = QEventLoop(), QTimer()
-        timer.timeout.connect(lambda: loop.quit() if condition() else None)
-        timer.start(50)
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
+        wait_until(condition, seconds)
 
     wait(lambda: all(window.workspace.entries[i].prediction is not None for i in range(3)))
     window.browser.select(2)
@@ -59,11 +56,7 @@ def main() -> int:
     wait(lambda: False, 1.0)
 
     def shoot(name: str) -> None:
-        app.processEvents()
-        pixmap = window.screen().grabWindow(window.winId())
-        path = args.out / name
-        pixmap.save(str(path))
-        print(f"wrote {path} ({pixmap.width()}×{pixmap.height()})")
+        save_grab(window, args.out / name)
 
     shoot("main-window.png")
     window.actions_.compare.trigger()

@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shot_tools import save_grab, wait_until
+
 DOCS = Path(__file__).resolve().parent
 SCENES, CORRECTED, SIZE = 12, 10, 256
 
@@ -50,7 +52,7 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     scratch = Path(tempfile.mkdtemp(prefix="segview-training-shot-"))
     os.environ["SEGVIEW_DATA_DIR"] = str(scratch / "data")  # the trained card goes here, not to your models
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from segview.ui.main_window import MainWindow
@@ -58,7 +60,7 @@ def main() -> int:
 
     folder = scratch / "cones"
     make_project(folder)
-    app = QApplication(sys.argv[:1])
+    _app = QApplication(sys.argv[:1])  # kept alive while the script runs
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings, device="cpu")
     window.resize(1100, 800)
@@ -68,13 +70,7 @@ def main() -> int:
     window.open_path(folder)
     window.set_model(args.base)
 
-    def wait(condition, seconds: float) -> None:
-        loop, timer = QEventLoop(), QTimer()
-        timer.timeout.connect(lambda: loop.quit() if condition() else None)
-        timer.start(50)
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
+    wait = wait_until
 
     wait(lambda: window.current_entry() is not None and window.current_entry().prediction is not None, 300)
     panel = window.training.open_panel()
@@ -89,10 +85,7 @@ def main() -> int:
     wait(lambda: bool(ended), 3600)
     print(ended[0][0], ended[0][1].table() if ended and ended[0][0] == "finished" else ended)
     wait(lambda: False, 1.0)
-    app.processEvents()
-    pixmap = panel.screen().grabWindow(panel.winId())
-    pixmap.save(str(args.out))
-    print(f"wrote {args.out} ({pixmap.width()}×{pixmap.height()})")
+    save_grab(panel, args.out)
     window.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return 0 if ended and ended[0][0] == "finished" else 1
