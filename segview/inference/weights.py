@@ -177,8 +177,8 @@ def ensure_weights(
     if not remote.sha256 and not remote.hash_prefix:  # `segview models download` would refuse it too
         raise WeightsError(
             f"Model {card.name!r} cannot be downloaded: its card ({card.path}) has no published SHA-256 to check "
-            f"the file against. Download {remote.url} yourself and give it with Use a local file… (or pass its "
-            "path), or add the file's sha256 to the card.")
+            f"the file against. Download {remote.url} yourself and give segview that file (in the window: Use "
+            "a local file…), or add the file's sha256 to the card.")
     if not allow_download:
         raise WeightsError(
             f"The weights of model {card.name!r} are not downloaded yet (looked for {remote.filename} in "

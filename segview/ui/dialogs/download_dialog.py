@@ -31,9 +31,7 @@ class WeightsDialog(QMessageBox):
         self.setObjectName("weights-dialog")
         self.setInformativeText(
             "Download them now, or use a copy you have. Without them, choose another model." if downloadable else
-            "segview cannot download them (the model's card has no SHA-256 to check them against): download the "
-            "file named under Show Details yourself, then give it with Use a local file…. Without them, choose "
-            "another model.")
+            f"{message} Without them, choose another model.")  # the file's address in view, not under Details
         self.setDetailedText(message)
         self.buttons = {
             "local": self._button("Use a local file…", QMessageBox.ButtonRole.ActionRole),

@@ -3,21 +3,33 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from segview.ui.dialogs.download_dialog import WEIGHTS_FILTER, WeightsDialog, file_filter
 from segview.ui.weights_offer import _downloadable
+from tests.user_dirs import use_user_dirs
 
 
-def test_a_card_without_sha256_is_not_offered_for_download(qtbot):
+def test_a_card_without_sha256_is_not_offered_for_download(qtbot, monkeypatch, tmp_path):
     assert not _downloadable([("slimsam_77", "slimsam_77.safetensors")])
-    dialog = WeightsDialog("slimsam_77", "details", downloadable=False)
+    from segview.inference.cards import get_card
+    from segview.inference.weights import WeightsError, ensure_weights, remote_weights
+
+    use_user_dirs(monkeypatch, tmp_path)  # no copy of the file anywhere
+    card = get_card("slimsam_77")
+    with pytest.raises(WeightsError) as refused:
+        ensure_weights(card)
+    message = str(refused.value)
+    dialog = WeightsDialog("slimsam_77", message, downloadable=False)
     qtbot.addWidget(dialog)
     assert "download" not in dialog.buttons
     texts = {button.text() for button in QMessageBox.buttons(dialog)}
     assert "Download" not in texts and "Use a local file…" in texts
     assert dialog.defaultButton() is dialog.buttons["local"]
-    assert "cannot download" in dialog.informativeText()
+    text = dialog.informativeText()
+    assert "cannot be downloaded" in text and remote_weights(card).url in text  # the address in view
+    assert "pass its path" not in text and "…." not in text
 
 
 def test_torchvision_and_hashed_cards_are_offered_for_download(qtbot):
