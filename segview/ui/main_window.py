@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
 
         self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now
         self.segment_everything.weights_wanted.connect(self.weights_offer.offer)
+        self.editor.prompts.weights_wanted.connect(self.weights_offer.offer)
         self.image_loader.full_ready.connect(self._full_image_ready)
         self.image_loader.failed.connect(lambda _t, message: self._show_unreadable(self.current, message))
 

@@ -422,6 +422,8 @@ class Editor(QObject):
         self.tool_actions[name].setChecked(True)
         self.panel.tool_label.setText(tool.label)
         self._reload_outline()
+        if name == "prompt":
+            self.prompts.chosen()
         self._prepare_prompts()
 
     def accept_all(self) -> None:

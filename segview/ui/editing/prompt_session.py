@@ -2,8 +2,9 @@
 
 It asks the model process for the embedding of the image on screen (and, at a lower priority, of the next
 one) while the prompt tool is active, sends prompts, and passes their masks on. When the model process
-finds the model's weights missing, it raises the bridge's ``needs_download`` (once) so that the window
-offers to get them (download, local file, not now).
+finds the model's weights missing, it emits ``weights_wanted`` once each time the tool is chosen, so that
+the window offers to get them (download, local file, not now) even after an earlier "not now": choosing the
+tool is asking for them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class PromptSession(QObject):
 
     ready = Signal(object, int, object)  # path, token, [(CroppedMask, score)]
     failed = Signal(object, str)  # path, message
+    weights_wanted = Signal(str, str, list)  # model, message, [(card, file name)]: the window offers them
 
     def __init__(self, bridge: InferenceBridge, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,12 +56,17 @@ class PromptSession(QObject):
     def set_model(self, name: str) -> None:
         self.settings.setValue(MODEL_KEY, name)
 
+    def chosen(self) -> None:
+        """The prompt tool was chosen (again): missing weights are offered again."""
+        self._offered.clear()
+
     def _missing(self, name: str, message: str, files: list[tuple[str, str]]) -> None:
         """The model process found the prompt model's weights missing: the window offers them once."""
-        self.failed.emit(None, f"the weights of {name} are not on this computer yet")
+        self.failed.emit(None, f"the weights of {name} are not on this computer yet: choose the prompt tool "
+                               "again (T) to get them")
         if name not in self._offered:  # once, not on every move of the mouse
             self._offered.add(name)
-            self.bridge.needs_download.emit(name, message, files)
+            self.weights_wanted.emit(name, message, files)
 
     def prepare(self, path: Path, next_path: Path | None) -> None:
         """Have the embeddings of the image on screen (first) and of the next image ready."""

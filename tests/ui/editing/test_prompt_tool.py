@@ -160,7 +160,7 @@ def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_mode
     window, canvas = prompt_window, prompt_window.canvas
     window.editor.prompts.set_model("slimsam_77")  # no weights here (nothing downloads in tests)
     asked = []
-    window.bridge.needs_download.connect(lambda name, _message, files: asked.append((name, files)))
+    window.editor.prompts.weights_wanted.connect(lambda name, _message, files: asked.append((name, files)))
     qtbot.keyClick(canvas, Qt.Key.Key_T)
     qtbot.waitUntil(lambda: window.weights_offer.dialog is not None, timeout=TIMEOUT)
     assert asked == [("slimsam_77", [("slimsam_77", "slimsam_77.safetensors")])]
@@ -168,6 +168,11 @@ def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_mode
         qtbot.mouseClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 30, 30))
     assert len(asked) == 1  # not again for every prompt
     assert "slimsam_77" in window.statusBar().currentMessage()
+    first = window.weights_offer.dialog
+    first.buttons["later"].click()  # "Not now": remembered for the prediction models
+    window.editor.set_tool("brush")
+    window.editor.tool_actions["prompt"].trigger()  # choosing the tool again asks again
+    qtbot.waitUntil(lambda: len(asked) == 2 and window.weights_offer.dialog not in (None, first), timeout=TIMEOUT)
     before = window.bridge.model_name
     window.weights_offer.dialog.close()
     window.weights_offer._finished("slimsam_77", True, "")  # as after "Use a local file…"
