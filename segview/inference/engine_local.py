@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -45,8 +46,9 @@ def start_writer_processes() -> None:
 
 def _writer_context() -> multiprocessing.context.BaseContext:
     """Fork from a clean server process (no torch, no threads), never from this process (torch's threads
-    make a fork unsafe), and spawn where there is no fork server."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    make a fork unsafe); spawn where there is no fork server, and in the frozen app (its executable starts
+    spawned children through ``multiprocessing.freeze_support``, not a fork server's command line)."""
+    if getattr(sys, "frozen", False) or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["segview.inference.records"])

@@ -189,3 +189,11 @@ def test_images_listed_and_read_through_an_fsspec_url_are_those_of_the_folder(tm
     with pytest.raises(SegviewError, match="not both"):
         list_images([folder, f"file://{folder}"], Report())
 
+
+
+def test_writers_fork_from_a_server_except_in_the_frozen_app(monkeypatch):
+    from segview.inference import engine_local
+
+    assert engine_local._writer_context().get_start_method() == "forkserver"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert engine_local._writer_context().get_start_method() == "spawn"
