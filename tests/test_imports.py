@@ -46,3 +46,19 @@ def test_predict_writers_start_without_scipy():
     """predict's writer processes import the records module; scipy.ndimage (~0.2 s) is for readers only."""
     loaded = _modules_after("import segview.inference.records, segview.io.detect")
     assert "scipy.ndimage" not in loaded and "torch" not in loaded
+
+
+def test_models_leave_one_core_free_unless_the_user_chose():
+    """segview.inference sets torch's CPU threads to the usable cores less one before torch is imported; a
+    user's OMP_NUM_THREADS stays."""
+    import os
+
+    code = ("import os, segview.inference, torch; from segview.inference.torch_imports import usable_cores; "
+            "print(os.environ['OMP_NUM_THREADS'], torch.get_num_threads(), usable_cores())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    chosen, threads, cores = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                            text=True, env=env).stdout.split()
+    assert int(chosen) == int(threads) == max(1, int(cores) - 1)
+    kept = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                          env={**env, "OMP_NUM_THREADS": "2"}).stdout.split()
+    assert kept[0] == "2" and int(kept[1]) == min(2, int(cores))  # torch takes no more threads than cores
