@@ -4,8 +4,6 @@ checks its hash and runs it (from a local HTTP server, never the internet)."""
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from segview.inference.pipeline import load_weights_into_model
 from segview.inference.sam import SamPredictor
 from segview.inference.sam_keys import hf_key, is_original_sam, rename_in_place, to_transformers
 from segview.inference.weights import cache_dir, ensure_weights
+from tests.file_server import serving_files
 from tests.inference.tiny_sam import LONG_SIDE, TINY_VISION
 
 # The state-dict key names and shapes of segment_anything's ViT-B, written by:
@@ -120,31 +119,8 @@ def _tiny_original(seed: int = 0) -> tuple[dict[str, torch.Tensor], torch.nn.Mod
 
 @pytest.fixture
 def server():
-    """Serves ``httpd.files`` (name -> bytes) under /w/ on 127.0.0.1."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            body = self.server.files.get(self.path.removeprefix("/w/"))
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.files = {}
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/w"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving_files() as httpd:
+        yield httpd
 
 
 def test_a_sam_card_downloads_metas_format_checks_its_hash_and_segments(tmp_path, server):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import torch
@@ -12,36 +10,15 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from segview.ui.main_window import MainWindow
+from tests.file_server import serving_files
 from tests.inference.tiny_models import SEMANTIC_CATEGORIES, write_tiny_cards
 from tests.ui.test_main_window import _predict
 
 
 @pytest.fixture
 def weights_server():
-    """Serves /w/<name> from ``httpd.files`` on 127.0.0.1 (never the internet)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            data = httpd.files.get(self.path.rsplit("/", 1)[-1])
-            if data is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.files = {}
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/w"
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving_files() as httpd:
+        yield httpd
 
 
 def _url_card(models, server, name: str, served: bytes, sha: str) -> None:
