@@ -134,9 +134,8 @@ def test_accept_all_runs_off_the_gui_thread_and_lands_as_one_journaled_undo_step
     assert np.array_equal(semantic_view(entry.annotation), semantic_view(entry.fused))
 
 
-def test_the_window_runs_its_timers_between_two_bands_of_accept_all(qtbot, window, tmp_path, monkeypatch):
-    from PySide6.QtCore import QTimer
-
+def _predicted_image_accepted_in_bands(window, tmp_path, monkeypatch) -> None:
+    """A small image on screen with a prediction, and accept all made to run in bands of 1,600 pixels on it."""
     from segview.ui.editing import accept_job
     from tests.ui.test_overlay_colours import CATS, _prediction
 
@@ -148,6 +147,12 @@ def test_the_window_runs_its_timers_between_two_bands_of_accept_all(qtbot, windo
     window.open_path(folder)
     window.workspace.set_prediction(window.current, _prediction(), CATS)
     window.refresh_layers()
+
+
+def test_the_window_runs_its_timers_between_two_bands_of_accept_all(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    _predicted_image_accepted_in_bands(window, tmp_path, monkeypatch)
     events: list[str] = []
     ticker = QTimer()
     ticker.setInterval(1)  # due by the end of every band: a timer that the bands must not starve
@@ -169,16 +174,8 @@ def test_the_window_runs_its_timers_between_two_bands_of_accept_all(qtbot, windo
 
 def test_opening_another_folder_while_accept_all_applies_reverts_its_bands(qtbot, window, tmp_path, monkeypatch):
     from segview.ui.editing import accept_job
-    from tests.ui.test_overlay_colours import CATS, _prediction
 
-    monkeypatch.setattr(accept_job, "INLINE_PIXELS", 1000)
-    monkeypatch.setattr(accept_job, "BAND_PIXELS", 1600)
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    Image.fromarray(np.full((120, 160, 3), 128, np.uint8)).save(folder / "a.png")
-    window.open_path(folder)
-    window.workspace.set_prediction(window.current, _prediction(), CATS)
-    window.refresh_layers()
+    _predicted_image_accepted_in_bands(window, tmp_path, monkeypatch)
     editor = window.editor
     scheduled = []  # the job's next band, run by hand
 
