@@ -1,29 +1,30 @@
 """Benchmark: the prompt tool (Segment Anything) — embedding, decoding one prompt, click to preview on screen.
 
 Usage: python bench/prompt.py [--repeats 5] [--decodes 20] [--clicks 10] [--device cpu] [--skip-window]
-       [--models small,small-fp32,vit_b] [--threads N]
+       [--models edgetam,slimsam_77,vit_b] [--threads N]
 
-Random weights (same speed as real ones; nothing is downloaded), transformers' SamModel, a 1024 × 768 photo
+Random weights (same speed as real ones; nothing is downloaded), transformers' models, a 1024 × 768 photo
 (the demo scene scaled up: the encoder always sees a 1024-pixel frame).
 
 - embedding: ``SamPredictor.embed`` (resize, normalise, the image encoder); median of ``--repeats`` after one
-  warm-up. Target for the small variant on a 2-core CPU: <= 1.5 s.
+  warm-up. Target for the small model (EdgeTAM) on a 2-core CPU: <= 1.5 s.
 - decode: ``SamPredictor.decode`` of one positive point (prompt encoder, mask decoder, three candidates
   upsampled to the image and thresholded); median of ``--decodes``. Target <= 50 ms.
 - click to preview: the window path. A MainWindow (offscreen) opens a folder with the photo, the prompt tool
   is chosen (the model process computes the embedding), then for each of ``--clicks`` clicks on the canvas:
   from the mouse press to the end of the tool overlay's paint of that click's mask (the prompt crosses the
   pipe, the child decodes, the mask comes back through shared memory and is painted). Target <= 80 ms.
-  Small variant only (the decoder is the same for every size).
+  The small model only.
 
 - detect: an open-vocabulary detector (OWLv2 small, base and large shapes, see DETECTOR_SIZES) finding two
-  class names in the photo; median of ``--repeats``. everything: Segment Everything's grid on the small SAM's
+  class names in the photo; median of ``--repeats``. everything: Segment Everything's grid on the small model's
   embedding of the photo (one run).
 
-Models: ``small`` is SlimSAM-77's encoder shape (width 168, MLP 696, 12 layers; the real card reads its sizes
-from its weights), ``vit_b`` is SAM ViT-B; as SamPredictor runs them (the encoder under bfloat16 autocast on a
-CPU that computes bfloat16 natively); ``NAME-fp32`` runs the encoder in float32 always. Other candidate small
-encoders (SlimSAM-50, SAM 2.1 Hiera tiny/small) are compared in bench/prompt_candidates.py. Prints one table; timings are medians of one run.
+Models: ``edgetam`` is the default small card's model (EdgeTAM: RepViT-M1 encoder, SAM 2's decoder),
+``slimsam_77`` SlimSAM-77's encoder shape (width 168, MLP 696, 12 layers; the real card reads its sizes from its
+weights), ``vit_b`` SAM ViT-B; as SamPredictor runs them (SAM's encoder under bfloat16 autocast on a CPU that
+computes bfloat16 natively); ``NAME-fp32`` runs the encoder in float32 always. Other candidate small encoders
+(SlimSAM-50, SAM 2.1 Hiera tiny/small) are compared in bench/prompt_candidates.py. Prints one table; timings are medians of one run.
 """
 
 from __future__ import annotations
@@ -37,13 +38,24 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZES = {
-    "small": {"hidden_size": 168, "mlp_dim": 696, "num_hidden_layers": 12, "num_attention_heads": 12,
-              "global_attn_indexes": [2, 5, 8, 11]},
+SIZES = {  # SamModel's encoder shapes
+    "slimsam_77": {"hidden_size": 168, "mlp_dim": 696, "num_hidden_layers": 12, "num_attention_heads": 12,
+                   "global_attn_indexes": [2, 5, 8, 11]},
     "vit_b": {"hidden_size": 768, "mlp_dim": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
               "global_attn_indexes": [2, 5, 8, 11]},
 }
-TARGETS = {("small", "embedding"): 1.5, ("small", "decode"): 0.050, ("small", "click to preview"): 0.080}
+SMALL = "edgetam"  # the default prompt card's model: the targets are its
+TARGETS = {(SMALL, "embedding"): 1.5, (SMALL, "decode"): 0.050, (SMALL, "click to preview"): 0.080}
+
+
+def random_model(name: str):
+    """A bench model with random weights (seeded)."""
+    import torch
+
+    from segview.inference.architectures import edgetam, sam
+
+    torch.manual_seed(0)
+    return edgetam() if name == SMALL else sam(**SIZES[name])
 
 
 def photo():
@@ -72,13 +84,11 @@ def in_process(name: str, device: str, repeats: int, decodes: int) -> dict[str, 
     import torch
 
     from segview.core.prompts import PromptSet
-    from segview.inference.architectures import sam
     from segview.inference.device import choose_device
     from segview.inference.sam import SamPredictor
 
-    torch.manual_seed(0)
     size, float32 = name.removesuffix("-fp32"), name.endswith("-fp32")  # "-fp32": no bfloat16 encoder
-    predictor = SamPredictor(sam(**SIZES[size]), name, 1024, choose_device(device), bf16=False if float32 else None)
+    predictor = SamPredictor(random_model(size), name, 1024, choose_device(device), bf16=False if float32 else None)
     image = photo()
     embedding = predictor.embed(image)  # warm-up
     sync = torch.cuda.synchronize if predictor.device.device.startswith("cuda") else (lambda: None)
@@ -129,36 +139,28 @@ def detector_time(name: str, device: str, repeats: int) -> tuple[float, float]:
 
 
 def everything_time(device: str, grid: int) -> tuple[float, float]:
-    """Seconds of Segment Everything on the photo's embedding (small SAM, ``grid`` × ``grid`` points, SAM's
-    filters): the decoder's batches, the filters, the NMS and the upsampling of the masks kept."""
-    import torch
-
+    """Seconds of Segment Everything on the photo's embedding (the small model, ``grid`` × ``grid`` points,
+    SAM's filters): the decoder's batches, the filters, the NMS and the upsampling of the masks kept."""
     from segview.core.candidates import EverythingParams
-    from segview.inference.architectures import sam
     from segview.inference.device import choose_device
     from segview.inference.everything import segment_everything
     from segview.inference.sam import SamPredictor
 
-    torch.manual_seed(0)
-    predictor = SamPredictor(sam(**SIZES["small"]), "small", 1024, choose_device(device))
+    predictor = SamPredictor(random_model(SMALL), SMALL, 1024, choose_device(device))
     embedding = predictor.embed(photo())
     params = EverythingParams(points_per_side=grid)
     return median_time(lambda: segment_everything(predictor, embedding, params), 1)
 
 
 def write_card(folder: Path, name: str) -> None:
-    """A prompt card over random weights of the small size, as a user's card (its file and sha256)."""
-    import torch
+    """A prompt card over random weights of the small model, as a user's card (its file and sha256)."""
     from safetensors.torch import save_file
 
-    from segview.inference.architectures import SAM_TIED, sam
-
-    torch.manual_seed(0)
-    state = {k: v.contiguous() for k, v in sam(**SIZES["small"]).state_dict().items() if k not in SAM_TIED}
+    state = {k: v.contiguous() for k, v in random_model(SMALL).state_dict().items()}
     save_file(state, folder / f"{name}.safetensors")
     sha = hashlib.sha256((folder / f"{name}.safetensors").read_bytes()).hexdigest()
     (folder / f"{name}.toml").write_text(
-        f'name = "{name}"\ntitle = "bench"\ntask = "prompt"\nbuilder = "segview.inference.architectures.sam"\n'
+        f'name = "{name}"\ntitle = "bench"\ntask = "prompt"\nbuilder = "segview.inference.architectures.edgetam"\n'
         f'licence = "MIT"\ndescription = "random weights"\n[weights]\nfile = "{name}.safetensors"\n'
         f'sha256 = "{sha}"\n[input]\nlong_side = 1024\n')
 
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decodes", type=int, default=20)
     parser.add_argument("--clicks", type=int, default=10)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--models", default="small,small-fp32,vit_b")
+    parser.add_argument("--models", default="edgetam,slimsam_77,vit_b")
     parser.add_argument("--skip-window", action="store_true")
     parser.add_argument("--detectors", default="small,base", help="OWLv2 sizes to time: small, base, large ('' for none)")
     parser.add_argument("--everything-grid", type=int, default=16, help="Segment Everything's points per side (0: skip)")
@@ -256,9 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in filter(None, args.detectors.split(",")):
         rows.append((f"owl-{name}", "detect 2 names", detector_time(name, args.device, args.repeats)))
     if args.everything_grid:
-        rows.append(("small", f"everything {args.everything_grid}²", everything_time(args.device, args.everything_grid)))
+        rows.append((SMALL, f"everything {args.everything_grid}²", everything_time(args.device, args.everything_grid)))
     if not args.skip_window:
-        rows.append(("small", "click to preview", (click_to_preview(args.device, args.clicks), None)))
+        rows.append((SMALL, "click to preview", (click_to_preview(args.device, args.clicks), None)))
     print(f"device {args.device}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; medians of one run")
     print(f"{'model':<10} {'measure':<17} {'wall':>10} {'CPU time':>10}  target")
     for name, what, (seconds, cpu) in rows:

@@ -10,7 +10,9 @@ Random weights (speed does not depend on them; nothing is downloaded), one 1024-
   memory (both under torch.inference_mode, as SamPredictor.embed already is);
 - slimsam_50: SlimSAM-50's shape (width 384, MLP 1536), same SamModel;
 - sam2.1_hiera_tiny / sam2.1_hiera_small: transformers' Sam2Model with the SAM 2.1 configs' Hiera encoders
-  (tiny also under bfloat16 autocast).
+  (tiny also under bfloat16 autocast);
+- edgetam: EdgeTAM (segview.inference.architectures.edgetam: RepViT-M1 through timm, SAM 2's decoder), the
+  default small card's model since it was measured here.
 
 Prints, per candidate, the median CPU seconds per image at one torch thread (what a loaded machine does not
 inflate) and its ratio to slimsam_77, then the median wall seconds at two threads (noisy when the machine is
@@ -71,6 +73,23 @@ def sam2_runner(hiera: dict, *, bf16: bool = False):
     return run
 
 
+def edgetam_runner():
+    """An embedding function of EdgeTAM (the default small card's model)."""
+    import torch
+
+    from segview.inference.architectures import edgetam
+
+    torch.manual_seed(0)
+    model = edgetam()
+    pixels = torch.randn(1, 3, 1024, 1024)
+
+    def run():
+        with torch.inference_mode():
+            return model.get_image_embeddings(pixels)
+
+    return run
+
+
 def interleaved(runs: dict, rounds: int, threads: int) -> dict[str, tuple[float, float]]:
     """Median wall and CPU seconds of each run at ``threads`` torch threads, after one warm-up each, the
     candidates taking turns round by round (so that a change in the machine's load, or its warming up, falls
@@ -122,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "slimsam_50": lambda: sam_runner(SLIMSAM_50)[0],
         **{name: (lambda h=hiera: sam2_runner(h)) for name, hiera in HIERA.items()},
         "sam2.1_hiera_tiny+bf16": lambda: sam2_runner(HIERA["sam2.1_hiera_tiny"], bf16=True),
+        "edgetam": edgetam_runner,
     }
     runs = {name: build() for name, build in candidates.items()}
     one = interleaved(runs, args.repeats, threads=1)

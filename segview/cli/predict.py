@@ -10,6 +10,7 @@ from pathlib import Path
 from segview.cli.common import EXPORT_FORMATS, add_max_pixels, positive_int, print_report, progress_bar
 from segview.core.wording import count
 from segview.errors import SegviewError
+from segview.inference.cards import DEFAULT_PROMPT_MODEL
 from segview.io.detect import DatasetFormat
 
 
@@ -115,7 +116,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     predict.add_argument("--classes", help='with --model grounded:DETECTOR: the class names to find, '
                          'comma-separated ("helmet,flag")')
     predict.add_argument("--prompt-model", help="with --model grounded:DETECTOR: the Segment Anything card that "
-                         "turns the boxes into masks (default: slimsam_77)")
+                         f"turns the boxes into masks (default: {DEFAULT_PROMPT_MODEL})")
     predict.add_argument("--out", required=True, type=Path, help="output folder")
     predict.add_argument(
         "--format",

@@ -7,6 +7,7 @@ way torchvision builds ``fasterrcnn_mobilenet_v3_large_fpn`` and adds Mask R-CNN
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -164,6 +165,37 @@ def _chunked_attention_class() -> type:
             return self.proj(out), None
 
     return ChunkedSamAttention
+
+
+def edgetam(
+    *,
+    weights: None = None,
+    weights_backbone: None = None,
+    image_size: int = 1024,
+) -> nn.Module:
+    """EdgeTAM (transformers' ``EdgeTamModel``): SAM 2's prompt encoder and mask decoder over a RepViT-M1
+    image encoder (timm) and its feature pyramid, for ``image_size``-pixel square frames (1024 for the
+    published weights; tests build smaller ones). The RepViT backbone is named here in full: transformers'
+    default configuration misspells its architecture key (``archirecture``)."""
+    if weights is not None or weights_backbone is not None:
+        raise ValueError("segview builds this model with weights=None and loads its weights itself")
+    from transformers import EdgeTamConfig, EdgeTamModel, EdgeTamVisionConfig, TimmWrapperConfig
+
+    backbone = TimmWrapperConfig(architecture="repvit_m1.dist_in1k", model_args={
+        "in_chans": 3, "features_only": True, "out_indices": [0, 1, 2, 3]})
+    vision = EdgeTamVisionConfig(backbone_config=backbone,
+                                 backbone_feature_sizes=[[image_size // s] * 2 for s in (4, 8, 16)])
+    config = EdgeTamConfig(vision_config=vision, prompt_encoder_config={"image_size": image_size})
+    return EdgeTamModel(config).eval()
+
+
+def unused_keys_of(model: nn.Module, state_dict: dict[str, Any]) -> list[str]:
+    """The keys of ``state_dict`` the model's own class says to ignore when they come unexpected (for
+    EdgeTAM: the video model's memory modules, which the image model leaves out), as transformers' loader
+    ignores them."""
+    patterns = [re.compile(p) for p in getattr(model, "_keys_to_ignore_on_load_unexpected", None) or ()]
+    own = set(model.state_dict())
+    return [k for k in state_dict if k not in own and any(p.search(k) for p in patterns)]
 
 
 SAM_TIED = {"prompt_encoder.shared_embedding.positional_embedding": "shared_image_embedding.positional_embedding"}

@@ -39,8 +39,9 @@ PREDICT_TASKS: tuple[str, ...] = ("instance", "semantic", "panoptic")
 Segment Anything family) turn points and boxes into masks, ``detector`` models (open vocabulary) class
 names into boxes."""
 PROMPT_TASKS: tuple[str, ...] = ("prompt", "detector")
-DEFAULT_PROMPT_MODEL = "slimsam_77"
-"""The prompt model that segments an open-vocabulary detector's boxes unless another is chosen (small, CPU-friendly)."""
+DEFAULT_PROMPT_MODEL = "edgetam"
+"""The prompt model of the prompt tool, Segment Everything and an open-vocabulary detector's boxes unless
+another is chosen: the small, CPU-friendly one (bench/prompt.py)."""
 FROM_WEIGHTS = "from-weights"
 DATA_DIR_ENV = "SEGVIEW_DATA_DIR"
 

@@ -24,7 +24,7 @@ from segview.errors import WriteError
 from segview.io.atomic import atomic_write_with
 
 CACHE_ENV = "SEGVIEW_CACHE_DIR"
-DEFAULT_CAP = 2 * 1024**3  # bytes: ~500 SAM embeddings (4 MB each)
+DEFAULT_CAP = 2 * 1024**3  # bytes: ~500 SAM embeddings (4 MB each), ~125 of EdgeTAM (16 MB)
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -76,8 +76,10 @@ class EmbeddingCache:
             return None
         try:
             with np.load(entry, allow_pickle=False) as data:
+                levels = sorted((k for k in data.files if k.startswith("high_res_")), key=lambda k: int(k[9:]))
                 embedding = ImageEmbedding(data["features"], int(data["height"]), int(data["width"]),
-                                           int(data["long_side"]), model)
+                                           int(data["long_side"]), model, tuple(data[k] for k in levels),
+                                           bool(data["stretch"]) if "stretch" in data.files else False)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
@@ -95,9 +97,10 @@ class EmbeddingCache:
         try:
             entry = self.entry_path(image_path, embedding.model)
             entry.parent.mkdir(parents=True, exist_ok=True)
+            levels = {f"high_res_{i}": level for i, level in enumerate(embedding.high_res)}
             atomic_write_with(entry, lambda handle: np.savez(
                 handle, features=embedding.features, height=embedding.height, width=embedding.width,
-                long_side=embedding.long_side))
+                long_side=embedding.long_side, stretch=embedding.stretch, **levels))
         except (OSError, ValueError, WriteError):
             return None
         self.trim()

@@ -73,7 +73,8 @@ class EverythingRun:
         if len(logits):
             boxes = masks_to_boxes(logits > 0).float()
             for index in nms(boxes, scores, params.nms_iou).tolist():  # best first
-                mask = logits_to_image(logits[index].numpy(), embedding.height, embedding.width, embedding.long_side)
+                mask = logits_to_image(logits[index].numpy(), embedding.height, embedding.width, embedding.long_side,
+                                       embedding.stretch)
                 crop = CroppedMask.from_full(mask > 0)
                 if crop.area >= params.min_area:
                     crops.append(crop)

@@ -78,7 +78,7 @@ def build_model(card: ModelCard, state_dict: dict | None = None):
             kwargs.setdefault("max_size", card.input.max_size)
     if state_dict is not None and any(k.startswith("aux_classifier.") for k in state_dict):
         kwargs.setdefault("aux_loss", True)
-    if card.task == "prompt" and state_dict is not None:  # SAM sizes (ViT-B/L/H, SlimSAM) are in its weights
+    if card.builder.endswith(".sam") and state_dict is not None:  # SAM sizes (ViT-B/L/H, SlimSAM) are in its weights
         from segview.inference.architectures import sam_vision_config_of, tie_sam_weights
         from segview.inference.sam_keys import rename_in_place
 
@@ -98,8 +98,12 @@ def load_weights_into_model(
 ):
     """Find (or download) a single card's weights, build its model and load them strictly."""
     path = ensure_weights(card, weights_path, allow_download=allow_download, progress=progress, cancel=cancel)
+    from segview.inference.architectures import unused_keys_of
+
     checkpoint = load_checkpoint(path)
     model = build_model(card, checkpoint.state_dict)
+    for key in unused_keys_of(model, checkpoint.state_dict):
+        del checkpoint.state_dict[key]
     check_fits(model, checkpoint.state_dict, path)
     return model.eval()
 

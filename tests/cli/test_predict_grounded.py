@@ -79,8 +79,8 @@ def test_grounded_predict_refuses_with_one_line(env, tmp_path, capsys, args, exp
 @pytest.mark.parametrize(
     ("detector", "files"),
     [
-        ("owlv2_base", ["owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "slimsam_77.safetensors"]),
-        ("tiny_owl", ["slimsam_77.safetensors"]),  # the detector's files are here, the default prompt model's not
+        ("owlv2_base", ["owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "edgetam.safetensors"]),
+        ("tiny_owl", ["edgetam.safetensors"]),  # the detector's files are here, the default prompt model's not
     ],
 )
 def test_grounded_predict_names_the_missing_files_of_both_models_at_once(env, tmp_path, capsys, detector, files):
@@ -90,4 +90,4 @@ def test_grounded_predict_names_the_missing_files_of_both_models_at_once(env, tm
     assert f"needs {len(files)} file(s)" in err and len(err.splitlines()) == 1, err
     for name in files:
         assert str(tmp_path / "cache" / "weights" / name) in err
-    assert "nielsr/slimsam-77-uniform/resolve/main/model.safetensors" in err
+    assert "yonigozlan/EdgeTAM-hf/resolve/main/model.safetensors" in err

@@ -8,11 +8,11 @@ from segview.inference.jobs import JobContext
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.user_dirs import use_user_dirs
 
-SLIMSAM_URL = "https://huggingface.co/nielsr/slimsam-77-uniform/resolve/main/model.safetensors"
+EDGETAM_URL = "https://huggingface.co/yonigozlan/EdgeTAM-hf/resolve/main/model.safetensors"
 
 
 def _answer(tmp_path, detector: str):
-    """The job's answer for ``detector`` with the default prompt model (slimsam_77, not on this computer)."""
+    """The job's answer for ``detector`` with the default prompt model (edgetam, not on this computer)."""
     payload = {"detector": detector, "prompt_model": None, "device": "cpu", "names": ("ball", "crate"),
                "known": None, "max_pixels": None}
     return grounded_job(JobContext(("grounded", tmp_path / "photo.png"), payload, None, lambda: False))
@@ -26,13 +26,13 @@ def dirs(tmp_path, monkeypatch):
 
 
 def test_a_missing_prompt_model_is_named_with_its_url_and_path(tmp_path, dirs):
-    assert _answer(tmp_path, "tiny_owl") == ("missing", "slimsam_77",
-                                             [(SLIMSAM_URL, str(dirs / "slimsam_77.safetensors"))])
+    assert _answer(tmp_path, "tiny_owl") == ("missing", "edgetam",
+                                             [(EDGETAM_URL, str(dirs / "edgetam.safetensors"))])
 
 
 def test_the_detectors_files_and_the_prompt_models_are_named_at_once(tmp_path, dirs):
     missing, models, files = _answer(tmp_path, "owlv2_base")
-    assert (missing, models) == ("missing", "owlv2_base and slimsam_77")
+    assert (missing, models) == ("missing", "owlv2_base and edgetam")
     assert [path for _url, path in files] == [str(dirs / name) for name in (
-        "owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "slimsam_77.safetensors")]
-    assert files[-1][0] == SLIMSAM_URL
+        "owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "edgetam.safetensors")]
+    assert files[-1][0] == EDGETAM_URL

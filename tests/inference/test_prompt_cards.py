@@ -6,7 +6,7 @@ import pytest
 from segview.inference.cards import PREDICT_TASKS, CardError, get_card, list_cards, parse_card
 from segview.inference.weights import WeightsError, ensure_weights, find_weights, remote_weights
 
-PROMPT_CARDS = ["sam_vit_b", "sam_vit_l", "sam_vit_h", "slimsam_77"]
+PROMPT_CARDS = ["sam_vit_b", "sam_vit_l", "sam_vit_h", "slimsam_77", "edgetam"]
 
 
 @pytest.mark.parametrize("name", PROMPT_CARDS)

@@ -1,5 +1,6 @@
-"""A tiny Segment Anything (transformers' SamModel, random weights, a 256-pixel frame) saved as a prompt
-card with a .safetensors file, for tests that run the real architecture without downloading anything."""
+"""A tiny Segment Anything (transformers' SamModel, random weights, a 256-pixel frame) and an EdgeTAM of the
+same frame, saved as prompt cards with .safetensors files, for tests that run the real architectures
+without downloading anything."""
 
 from __future__ import annotations
 
@@ -41,4 +42,29 @@ def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = T
         + f'[weights]\n{source}[input]\nlong_side = {LONG_SIDE}\n'
     )
     (folder / f"{name}.toml").write_text(text)
+    return load_card(folder / f"{name}.toml")
+
+
+VIDEO_ONLY_KEYS = ("memory_attention.layers.0.linear1.weight", "spatial_perceiver.latents",
+                   "no_object_pointer")  # as in the published EdgeTAM file (the video model's memory)
+
+
+def write_edgetam_card(folder: Path, name: str = "tiny_edgetam", *, seed: int = 0,
+                       extra_keys: tuple[str, ...] = VIDEO_ONLY_KEYS) -> ModelCard:
+    """Save a random EdgeTAM (transformers' EdgeTamModel over timm's RepViT, a 256-pixel frame) beside a
+    prompt card, with ``extra_keys`` added to the file as the published video checkpoint has them."""
+    from segview.inference.architectures import edgetam
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    state = {k: v.contiguous() for k, v in edgetam(image_size=LONG_SIDE).state_dict().items()}
+    state.update({key: torch.zeros(2) for key in extra_keys})
+    weights = folder / f"{name}.safetensors"
+    save_file(state, weights)
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    (folder / f"{name}.toml").write_text(
+        f'name = "{name}"\ntitle = "{name}"\ntask = "prompt"\n'
+        f'builder = "segview.inference.architectures.edgetam"\nlicence = "MIT"\ndescription = "test"\n'
+        f"[builder_kwargs]\nimage_size = {LONG_SIDE}\n"
+        f'[weights]\nfile = "{name}.safetensors"\nsha256 = "{sha}"\n[input]\nlong_side = {LONG_SIDE}\n')
     return load_card(folder / f"{name}.toml")

@@ -1,6 +1,6 @@
 """The files models need that segview cannot download for them (a detector's weights and tokenizer files, and
-SlimSAM's, have no published hash): each named with its URL and where to save it, and a button that opens
-that folder."""
+EdgeTAM's and SlimSAM's, have no published hash): each named with its URL and where to save it, and a button
+that opens that folder."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from segview.core.prompts import PromptSet
 from segview.errors import SegviewError
+from segview.inference.cards import DEFAULT_PROMPT_MODEL
 from segview.inference.worker import Priority
 from segview.ui.inference_bridge import InferenceBridge
 
 MODEL_KEY = "prompt/model"  # QSettings: the prompt model chosen
-DEFAULT_MODEL = "slimsam_77"  # the small variant: the embedding in about a second on a CPU
 
 
 def prompt_models() -> list[tuple[str, str]]:
@@ -51,7 +51,7 @@ class PromptSession(QObject):
 
     @property
     def model(self) -> str:
-        return str(self.settings.value(MODEL_KEY, DEFAULT_MODEL))
+        return str(self.settings.value(MODEL_KEY, DEFAULT_PROMPT_MODEL))
 
     def set_model(self, name: str) -> None:
         self.settings.setValue(MODEL_KEY, name)
