@@ -1,9 +1,26 @@
 """Shared pytest configuration."""
 
 import os
+import socket
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# Tests never reach the internet: a name other than this machine's does not resolve in the test process
+# (downloads are tested against tests/file_server.py on 127.0.0.1). A test that tries fails at once, with a
+# message that says so, instead of depending on the network.
+_resolve = socket.getaddrinfo
+_LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", socket.gethostname()}
+
+
+def _local_only(host, *args, **kwargs):
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and name not in _LOCAL:
+        raise socket.gaierror(socket.EAI_NONAME, f"tests do not reach the internet (asked for {name})")
+    return _resolve(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _local_only
 
 # Locally hypothesis explores new inputs on every run (and remembers failures); under CI (CI=true) the
 # examples are derived from each test's name, so a submission's CI run cannot fail on an input that no run

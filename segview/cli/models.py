@@ -29,8 +29,9 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
     from segview.inference.cards import file_cards, get_card
     from segview.inference.weights import ensure_weights
 
-    members = file_cards(get_card(args.name))
-    _refuse_unchecked(args.name, members)
+    card = get_card(args.name)
+    members = file_cards(card)
+    _refuse_unchecked(args.name, card)
     for member in members:
         bar = None
 
@@ -49,13 +50,12 @@ def _cmd_models_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_unchecked(name: str, members) -> None:
+def _refuse_unchecked(name: str, card) -> None:
     """Before downloading anything: every missing file that has no published hash to check it against,
     named with its URL and where to save it (a detector's weights and tokenizer files)."""
-    from segview.inference.weights import WeightsError, cache_dir, find_weights, remote_weights
+    from segview.inference.weights import WeightsError, cache_dir, unchecked_missing
 
-    unchecked = [remote for member in members if (remote := remote_weights(member)) is not None
-                 and not (remote.sha256 or remote.hash_prefix) and find_weights(member) is None]
+    unchecked = unchecked_missing(card)
     if unchecked:
         files = "; ".join(f"{remote.url} as {cache_dir() / remote.filename}" for remote in unchecked)
         have, them = ("has", "it") if len(unchecked) == 1 else ("have", "them")

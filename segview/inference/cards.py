@@ -74,8 +74,10 @@ class ModelCategory:
 
 @dataclass(frozen=True)
 class WeightsSource:
-    """One of ``torchvision`` (a WeightsEnum name), ``url`` or ``file``; the last two need a sha256 (a url
-    card without one, ``sha256_missing``, cannot be downloaded: only a copy the user has is taken)."""
+    """One of ``torchvision`` (a WeightsEnum name), ``url`` or ``file``; the last two need a sha256, or for a
+    ``url`` on the Hugging Face Hub ``sha256_from = "huggingface"`` (the Hub's own record of the file's
+    content, read as the download starts; files that cannot carry code only). A url card with neither, ``sha256_missing``,
+    cannot be downloaded: only a copy the user has is taken."""
 
     torchvision: str | None = None
     url: str | None = None
@@ -84,6 +86,7 @@ class WeightsSource:
     file_name: str | None = None
     """With ``torchvision``: the name of the file it downloads, so that the caches are searched without
     importing torchvision (listing models took 4-13 s and 1 GB); checked against torchvision in the tests."""
+    sha256_from_hub: bool = False
 
     @property
     def kind(self) -> str:
@@ -379,7 +382,8 @@ def _parse_card_categories(reader: _Reader, task: str) -> tuple[ModelCategory, .
 
 
 def _parse_weights(reader: _Reader, card_dir: Path) -> WeightsSource:
-    reader.reject_unknown({"torchvision", "file_name", "url", "file", "sha256", "sha256_missing"}, "[weights]")
+    reader.reject_unknown({"torchvision", "file_name", "url", "file", "sha256", "sha256_missing", "sha256_from"},
+                          "[weights]")
     given = [key for key in ("torchvision", "url", "file") if key in reader.data]
     if len(given) != 1:
         found = " and ".join(given) if given else "no source"
@@ -400,6 +404,8 @@ def _parse_weights(reader: _Reader, card_dir: Path) -> WeightsSource:
         return WeightsSource(torchvision=value, file_name=file_name)
     if "file_name" in reader.data and given != ["url"]:
         raise reader.error("file_name", "is only for torchvision and url weights: remove it")
+    if "sha256_from" in reader.data:
+        return _hub_hashed(reader, given)
     if given == ["url"] and "sha256_missing" in reader.data and "sha256" not in reader.data:
         # No published hash found: the card says why, and downloading refuses (weights.ensure_weights).
         reader.text("sha256_missing", "why the card has no sha256 yet")
@@ -413,6 +419,24 @@ def _parse_weights(reader: _Reader, card_dir: Path) -> WeightsSource:
         return WeightsSource(url=_url(reader), sha256=sha256.lower(), file_name=_url_file_name(reader))
     file = Path(reader.text("file", "a path, relative to the card or absolute")).expanduser()
     return WeightsSource(file=(card_dir / file).resolve(), sha256=sha256.lower())
+
+
+def _hub_hashed(reader: _Reader, given: list[str]) -> WeightsSource:
+    """url weights checked against what the Hugging Face Hub records of the file's content (its Git LFS
+    pointer's SHA-256, or a small file's git object id), asked for when the download starts: for files that
+    cannot carry code (safetensors, a tokenizer's json and txt) whose authors published no hash segview could
+    pin in the card."""
+    value = reader.text("sha256_from", '"huggingface"')
+    if value != "huggingface":
+        raise reader.error("sha256_from", f'is {value!r}: the only source is "huggingface"')
+    if given != ["url"] or "sha256" in reader.data or "sha256_missing" in reader.data:
+        raise reader.error("sha256_from", "is only for url weights without sha256 or sha256_missing")
+    source = WeightsSource(url=_url(reader), file_name=_url_file_name(reader), sha256_from_hub=True)
+    name = source.file_name or Path(urlparse(source.url).path).name
+    if not name.endswith((".safetensors", ".json", ".txt")):
+        raise reader.error("sha256_from", f"is for .safetensors, .json and .txt files; {name} can carry code, so "
+                                          "its sha256 must be written in the card")
+    return source
 
 
 def _url(reader: _Reader) -> str:

@@ -32,6 +32,7 @@ from segview.inference.weights import (
     load_checkpoint,
     missing_files,
     missing_files_message,
+    unchecked_missing,
 )
 
 PROMPT_TEMPLATE = "a photo of a {}"
@@ -149,7 +150,8 @@ def load_detector(
     card = detector_card(card)
     missing = [] if allow_download or weights_path is not None else missing_files(card)
     if missing:
-        raise WeightsError(missing_files_message(f"Model {card.name!r}", missing))
+        raise WeightsError(missing_files_message(f"Model {card.name!r}", missing,
+                                                 [] if unchecked_missing(card) else [card.name]))
     options = dict(allow_download=allow_download, progress=progress, cancel=cancel)
     files = tokenizer_files(card, **options)
     path = ensure_weights(card, weights_path, **options)

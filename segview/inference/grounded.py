@@ -23,7 +23,7 @@ from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, get_card
 from segview.inference.detectors import OpenVocabularyDetector, detector_card, load_detector
 from segview.inference.jobs import JobContext
-from segview.inference.weights import WeightsError, missing_files, missing_files_message
+from segview.inference.weights import WeightsError, missing_files, missing_files_message, unchecked_missing
 from segview.io.pixel_budget import check_pixels
 
 PREFIX = "grounded:"
@@ -121,7 +121,8 @@ def load_grounded(
     missing = missing_model_files(*([] if weights_path is not None else [detector]), prompt_name)
     if missing:
         files = [pair for found in missing.values() for pair in found]
-        raise WeightsError(missing_files_message(f"{PREFIX}{detector} ({' and '.join(missing)})", files))
+        downloadable = [name for name in missing if not unchecked_missing(get_card(name))]
+        raise WeightsError(missing_files_message(f"{PREFIX}{detector} ({' and '.join(missing)})", files, downloadable))
     found = load_detector(detector, device=device, weights_path=weights_path)
     prompt = SamPredictor.from_card(prompt_name, device=device)
     return GroundedModel(found, prompt, categories_for_names(names, known), box_threshold)
@@ -130,13 +131,14 @@ def load_grounded(
 _detectors: dict[tuple[str, str], OpenVocabularyDetector] = {}  # the model process's detector in use
 
 
-def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[str, str, list] | None:
+def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[str, str, list, list] | None:
     """The model process's ``grounded`` job: key ``("grounded", image path)``, payload a dict with
     ``detector``, ``prompt_model`` (None: the default), ``device``, ``names``, ``known`` (a CategorySet or
     None), ``max_pixels`` and optionally ``box_threshold``. The prompt model and the image's embedding are
     the prompt tool's (``prompt_jobs``: loaded once, embeddings cached); the detector stays loaded. When files
     of the detector or the prompt model are not here, it answers ``("missing", "A and B", [(URL, path it goes
-    to)])``: the models lacking files, then every file of both."""
+    to)], [card names])``: the models lacking files, every file of both, and the cards to download when
+    segview can check every one of those files (else none)."""
     from segview.inference.prompt_jobs import predictor_and_embedding
     from segview.io.images import read_image
     from segview.io.pixel_budget import set_max_pixels
@@ -148,9 +150,10 @@ def grounded_job(context: JobContext) -> tuple[Prediction, CategorySet] | tuple[
     prompt_name = prompt_card_name(payload.get("prompt_model"))
     key = (payload["detector"], device)
     missing = missing_model_files(*([] if key in _detectors else [payload["detector"]]), prompt_name)
-    if missing:  # the window names each file and where it goes
+    if missing:  # the window names each file and where it goes, and offers to download them when it can
         files = [(url, str(where)) for found in missing.values() for url, where in found]
-        return ("missing", " and ".join(missing), files)
+        checkable = not any(unchecked_missing(get_card(name)) for name in missing)
+        return ("missing", " and ".join(missing), files, list(missing) if checkable else [])
     if key not in _detectors:
         _detectors.clear()  # one at a time: they are hundreds of megabytes
         _detectors[key] = load_detector(payload["detector"], device=device)

@@ -20,15 +20,16 @@ import urllib.error
 import urllib.request
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import platformdirs
 
 from segview import __version__
+from segview.core.wording import count
 from segview.errors import SegviewError, WriteError
 from segview.inference.cards import (
     CardError,
@@ -68,6 +69,13 @@ class RemoteWeights:
     filename: str
     sha256: str | None = None
     hash_prefix: str | None = None
+    sha256_from_hub: bool = False
+    """The SHA-256 is the Hugging Face Hub's record of the file, asked for as the download starts."""
+
+    @property
+    def checkable(self) -> bool:
+        """Whether a download of it can be checked (segview refuses to download what it cannot check)."""
+        return bool(self.sha256 or self.hash_prefix or self.sha256_from_hub)
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ def remote_weights(card: ModelCard) -> RemoteWeights | None:
     filename = source.file_name or Path(urlparse(url).path).name
     if source.torchvision:
         return RemoteWeights(url, filename, hash_prefix=hash_prefix_of(filename))
-    return RemoteWeights(url, filename, sha256=source.sha256)
+    return RemoteWeights(url, filename, sha256=source.sha256, sha256_from_hub=source.sha256_from_hub)
 
 
 def find_weights(card: ModelCard, path: str | os.PathLike | None = None) -> Path | None:
@@ -141,11 +149,19 @@ def missing_files(card: ModelCard) -> list[tuple[str, Path]]:
     return missing
 
 
-def missing_files_message(model: str, missing: list[tuple[str, Path]]) -> str:
-    """What ``model`` says when it lacks the files ``missing`` (:func:`missing_files`'s): each URL and path."""
+def unchecked_missing(card: ModelCard) -> list[RemoteWeights]:
+    """The files a model needs, not on this computer, that segview cannot check a download of (no hash)."""
+    return [remote for member in file_cards(card) if (remote := remote_weights(member)) is not None
+            and not remote.checkable and find_weights(member) is None]
+
+
+def missing_files_message(model: str, missing: list[tuple[str, Path]], downloadable: Sequence[str] = ()) -> str:
+    """What ``model`` says when it lacks the files ``missing`` (:func:`missing_files`'s): each URL and path,
+    and the download commands of the cards in ``downloadable`` (those whose files segview can check)."""
     files = "; ".join(f"{url} as {path}" for url, path in missing)
-    return (f"{model} needs {len(missing)} file(s) not on this computer yet. Save {files} (or download them with "
-            "`segview models download` once the card has their SHA-256).")
+    commands = " and ".join(f"`segview models download {name}`" for name in downloadable)
+    return (f"{model} needs {count(len(missing), 'file')} not on this computer yet. Save {files}"
+            + (f", or run {commands}." if commands else "."))
 
 
 def ensure_weights(
@@ -174,7 +190,7 @@ def ensure_weights(
                            "missing. Put the file there, pass its path, or reinstall segview.")
     remote = remote_weights(card)
     assert remote is not None
-    if not remote.sha256 and not remote.hash_prefix:  # `segview models download` would refuse it too
+    if not remote.checkable:  # `segview models download` would refuse it too
         raise WeightsError(
             f"Model {card.name!r} cannot be downloaded: its card ({card.path}) has no published SHA-256 to check "
             f"the file against. Download {remote.url} yourself and give segview that file (in the window: Use "
@@ -185,8 +201,62 @@ def ensure_weights(
             f"{cache_dir()} and {hub_checkpoints_dir()}). Run `segview models download {card.name}` "
             f"or pass the path of a copy of {remote.url}."
         )
-    return download(remote.url, cache_dir() / remote.filename, remote.sha256, remote.hash_prefix,
-                         progress=progress, cancel=cancel, timeout=timeout)
+    sha256, blob = remote.sha256, None
+    if remote.sha256_from_hub:
+        kind, digest = hub_checksum(remote.url, cache_dir() / remote.filename, timeout)
+        sha256, blob = (digest, None) if kind == "sha256" else (None, digest)
+    return download(remote.url, cache_dir() / remote.filename, sha256, remote.hash_prefix, git_blob=blob,
+                    progress=progress, cancel=cancel, timeout=timeout)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ARG002 - a redirect becomes an HTTPError to read
+        return None
+
+
+def hub_checksum(url: str, dest: Path, timeout: float = 30.0) -> tuple[str, str]:
+    """What the Hugging Face Hub records of a file's content, as ``("sha256", hex)`` for a file it keeps
+    with Git LFS (the ``X-Linked-Etag`` of the ``resolve`` URL, which redirects to the file's storage: the
+    redirect is not followed, the Hub's own relative ones, for a renamed repository, are) or
+    ``("git-blob", hex)`` for a small file kept in git (its ``ETag``: the git object id, a SHA-1 of
+    ``blob <size>\\0`` and the bytes). huggingface_hub reads the same headers. ``dest``: where the
+    download goes (the errors say to save a copy there)."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    target = url
+    for _ in range(5):
+        request = urllib.request.Request(target, method="HEAD", headers={
+            "User-Agent": f"segview/{__version__}", "Accept-Encoding": "identity"})
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                headers, redirected = response.headers, False
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (301, 302, 303, 307, 308):
+                raise DownloadError(f"Asking {url} for its checksum failed: the server answered HTTP {exc.code} "
+                                    f"{exc.reason}. Check the URL in the model card, or {_own_copy(dest)}") from exc
+            headers, redirected = exc.headers, True
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise DownloadError(f"Asking {url} for its checksum failed ({reason}). Check your internet connection "
+                                f"and proxy settings, then try again, or {_own_copy(dest)}") from exc
+        linked = headers.get("X-Linked-Etag")
+        location = headers.get("Location") or ""
+        if redirected and linked is None and location.startswith("/"):
+            target = urljoin(target, location)
+            continue
+        etag = (linked if redirected else headers.get("ETag") or "").removeprefix("W/").strip('"').lower()
+        if redirected and re.fullmatch(r"[0-9a-f]{64}", etag):
+            return "sha256", etag
+        if not redirected and re.fullmatch(r"[0-9a-f]{40}", etag):
+            return "git-blob", etag
+        break
+    raise DownloadError(f"{url} did not give a checksum as the Hugging Face Hub does, so segview cannot check a "
+                        f"download of it: {_own_copy(dest)}")
+
+
+def git_blob_sha1(path: str | os.PathLike) -> str:
+    """A file's git object id (the SHA-1 of ``blob <size>\\0`` and its bytes)."""
+    data = Path(path).read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def download(
@@ -195,13 +265,14 @@ def download(
     expected_sha256: str | None = None,
     hash_prefix: str | None = None,
     *,
+    git_blob: str | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     timeout: float = 30.0,
 ) -> Path:
     """Download ``url`` to ``dest`` through a temporary file beside it, calling ``progress(done, total)``
-    (total None when the server does not say); check the full sha256 and/or the hash prefix, then rename
-    into place. Setting ``cancel`` stops the download. On any failure nothing is left behind."""
+    (total None when the server does not say); check the full sha256, the hash prefix and/or the git object
+    id, then rename into place. Setting ``cancel`` stops the download. On any failure nothing is left behind."""
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -212,11 +283,13 @@ def download(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out, progress, cancel, timeout)
+            digest = _fetch(url, out, dest, progress, cancel, timeout)
         if expected_sha256 and digest != expected_sha256.lower():
             raise _mismatch(url, digest, expected_sha256.lower())
         if hash_prefix and not digest.startswith(hash_prefix.lower()):
             raise _mismatch(url, digest, f"a hash starting with {hash_prefix.lower()}")
+        if git_blob and (blob := git_blob_sha1(tmp)) != git_blob.lower():
+            raise _mismatch(url, f"git object {blob}", f"git object {git_blob.lower()}")
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -345,7 +418,7 @@ def _source(card: ModelCard) -> WeightsSource:
     return card.weights
 
 
-def _fetch(url: str, out: IO[bytes], progress: Progress | None, cancel: threading.Event | None,
+def _fetch(url: str, out: IO[bytes], dest: Path, progress: Progress | None, cancel: threading.Event | None,
            timeout: float) -> str:
     """Stream ``url`` into ``out``; return the hex sha256 of what was received."""
     hasher = hashlib.sha256()
@@ -374,21 +447,21 @@ def _fetch(url: str, out: IO[bytes], progress: Progress | None, cancel: threadin
                     progress(done, total)
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
-                            f"Check the URL in the model card, or {_own_copy(url)}") from exc
+                            f"Check the URL in the model card, or {_own_copy(dest)}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         what = f"timed out after {timeout:g} s" if isinstance(reason, TimeoutError) else f"failed ({reason})"
         raise DownloadError(f"Downloading {url} {what}. Check your internet connection and proxy settings, "
-                            f"then try again, or {_own_copy(url)}") from exc
+                            f"then try again, or {_own_copy(dest)}") from exc
     if total is not None and done != total:
         raise DownloadError(f"The download of {url} was cut short: {done} of {total} bytes arrived. Nothing "
                             "was saved; try again.")
     return hasher.hexdigest()
 
 
-def _own_copy(url: str) -> str:
-    """How to use a copy of ``url`` downloaded by other means: where segview looks for it."""
-    return f"download it by other means and save it as {cache_dir() / Path(urlparse(url).path).name}."
+def _own_copy(dest: Path) -> str:
+    """How to use a copy downloaded by other means: where segview looks for it."""
+    return f"download it by other means and save it as {dest}."
 
 
 def _mismatch(url: str, got: str, expected: str) -> DownloadError:

@@ -52,6 +52,7 @@ class FindByName(QObject):
     """Asks for the names, sends the search to the model process, puts its result into the workspace."""
 
     finished = Signal(object, str)  # image path, what the status bar said
+    download_wanted = Signal(object)  # [card names]: the person agreed to download their files (the window does)
 
     def __init__(self, window: FindHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +60,7 @@ class FindByName(QObject):
         self.found = CategorySet()  # the classes of the results so far (the model's results drop them)
         self.missing_box: MissingFilesBox | None = None  # the last search's missing files, named
         self.pending: Path | None = None  # the image being searched, until its answer or its cancel
+        self.last: tuple | None = None  # the last search (path, detector, prompt model, names, known), to retry
 
     def connect_signals(self) -> None:
         self.window.bridge.grounded_ready.connect(self._ready)
@@ -94,20 +96,33 @@ class FindByName(QObject):
         settings.setValue("find/detector", request.detector)
         settings.setValue("find/prompt_model", request.prompt_model)
         known = names_known(window.workspace.model_categories, window.workspace.categories)
-        window.bridge.find_by_name(entry.path, request.detector, request.prompt_model, request.names, known)
-        self.pending = entry.path
-        window.statusBar().showMessage(
-            f"Finding {', '.join(request.names)} in {entry.name} with {request.detector}…")
+        self._search((entry.path, request.detector, request.prompt_model, request.names, known))
 
-    def _files_missing(self, path: Path, models: str, files: list[tuple[str, str]]) -> None:
+    def _search(self, search: tuple) -> None:
+        path, detector, prompt_model, names, known = self.last = search
+        self.window.bridge.find_by_name(path, detector, prompt_model, names, known)
+        self.pending = path
+        self.window.statusBar().showMessage(f"Finding {', '.join(names)} in {path.name} with {detector}…")
+
+    def retry(self, downloaded: bool) -> None:
+        """The files the last search lacked were downloaded (``downloaded``): search again, if its image is
+        still the one on screen."""
+        entry = self.window.current_entry()
+        if downloaded and self.last is not None and entry is not None and entry.path == self.last[0]:
+            self._search(self.last)
+
+    def _files_missing(self, path: Path, models: str, files: list[tuple[str, str]], downloadable: list[str]) -> None:
         """Files of the detector or the prompt model (``models`` names those lacking any) are not on this
-        computer: the box that names every one of them and where it goes."""
+        computer: the box that names every one of them and where it goes, and offers to download them when
+        segview can check them all (the cards ``downloadable``)."""
         self.pending = None
         window = self.window
         if self.missing_box is not None:  # one box at a time: an earlier try's is replaced, not stacked
             self.missing_box.close()
             self.missing_box.deleteLater()
-        self.missing_box = MissingFilesBox(models, files, window if isinstance(window, QWidget) else None)
+        self.missing_box = MissingFilesBox(models, files, window if isinstance(window, QWidget) else None,
+                                           downloadable=bool(downloadable))
+        self.missing_box.download_requested.connect(lambda names=list(downloadable): self.download_wanted.emit(names))
         self.missing_box.open()
         message = f"Find by name needs the files of {models}: " + ", ".join(Path(p).name for _url, p in files)
         window.statusBar().showMessage(message, 30000)

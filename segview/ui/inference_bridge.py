@@ -43,7 +43,8 @@ class InferenceBridge(QObject):
     grounded_ready = Signal(object, int, object, object)  # path, generation, Prediction, CategorySet (Find by name)
     grounded_failed = Signal(object, str)  # path, message
     dropped = Signal()  # every queued and running request became stale (Cancel, a model switch, a new folder)
-    find_files_missing = Signal(object, str, object)  # path, models lacking files ("A and B"), [(URL, where it goes)]
+    # path, models lacking files ("A and B"), [(URL, where it goes)], the cards segview can download for them
+    find_files_missing = Signal(object, str, object, object)
     candidates_ready = Signal(object, int, object)  # path, generation, Candidates (Segment Everything)
     candidates_failed = Signal(object, str)  # path, message
     everything_progress = Signal(object, int, int)  # path, points decoded, points in all (Segment Everything)

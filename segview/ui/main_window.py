@@ -235,6 +235,8 @@ class MainWindow(QMainWindow):
 
         self.weights_offer = WeightsOffer(self, self.settings)  # missing weights: download, local file, not now
         self.segment_everything.weights_wanted.connect(self.weights_offer.offer)
+        self.find_by_name.download_wanted.connect(self.weights_offer.download_all)
+        self.weights_offer.downloads_done.connect(self.find_by_name.retry)
         self.editor.prompts.weights_wanted.connect(self.weights_offer.offer)
         self.image_loader.full_ready.connect(self._full_image_ready)
         self.image_loader.failed.connect(lambda _t, message: self._show_unreadable(self.current, message))

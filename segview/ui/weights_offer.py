@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from segview.ui.dialogs.download_dialog import WeightsDialog, file_filter
@@ -30,6 +30,8 @@ class WeightsOffer(QObject):
     """The window's side of missing weights: asks once per model (remembered in QSettings), downloads or
     installs a local copy through the inference bridge, then loads the model again."""
 
+    downloads_done = Signal(bool)  # the models of download_all are all here (True), or one failed or was cancelled
+
     def __init__(self, window: WeightsHost, settings: QSettings) -> None:
         super().__init__(window)
         self.window = window
@@ -40,6 +42,8 @@ class WeightsOffer(QObject):
         self.progress: QProgressDialog | None = None
         self._downloading = False  # the request running is a download (not a local file's check)
         self._missing: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # name -> message, missing files
+        self._queue: list[str] = []  # download_all's models still to download, after the one running
+        self._queued = False  # the download running is one of download_all's
         self.bridge.needs_download.connect(self._needs)
         self.bridge.model_loaded.connect(self._loaded)
         self.bridge.model_failed.connect(self._failed)
@@ -68,6 +72,20 @@ class WeightsOffer(QObject):
         """Ask about ``name``'s missing weights now, even after "not now": a command the user chose needs them."""
         self._missing[name] = (message, list(missing))
         self.ask(name)
+
+    def download_all(self, names: list[str]) -> None:
+        """Download the weights of ``names`` one after the other (the person agreed to all of them at once);
+        ``downloads_done`` says how it ended."""
+        self._queue = list(names)
+        self._download_next()
+
+    def _download_next(self) -> None:
+        self._queued = bool(self._queue)
+        if not self._queue:
+            self.downloads_done.emit(True)
+            return
+        name = self._queue.pop(0)
+        self._start(f"Downloading the weights of {name}…", lambda: self.bridge.download(name), downloading=True)
 
     def _needs(self, name: str, message: str, missing: list[tuple[str, str]]) -> None:
         self._missing[name] = (message, list(missing))
@@ -122,9 +140,14 @@ class WeightsOffer(QObject):
                 text += "\n\nWith a copy of the file on this computer: Get weights… in the Model panel, then " \
                         "Use a local file…"
             QMessageBox.warning(self.window, "The weights cannot be used", text)
+            if self._queued:
+                self._queue, self._queued = [], False
+                self.downloads_done.emit(False)
             return
         self._missing.pop(name, None)
-        if _predicts(name):  # a prompt model (the prompt tool's) is used at its next prompt
+        if self._queued:  # download_all's: the models are for the command that asked, not the Model panel
+            self._download_next()
+        elif _predicts(name):  # a prompt model (the prompt tool's) is used at its next prompt
             self.window.set_model(name)
 
     def _loaded(self, name: str, _device: str) -> None:
@@ -149,7 +172,8 @@ def _predicts(name: str) -> bool:
 
 def _downloadable(missing: list[tuple[str, str]]) -> bool:
     """segview can download every missing file: each card's weights come from torchvision, or from a URL with
-    a SHA-256 (a card without one is refused by the download, so the window does not offer it)."""
+    a SHA-256 or the Hub's record of one (a card with neither is refused by the download, so the window does
+    not offer it)."""
     from segview.errors import SegviewError
     from segview.inference.cards import get_card
 
@@ -157,5 +181,5 @@ def _downloadable(missing: list[tuple[str, str]]) -> bool:
         sources = [get_card(member).weights for member, _file_name in missing]
     except SegviewError:
         return True  # the download says what is wrong with the card
-    return all(source is not None and (source.torchvision is not None or (source.url is not None and source.sha256))
-               for source in sources)
+    return all(source is not None and (source.torchvision is not None or (
+        source.url is not None and (source.sha256 or source.sha256_from_hub))) for source in sources)

@@ -9,6 +9,7 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 from segview.cli import main
+from segview.core.wording import count
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_sam import write_sam_card
 from tests.user_dirs import use_user_dirs
@@ -65,7 +66,7 @@ def test_grounded_predict_writes_coco_with_the_named_classes(env, tmp_path, caps
         (["--model", "grounded:tiny_sam", "--classes", "a"], "not an open-vocabulary detector"),
         (["--model", "grounded:tiny_owl", "--classes", "a", "--prompt-model", "tiny_owl"], "not a prompt model"),
         (["--model", "grounded:tiny_owl", "--classes", " , ,"], "No class names given"),
-        (["--model", "grounded:owlv2_base", "--classes", "a"], "needs 4 file(s) not on this computer yet"),
+        (["--model", "grounded:owlv2_base", "--classes", "a"], "needs 4 files not on this computer yet"),
         (["--model", "demo_panoptic", "--classes", "a"], "go with --model grounded:DETECTOR"),
     ],
 )
@@ -87,7 +88,9 @@ def test_grounded_predict_names_the_missing_files_of_both_models_at_once(env, tm
     _images(tmp_path / "imgs", count=1)
     assert _predict(tmp_path, "--model", f"grounded:{detector}", "--classes", "ball,crate") == 2
     err = capsys.readouterr().err.strip()
-    assert f"needs {len(files)} file(s)" in err and len(err.splitlines()) == 1, err
+    assert f"needs {count(len(files), 'file')} not" in err and len(err.splitlines()) == 1, err
+    commands = [f"`segview models download {name}`" for name in (detector, "edgetam") if name != "tiny_owl"]
+    assert "or run " + " and ".join(commands) in err  # every file is checked against the Hub's record
     for name in files:
         assert str(tmp_path / "cache" / "weights" / name) in err
     assert "yonigozlan/EdgeTAM-hf/resolve/main/model.safetensors" in err

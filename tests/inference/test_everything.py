@@ -71,5 +71,5 @@ def test_the_job_without_the_prompt_models_weights_answers_what_is_missing(tmp_p
     assert job.step(0.5) is True  # done: an answer, not an exception
     missing, name, message, files = job.result()
     assert (missing, name, files) == ("missing", "slimsam_77", [("slimsam_77", "slimsam_77.safetensors")])
-    assert "no published SHA-256" in message  # the prompt tool's answer, for the window's offer
+    assert "not downloaded yet" in message  # the prompt tool's answer, for the window's offer
     assert job.events() == []

@@ -27,12 +27,23 @@ def dirs(tmp_path, monkeypatch):
 
 def test_a_missing_prompt_model_is_named_with_its_url_and_path(tmp_path, dirs):
     assert _answer(tmp_path, "tiny_owl") == ("missing", "edgetam",
-                                             [(EDGETAM_URL, str(dirs / "edgetam.safetensors"))])
+                                             [(EDGETAM_URL, str(dirs / "edgetam.safetensors"))], ["edgetam"])
 
 
 def test_the_detectors_files_and_the_prompt_models_are_named_at_once(tmp_path, dirs):
-    missing, models, files = _answer(tmp_path, "owlv2_base")
+    missing, models, files, downloadable = _answer(tmp_path, "owlv2_base")
+    assert downloadable == ["owlv2_base", "edgetam"]  # every file checked against the Hub's record
     assert (missing, models) == ("missing", "owlv2_base and edgetam")
     assert [path for _url, path in files] == [str(dirs / name) for name in (
         "owlv2_base.safetensors", "clip_vocab.json", "clip_merges.txt", "edgetam.safetensors")]
     assert files[-1][0] == EDGETAM_URL
+
+
+def test_a_model_with_a_file_segview_cannot_check_is_not_offered_for_download(tmp_path, dirs):
+    from tests.inference.tiny_sam import write_sam_card
+
+    write_sam_card(tmp_path / "data" / "models", "unhashed", url="https://example.org/unhashed.safetensors")
+    payload = {"detector": "tiny_owl", "prompt_model": "unhashed", "device": "cpu", "names": ("ball",),
+               "known": None, "max_pixels": None}
+    answer = grounded_job(JobContext(("grounded", tmp_path / "photo.png"), payload, None, lambda: False))
+    assert answer[:2] == ("missing", "unhashed") and answer[3] == []

@@ -1,10 +1,12 @@
 """Prompt cards (the SAM family): bundled cards parse, their downloads are stored under their own names,
-and a card without a published hash refuses to download (a copy the user has is still taken)."""
+and a card with no hash to check a download against refuses to download (a copy the user has is still
+taken)."""
 
 import pytest
 
 from segview.inference.cards import PREDICT_TASKS, CardError, get_card, list_cards, parse_card
 from segview.inference.weights import WeightsError, ensure_weights, find_weights, remote_weights
+from tests.inference.tiny_sam import write_sam_card
 
 PROMPT_CARDS = ["sam_vit_b", "sam_vit_l", "sam_vit_h", "slimsam_77", "edgetam"]
 
@@ -35,14 +37,14 @@ def test_each_prompt_card_stores_its_download_under_its_own_name():
 def test_a_card_without_a_hash_refuses_to_download_and_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGVIEW_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    card = get_card("slimsam_77")  # its authors publish no SHA-256
+    card = write_sam_card(tmp_path / "cards", "unhashed", url="https://example.org/unhashed.safetensors")
     for allow_download in (True, False):  # never "run segview models download", which refuses it too
         with pytest.raises(WeightsError, match="no published SHA-256.*Use a local file") as raised:
             ensure_weights(card, allow_download=allow_download)
         assert "models download" not in str(raised.value)
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "slimsam_77.safetensors").write_bytes(b"x")
-    assert find_weights(card) == tmp_path / "weights" / "slimsam_77.safetensors"
+    (tmp_path / "weights" / "unhashed.safetensors").write_bytes(b"x")
+    assert find_weights(card) == tmp_path / "weights" / "unhashed.safetensors"
 
 
 def _card(tmp_path, weights: dict):

@@ -71,6 +71,6 @@ def test_a_prompt_model_without_weights_answers_what_is_missing(setup):
                    Priority.INTERACTIVE)
     kind, (missing, name, message, files) = answers.answer(("prompt_decode", path))
     assert (kind, missing, name) == ("result", "missing", "slimsam_77")
-    # SlimSAM has no published hash: the message says to give the file (no download command that would refuse)
-    assert "no published SHA-256" in message and "models download" not in message
+    # downloadable (checked against the Hub's record of the file) once the user agrees: the window offers it
+    assert "not downloaded yet" in message and "slimsam-77-uniform" in message
     assert files == [("slimsam_77", "slimsam_77.safetensors")]

@@ -18,11 +18,12 @@ LONG_SIDE = 256
 
 
 def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = True, seed: int = 0,
-                   url: str | None = None) -> ModelCard:
+                   url: str | None = None, hub: bool = False) -> ModelCard:
     """Save a random tiny SAM's weights beside a prompt card naming them with their sha256. Without
     ``list_sizes`` the card gives no encoder sizes (like SlimSAM's): they are read from the weights. With
-    ``url`` the card's weights come from there with no sha256 (like SlimSAM's): segview does not have them
-    until a person gives the file beside the card (Use a local file…)."""
+    ``url`` the card's weights come from there with no sha256: segview does not have them until a person
+    gives the file beside the card (Use a local file…), or, with ``hub``, downloads them checked against
+    the Hub's record of the file (like EdgeTAM's and SlimSAM's)."""
     from segview.inference.architectures import SAM_TIED, sam
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,8 @@ def write_sam_card(folder: Path, name: str = "tiny_sam", *, list_sizes: bool = T
     save_file(state, weights)
     sha = hashlib.sha256(weights.read_bytes()).hexdigest()
     kwargs = "\n".join(f"{key} = {value!r}".replace("'", '"') for key, value in TINY_VISION.items())
-    source = (f'url = "{url}"\nfile_name = "{name}.safetensors"\nsha256_missing = "a test"\n' if url else
+    checked = 'sha256_from = "huggingface"' if hub else 'sha256_missing = "a test"'
+    source = (f'url = "{url}"\nfile_name = "{name}.safetensors"\n{checked}\n' if url else
               f'file = "{name}.safetensors"\nsha256 = "{sha}"\n')
     text = (
         f'name = "{name}"\ntitle = "{name}"\ntask = "prompt"\n'

@@ -266,3 +266,34 @@ def test_found_classes_survive_the_models_results_on_other_images(qtbot, window,
     window.editor.actions_.accept_all.trigger()
     names = {window.workspace.categories[s.category_id].name for s in found.annotation.segments.values()}
     assert names == {"helmet"}
+
+
+def test_files_segview_can_check_are_downloaded_from_the_box_and_the_search_runs_again(qtbot, window, scenes,
+                                                                                     monkeypatch, tmp_path,
+                                                                                     grounded_models_dir):
+    """The prompt model's weights are on a Hub-like server (127.0.0.1) that records their SHA-256: the box
+    offers Download, the file arrives checked, and the search the person asked for runs again by itself."""
+    import hashlib
+
+    from tests.file_server import serving_files
+
+    weights = (grounded_models_dir / "models" / "tiny_sam.safetensors").read_bytes()
+    with serving_files() as httpd:
+        httpd.files["cdn/hub_sam.safetensors"] = weights
+        httpd.redirects["o/r/resolve/main/model.safetensors"] = (
+            302, f"{httpd.url}/cdn/hub_sam.safetensors", {"X-Linked-Etag": f'"{hashlib.sha256(weights).hexdigest()}"'})
+        card = write_sam_card(grounded_models_dir / "models", "hub_sam",
+                              url=f"{httpd.url}/o/r/resolve/main/model.safetensors", hub=True)
+        window.open_path(scenes)
+        _answer(monkeypatch, "ball", [], detector="tiny_owl", prompt="hub_sam")
+        with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as blocker:
+            window.actions_.find_by_name.trigger()
+        assert "hub_sam.safetensors" in blocker.args[1]
+        box = window.findChild(MissingFilesBox, "missing-files")
+        assert box.isVisible() and box.windowTitle() == "Files to download" and box.download_button is not None
+        with qtbot.waitSignal(window.find_by_name.finished, timeout=120000) as again:
+            qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
+    card.path.unlink()  # the card's server is gone
+    assert (tmp_path / "cache" / "weights" / "hub_sam.safetensors").read_bytes() == weights
+    assert again.args[1].startswith("Found "), again.args[1]
+    assert window.current_entry().prediction is not None

@@ -1,5 +1,5 @@
 """The weights question fits the model's source: no Download button for a card segview cannot download
-(no SHA-256, such as the Segment Anything cards), and the file dialog shows the kind of file asked for."""
+(no SHA-256 to check the file against), and the file dialog shows the kind of file asked for."""
 
 from __future__ import annotations
 
@@ -12,16 +12,18 @@ from tests.user_dirs import use_user_dirs
 
 
 def test_a_card_without_sha256_is_not_offered_for_download(qtbot, monkeypatch, tmp_path):
-    assert not _downloadable([("slimsam_77", "slimsam_77.safetensors")])
     from segview.inference.cards import get_card
     from segview.inference.weights import WeightsError, ensure_weights, remote_weights
+    from tests.inference.tiny_sam import write_sam_card
 
     use_user_dirs(monkeypatch, tmp_path)  # no copy of the file anywhere
-    card = get_card("slimsam_77")
+    write_sam_card(tmp_path / "data" / "models", "unhashed", url="https://example.org/unhashed.safetensors")
+    assert not _downloadable([("unhashed", "unhashed.safetensors")])
+    card = get_card("unhashed")
     with pytest.raises(WeightsError) as refused:
         ensure_weights(card)
     message = str(refused.value)
-    dialog = WeightsDialog("slimsam_77", message, downloadable=False)
+    dialog = WeightsDialog("unhashed", message, downloadable=False)
     qtbot.addWidget(dialog)
     assert "download" not in dialog.buttons
     texts = {button.text() for button in QMessageBox.buttons(dialog)}
@@ -30,11 +32,13 @@ def test_a_card_without_sha256_is_not_offered_for_download(qtbot, monkeypatch, t
     text = dialog.informativeText()
     assert "cannot be downloaded" in text and remote_weights(card).url in text  # the address in view
     assert "pass its path" not in text and "…." not in text
+    assert not _downloadable([("fcn_resnet50", "x.pth"), ("unhashed", "unhashed.safetensors")])
 
 
-def test_torchvision_and_hashed_cards_are_offered_for_download(qtbot):
+def test_torchvision_hashed_and_hub_checked_cards_are_offered_for_download(qtbot):
     assert _downloadable([("fcn_resnet50", "fcn_resnet50_coco-1167a1af.pth")])
-    assert not _downloadable([("fcn_resnet50", "x.pth"), ("owlv2_base", "owlv2_base.safetensors")])
+    assert _downloadable([("fcn_resnet50", "x.pth"), ("owlv2_base", "owlv2_base.safetensors")])
+    assert _downloadable([("edgetam", "edgetam.safetensors")])  # checked against the Hub's record
     dialog = WeightsDialog("fcn_resnet50", "details")
     qtbot.addWidget(dialog)
     assert dialog.defaultButton() is dialog.buttons["download"]
