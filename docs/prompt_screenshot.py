@@ -2,8 +2,9 @@
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python docs/prompt_screenshot.py [--weights FILE]
 
-Without ``--weights`` (a SAM .safetensors file: ViT-B's or SlimSAM's) the prompt model has random weights,
-so the mask is the right size and place but not the object's outline; the README says so. The demo images
+The prompt model is the default one's architecture, EdgeTAM. Without ``--weights`` (EdgeTAM's
+.safetensors) it has random weights, so the mask is the right size and place but not the object's outline;
+the README says so. The demo images
 are copied to a temporary folder (no project is written next to the bundled ones).
 """
 
@@ -20,9 +21,7 @@ from pathlib import Path
 from shot_tools import save_grab, wait_until
 
 DOCS = Path(__file__).resolve().parent
-# A small encoder on a 256-pixel frame: quick to embed on any CPU (only for random weights).
-RANDOM_SIZES = {"hidden_size": 64, "mlp_dim": 256, "num_hidden_layers": 4, "num_attention_heads": 4,
-                "global_attn_indexes": [1, 3], "image_size": 256}
+RANDOM_FRAME = 256  # random weights on a 256-pixel frame: quick to embed on any CPU
 
 
 def write_card(folder: Path, weights: Path | None) -> None:
@@ -35,16 +34,16 @@ def write_card(folder: Path, weights: Path | None) -> None:
         import torch
         from safetensors.torch import save_file
 
-        from segview.inference.architectures import SAM_TIED, sam
+        from segview.inference.architectures import edgetam
 
         torch.manual_seed(3)
-        state = {k: v.contiguous() for k, v in sam(**RANDOM_SIZES).state_dict().items() if k not in SAM_TIED}
-        save_file(state, target)
-        long_side = RANDOM_SIZES["image_size"]
+        save_file({k: v.contiguous() for k, v in edgetam(image_size=RANDOM_FRAME).state_dict().items()}, target)
+        long_side = RANDOM_FRAME
     sha = hashlib.sha256(target.read_bytes()).hexdigest()
     (folder / "shot_sam.toml").write_text(
-        'name = "shot_sam"\ntitle = "SAM (screenshot)"\ntask = "prompt"\n'
-        'builder = "segview.inference.architectures.sam"\nlicence = "-"\ndescription = "-"\n'
+        'name = "shot_sam"\ntitle = "EdgeTAM (screenshot)"\ntask = "prompt"\n'
+        'builder = "segview.inference.architectures.edgetam"\nlicence = "-"\ndescription = "-"\n'
+        f'[builder_kwargs]\nimage_size = {long_side}\n'
         f'[weights]\nfile = "shot_sam.safetensors"\nsha256 = "{sha}"\n[input]\nlong_side = {long_side}\n')
 
 
