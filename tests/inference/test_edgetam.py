@@ -11,7 +11,7 @@ from segview.core.prompts import PromptSet
 from segview.inference.embedding_cache import EmbeddingCache
 from segview.inference.sam import SamPredictor
 from segview.inference.weights import WeightsError
-from tests.inference.tiny_sam import LONG_SIDE, write_edgetam_card
+from tests.inference.tiny_sam import LONG_SIDE, where_a_click_arrives, write_edgetam_card
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +71,6 @@ def test_masks_come_back_at_the_images_size(predictor, embedding):
 @pytest.mark.parametrize("shape", [(90, 200), (200, 90), (64, 64)])
 def test_a_click_reaches_the_decoder_as_the_same_fraction_of_the_stretched_frame(predictor, shape):
     height, width = shape
-    embedding = predictor.embed(np.zeros((height, width, 3), np.uint8))
-    seen = []
-    hook = predictor.model.prompt_encoder.shared_embedding.register_forward_pre_hook(
-        lambda _module, args: seen.append((args[0].detach().clone(), args[1])))
-    try:
-        x, y = width * 0.3, height * 0.8
-        predictor.decode(embedding, PromptSet().with_point(x, y))
-    finally:
-        hook.remove()
-    coordinates, (frame_h, frame_w) = seen[0]  # pixel-index coordinates + 0.5, and the frame's size
-    normalised = coordinates.reshape(-1, 2)[0].numpy() / [frame_w, frame_h]
-    assert normalised == pytest.approx([x / width, y / height], abs=1e-5)  # each axis fills the frame
+    x, y = width * 0.3, height * 0.8
+    arrived = where_a_click_arrives(predictor, height, width, x, y)
+    assert arrived == pytest.approx([x / width, y / height], abs=1e-5)  # each axis fills the frame

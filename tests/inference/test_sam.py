@@ -9,7 +9,7 @@ import pytest
 from segview.core.prompts import PromptSet, resized_shape
 from segview.inference.sam import SamPredictor
 from segview.inference.weights import WeightsError
-from tests.inference.tiny_sam import LONG_SIDE, write_sam_card
+from tests.inference.tiny_sam import LONG_SIDE, where_a_click_arrives, write_sam_card
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +65,10 @@ def test_a_click_reaches_the_decoder_where_it_is_on_the_image(predictor, shape):
     """The prompt encoder normalises (coordinate + 0.5) by the frame: a click on image point (x, y)
     must arrive as the same fraction of the image's part of the frame."""
     height, width = shape
-    embedding = predictor.embed(np.zeros((height, width, 3), np.uint8))
-    seen = []
-    hook = predictor.model.prompt_encoder.shared_embedding.register_forward_pre_hook(
-        lambda _module, args: seen.append((args[0].detach().clone(), args[1])))
-    try:
-        x, y = width * 0.3, height * 0.8
-        predictor.decode(embedding, PromptSet().with_point(x, y))
-    finally:
-        hook.remove()
+    x, y = width * 0.3, height * 0.8
     new_h, new_w = resized_shape(height, width, LONG_SIDE)
-    coordinates, (frame_h, frame_w) = seen[0]  # pixel-index coordinates + 0.5, and the frame's size
-    assert (frame_h, frame_w) == (LONG_SIDE, LONG_SIDE)
-    normalised = coordinates.reshape(-1, 2)[0].numpy() / [frame_w, frame_h]
-    assert normalised == pytest.approx([x / width * new_w / LONG_SIDE, y / height * new_h / LONG_SIDE], abs=1e-5)
+    assert where_a_click_arrives(predictor, height, width, x, y) == pytest.approx(
+        [x / width * new_w / LONG_SIDE, y / height * new_h / LONG_SIDE], abs=1e-5)
 
 
 def test_the_same_weights_give_the_same_masks_and_sizes_come_from_the_weights(tmp_path, card, predictor, embedding):

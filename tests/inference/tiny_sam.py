@@ -70,3 +70,24 @@ def write_edgetam_card(folder: Path, name: str = "tiny_edgetam", *, seed: int = 
         f"[builder_kwargs]\nimage_size = {LONG_SIDE}\n"
         f'[weights]\nfile = "{name}.safetensors"\nsha256 = "{sha}"\n[input]\nlong_side = {LONG_SIDE}\n')
     return load_card(folder / f"{name}.toml")
+
+
+def where_a_click_arrives(predictor, height: int, width: int, x: float, y: float) -> tuple[float, float]:
+    """Decode a click at image point (x, y) on a blank image of that size and return where the prompt
+    encoder received it, as a fraction of the model frame (its pixel-index coordinates + 0.5 over the
+    frame's size, as transformers' prompt encoder normalises them)."""
+    import numpy as np
+
+    from segview.core.prompts import PromptSet
+
+    embedding = predictor.embed(np.zeros((height, width, 3), np.uint8))
+    seen = []
+    hook = predictor.model.prompt_encoder.shared_embedding.register_forward_pre_hook(
+        lambda _module, args: seen.append((args[0].detach().clone(), args[1])))
+    try:
+        predictor.decode(embedding, PromptSet().with_point(x, y))
+    finally:
+        hook.remove()
+    coordinates, (frame_h, frame_w) = seen[0]
+    fx, fy = coordinates.reshape(-1, 2)[0].tolist()
+    return fx / frame_w, fy / frame_h
