@@ -19,7 +19,10 @@ class EverythingParams:
     """Segment everything's settings (``segview.inference.everything``) (SAM's defaults, with a coarser grid for a CPU)."""
 
     points_per_side: int = 16
-    points_per_batch: int = 64
+    # Points decoded together. One at a time is fastest on a CPU: per point the decoder carries image-sized
+    # tensors (16 MB for EdgeTAM's upscaling), and batches of them outgrow the caches (bench/prompt.py's
+    # Segment Everything: 64 at a time took ~1.7x as long per point).
+    points_per_batch: int = 1
     iou_threshold: float = 0.88
     stability_threshold: float = 0.95
     stability_offset: float = 1.0
