@@ -55,7 +55,8 @@ def test_candidates_are_best_first_inside_the_image_and_do_not_overlap_much(sam,
     best = max(candidates.scores)
     strict = segment_everything(sam, embedding, EverythingParams(points_per_side=3, stability_threshold=0.0,
                                                                  stability_offset=0.0, min_area=1,
-                                                                 iou_threshold=best))
+                                                                 iou_threshold=best,  # the same sums as LOOSE's:
+                                                                 points_per_batch=LOOSE.points_per_batch))
     assert strict.scores and all(score == pytest.approx(best) for score in strict.scores)
 
 
