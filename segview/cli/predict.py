@@ -115,7 +115,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          "grounded:DETECTOR to find --classes by name with an open-vocabulary detector card")
     predict.add_argument("--classes", help='with --model grounded:DETECTOR: the class names to find, '
                          'comma-separated ("helmet,flag")')
-    predict.add_argument("--prompt-model", help="with --model grounded:DETECTOR: the Segment Anything card that "
+    predict.add_argument("--prompt-model", help="with --model grounded:DETECTOR: the prompt model card that "
                          f"turns the boxes into masks (default: {DEFAULT_PROMPT_MODEL})")
     predict.add_argument("--out", required=True, type=Path, help="output folder")
     predict.add_argument(

@@ -35,7 +35,7 @@ def parse_class_names(text: str) -> tuple[str, ...]:
         seen.add(name.casefold())
         names.append(name)
     if not names:
-        raise ClassNamesError("No class names given: type one or more, separated by commas (helmet, flag).")
+        raise ClassNamesError("No class names given: give one or more, separated by commas (helmet, flag).")
     if len(names) > MAX_NAMES:
         raise ClassNamesError(f"{len(names)} class names given: ask for at most {MAX_NAMES} at a time.")
     return tuple(names)

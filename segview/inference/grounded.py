@@ -91,8 +91,8 @@ def prompt_card_name(name: str | None) -> str:
     name = name or DEFAULT_PROMPT_MODEL
     card = get_card(name)
     if card.task != "prompt":
-        raise GroundedError(f"Model {name!r} is a {card.task} model, not a prompt model: choose a Segment "
-                            "Anything card (task 'prompt', see `segview models list`).")
+        raise GroundedError(f"Model {name!r} is a {card.task} model, not a prompt model: choose one of task "
+                            "'prompt' (EdgeTAM, SlimSAM, SAM; see `segview models list`).")
     return name
 
 

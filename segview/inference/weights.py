@@ -231,13 +231,13 @@ def hub_checksum(url: str, dest: Path, timeout: float = 30.0) -> tuple[str, str]
                 headers, redirected = response.headers, False
         except urllib.error.HTTPError as exc:
             if exc.code not in (301, 302, 303, 307, 308):
-                raise DownloadError(f"Asking {url} for its checksum failed: the server answered HTTP {exc.code} "
-                                    f"{exc.reason}. Check the URL in the model card, or {_own_copy(dest)}") from exc
+                raise DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
+                                    f"Check the URL in the model card, or {_own_copy(dest)}") from exc
             headers, redirected = exc.headers, True
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            raise DownloadError(f"Asking {url} for its checksum failed ({reason}). Check your internet connection "
-                                f"and proxy settings, then try again, or {_own_copy(dest)}") from exc
+            raise DownloadError(f"Cannot reach {urlparse(url).hostname} to download {url} ({reason}). Check your "
+                                f"internet connection and proxy settings, then try again, or {_own_copy(dest)}") from exc
         linked = headers.get("X-Linked-Etag")
         location = headers.get("Location") or ""
         if redirected and linked is None and location.startswith("/"):

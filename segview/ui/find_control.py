@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 from segview.core.candidates import EverythingParams
 from segview.core.categories import CategorySet
 from segview.core.class_names import names_known, with_categories
+from segview.core.wording import count
 from segview.core.workspace import ImageEntry, Workspace
 from segview.errors import SegviewError
 from segview.inference.cards import DEFAULT_PROMPT_MODEL, list_cards
@@ -31,6 +32,7 @@ from segview.ui.dialogs.missing_files import MissingFilesBox
 from segview.ui.docks.browser import ImageBrowser
 from segview.ui.editing.candidate_tool import show_candidates
 from segview.ui.editing.editor import Editor
+from segview.ui.editing.prompt_session import MODEL_KEY
 from segview.ui.inference_bridge import InferenceBridge
 
 
@@ -85,16 +87,16 @@ class FindByName(QObject):
         parent = window if isinstance(window, QWidget) else None
         request = ask_find_by_name(
             parent,
-            [c.name for c in window.workspace.categories],
+            list(self.last[3]) if self.last else [c.name for c in window.workspace.categories],  # last typed first
             [(c.name, c.title) for c in cards if c.task == "detector"],
             [(c.name, c.title) for c in cards if c.task == "prompt"],
             str(settings.value("find/detector", "")),
-            str(settings.value("find/prompt_model", DEFAULT_PROMPT_MODEL)),
+            str(settings.value(MODEL_KEY, DEFAULT_PROMPT_MODEL)),
         )
         if request is None:
             return
         settings.setValue("find/detector", request.detector)
-        settings.setValue("find/prompt_model", request.prompt_model)
+        settings.setValue(MODEL_KEY, request.prompt_model)  # the prompt model of the tool and Segment Everything too
         known = names_known(window.workspace.model_categories, window.workspace.categories)
         self._search((entry.path, request.detector, request.prompt_model, request.names, known))
 
@@ -106,9 +108,12 @@ class FindByName(QObject):
 
     def retry(self, downloaded: bool) -> None:
         """The files the last search lacked were downloaded (``downloaded``): search again, if its image is
-        still the one on screen."""
+        still the one on screen. Else the list of the files is shown again."""
         entry = self.window.current_entry()
-        if downloaded and self.last is not None and entry is not None and entry.path == self.last[0]:
+        if not downloaded:
+            if self.missing_box is not None:
+                self.missing_box.open()
+        elif self.last is not None and entry is not None and entry.path == self.last[0]:
             self._search(self.last)
 
     def _files_missing(self, path: Path, models: str, files: list[tuple[str, str]], downloadable: list[str]) -> None:
@@ -231,7 +236,7 @@ class SegmentEverything(QObject):
         except SegviewError as exc:
             window.statusBar().showMessage(f"Segment everything: {exc}", 15000)
             return
-        chosen = str(window.settings.value("find/prompt_model", DEFAULT_PROMPT_MODEL))
+        chosen = str(window.settings.value(MODEL_KEY, DEFAULT_PROMPT_MODEL))  # the prompt tool's (Edit → Tools)
         name = chosen if chosen in prompts else DEFAULT_PROMPT_MODEL if DEFAULT_PROMPT_MODEL in prompts else None
         name = name or (prompts[0] if prompts else None)
         if name is None:
@@ -274,8 +279,9 @@ class SegmentEverything(QObject):
         if index == window.current:
             self._show()
             window.editor.set_tool("candidates")
-        message = (f"{len(candidates)} candidates in {Path(path).name}: pick a class (1–9), then click a candidate "
-                   "to make it a segment of that class.")
+        message = (f"{count(len(candidates), 'candidate')} in {Path(path).name}: pick a class (1–9), then click a "
+                   "candidate to make it a segment of that class." if len(candidates) else
+                   f"No candidates in {Path(path).name}: the prompt model found no mask that passed the filters.")
         window.statusBar().showMessage(message, 30000)
         self.finished.emit(path, message)
 

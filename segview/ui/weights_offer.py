@@ -137,8 +137,7 @@ class WeightsOffer(QObject):
             self.progress.close()
         if not ok:
             if self._downloading:  # the download's advice is the command line's: say the window's way
-                text += "\n\nWith a copy of the file on this computer: Get weights… in the Model panel, then " \
-                        "Use a local file…"
+                text += "\n\n" + _local_copy_advice(name, self._queued)
             QMessageBox.warning(self.window, "The weights cannot be used", text)
             if self._queued:
                 self._queue, self._queued = [], False
@@ -157,6 +156,16 @@ class WeightsOffer(QObject):
     def _failed(self, name: str, _message: str) -> None:
         if name == self.bridge.model_name:  # "Get weights…" only for a model that lacks them
             self.panel.set_weights_missing(name in self._missing)
+
+
+def _local_copy_advice(name: str, for_find_by_name: bool) -> str:
+    """How to give ``name``'s files in the window when they cannot be downloaded: the way that fits it."""
+    if for_find_by_name:
+        return ("With copies of the files on this computer: save them under the names and in the folder that "
+                "Model → Find by Name… lists (Open folder), then find again.")
+    if _predicts(name):
+        return "With a copy of the file on this computer: Get weights… in the Model panel, then Use a local file…"
+    return "With a copy of the file on this computer: choose the prompt tool again (T), then Use a local file…"
 
 
 def _predicts(name: str) -> bool:

@@ -15,6 +15,7 @@ from segview.core.categories import Category
 from segview.ui.dialogs.find_by_name import FindByNameDialog
 from segview.ui.dialogs.missing_files import MissingFilesBox
 from segview.ui.editing.candidate_tool import CANDIDATES_LAYER
+from segview.ui.editing.prompt_session import MODEL_KEY
 from tests.inference.tiny_detectors import write_tiny_detector
 from tests.inference.tiny_models import write_tiny_cards
 from tests.inference.tiny_sam import write_sam_card
@@ -153,7 +154,7 @@ def test_segment_everything_offers_the_missing_prompt_weights_and_works_once_giv
                                                                                     monkeypatch, tmp_path,
                                                                                     grounded_models_dir):
     window.open_path(scenes)
-    window.settings.setValue("find/prompt_model", UNFETCHED)
+    window.settings.setValue(MODEL_KEY, UNFETCHED)
     window.segment_everything.params = EverythingParams(points_per_side=3, iou_threshold=-1.0,
                                                         stability_threshold=0.0, stability_offset=0.0)
     _everything_asks_for_weights(qtbot, window).buttons["later"].click()
@@ -166,7 +167,7 @@ def test_segment_everything_offers_the_missing_prompt_weights_and_works_once_giv
     assert (tmp_path / "cache" / "weights" / f"{UNFETCHED}.safetensors").is_file()
     with qtbot.waitSignal(window.segment_everything.finished, timeout=120000) as blocker:
         window.actions_.segment_everything.trigger()  # trying again works
-    assert "candidates" in blocker.args[1] and window.current_entry().candidates is not None, blocker.args[1]
+    assert "candidate" in blocker.args[1] and window.current_entry().candidates is not None, blocker.args[1]
 
 
 def test_a_search_dropped_by_cancel_batch_clears_finding_from_the_status_bar(qtbot, window, scenes, monkeypatch):
@@ -188,14 +189,15 @@ def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot
     window.workspace.categories.add(Category(3, "crate", True))
     window.classes_panel.set_categories(window.workspace.categories)
     window.editor.panel.set_categories(window.workspace.categories)
-    window.settings.setValue("find/prompt_model", "tiny_sam")
+    window.editor.prompts.set_model("tiny_sam")  # Edit → Tools → Prompt Model: Segment Everything's too
     window.segment_everything.params = EverythingParams(points_per_side=3, iou_threshold=-1.0,
                                                         stability_threshold=0.0, stability_offset=0.0)
     with qtbot.waitSignal(window.segment_everything.finished, timeout=120000) as blocker:
         window.actions_.segment_everything.trigger()
+        assert "with tiny_sam" in window.statusBar().currentMessage()
     entry = window.current_entry()
     candidates = entry.candidates
-    assert candidates is not None and len(candidates) and "candidates" in blocker.args[1], blocker.args[1]
+    assert candidates is not None and len(candidates) and "candidate" in blocker.args[1], blocker.args[1]
     layer = window.canvas.layers()[CANDIDATES_LAYER]
     assert np.array_equal(layer.labels, candidates.label_map())  # their own layer, shown
     assert window.canvas.tool is window.editor.tools["candidates"]
@@ -229,7 +231,7 @@ def test_segment_everything_candidates_become_segments_of_the_class_picked(qtbot
 
 def test_segment_everything_shows_its_progress_and_esc_stops_it(qtbot, window, scenes):
     window.open_path(scenes)
-    window.settings.setValue("find/prompt_model", "tiny_sam")
+    window.settings.setValue(MODEL_KEY, "tiny_sam")
     window.segment_everything.params = EverythingParams(points_per_side=32, points_per_batch=1)  # 1024 batches
     assert not window.actions_.cancel.isEnabled()
     with qtbot.waitSignal(window.bridge.everything_progress, timeout=120000,
@@ -297,3 +299,32 @@ def test_files_segview_can_check_are_downloaded_from_the_box_and_the_search_runs
     assert (tmp_path / "cache" / "weights" / "hub_sam.safetensors").read_bytes() == weights
     assert again.args[1].startswith("Found "), again.args[1]
     assert window.current_entry().prediction is not None
+
+
+def test_a_failed_download_from_the_box_says_the_windows_way_and_lists_the_files_again(qtbot, window, scenes,
+                                                                                      monkeypatch, grounded_models_dir):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.file_server import serving_files
+
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warned.append(text))
+    with serving_files() as httpd:  # the Hub-like server has lost the file: HTTP 404
+        card = write_sam_card(grounded_models_dir / "models", "gone_sam",
+                              url=f"{httpd.url}/o/r/resolve/main/model.safetensors", hub=True)
+        window.open_path(scenes)
+        _answer(monkeypatch, "ball", [], detector="tiny_owl", prompt="gone_sam")
+        with qtbot.waitSignal(window.find_by_name.finished, timeout=120000):
+            window.actions_.find_by_name.trigger()
+        box = window.findChild(MissingFilesBox, "missing-files")
+        with qtbot.waitSignal(window.weights_offer.downloads_done, timeout=120000) as done:
+            qtbot.mouseClick(box.download_button, Qt.MouseButton.LeftButton)
+    assert done.args == [False]
+    assert len(warned) == 1 and "HTTP 404" in warned[0] and "Find by Name… lists (Open folder)" in warned[0]
+    assert box.isVisible()  # the files and where they go, to read again
+    seen = []
+    _answer(monkeypatch, "ball", seen, detector="tiny_owl", prompt="gone_sam")
+    with qtbot.waitSignal(window.find_by_name.finished, timeout=120000):
+        window.actions_.find_by_name.trigger()
+    assert seen == ["ball"]  # the names typed last, not retyped
+    card.path.unlink()

@@ -47,7 +47,9 @@ class PromptSession(QObject):
         bridge.prompt_ready.connect(self.ready)
         bridge.prompt_failed.connect(self.failed)
         bridge.prompt_weights_missing.connect(self._missing)
-        bridge.download_finished.connect(lambda name, _ok, _message: self._offered.discard(name))
+        # weights that arrived may go missing again (offered again then); after a failed try the offer waits
+        # for the tool to be chosen again, not for the next move of the mouse
+        bridge.download_finished.connect(lambda name, ok, _message: ok and self._offered.discard(name))
 
     @property
     def model(self) -> str:

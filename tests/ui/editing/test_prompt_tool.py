@@ -161,7 +161,11 @@ def test_a_box_then_shift_enter_adds_and_alt_enter_cuts(qtbot, prompt_window):
     assert (annotation.segment_map == sid).all() and len(annotation.segments) == 1
 
 
-def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_model(qtbot, prompt_window):
+def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_model(qtbot, prompt_window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warned.append(text))
     window, canvas = prompt_window, prompt_window.canvas
     window.editor.prompts.set_model("slimsam_77")  # no weights here (nothing downloads in tests)
     asked = []
@@ -178,6 +182,14 @@ def test_missing_prompt_weights_are_offered_once_and_getting_them_keeps_the_mode
     window.editor.set_tool("brush")
     window.editor.tool_actions["prompt"].trigger()  # choosing the tool again asks again
     qtbot.waitUntil(lambda: len(asked) == 2 and window.weights_offer.dialog not in (None, first), timeout=TIMEOUT)
+    window.bridge.download_finished.emit("slimsam_77", False, "not the file")  # a failed "Use a local file…"
+    with qtbot.waitSignal(window.bridge.prompt_weights_missing, timeout=TIMEOUT):
+        qtbot.mouseClick(canvas.viewport(), LEFT, NONE, _pos(canvas, 50, 40))
+    assert len(asked) == 2  # a failure does not bring the offer back at the next prompt: T does
+    assert "choose the prompt tool again (T), then Use a local file…" not in warned[0]  # not a download
+    window.weights_offer._downloading = True  # a download's failure gives the prompt tool's way to a local copy
+    window.bridge.download_finished.emit("slimsam_77", False, "Downloading failed.")
+    assert warned[1].endswith("choose the prompt tool again (T), then Use a local file…")
     before = window.bridge.model_name
     window.weights_offer.dialog.close()
     window.weights_offer._finished("slimsam_77", True, "")  # as after "Use a local file…"
