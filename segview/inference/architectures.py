@@ -198,6 +198,18 @@ def unused_keys_of(model: nn.Module, state_dict: dict[str, Any]) -> list[str]:
     return [k for k in state_dict if k not in own and any(p.search(k) for p in patterns)]
 
 
+def add_timm_prefix(model: nn.Module, state_dict: dict[str, Any]) -> None:
+    """Rename in place the keys of a timm backbone saved without the ``timm_model.`` level that transformers'
+    ``TimmWrapperModel`` puts around it (its loader adds it as ``PrefixChange("timm_model")``): a key
+    ``…backbone.X`` becomes ``…backbone.timm_model.X`` when the model has that and not the other."""
+    own = set(model.state_dict())
+    for key in [k for k in state_dict if k not in own and ".backbone." in k]:
+        head, _, tail = key.partition(".backbone.")
+        prefixed = f"{head}.backbone.timm_model.{tail}"
+        if prefixed in own and prefixed not in state_dict:
+            state_dict[prefixed] = state_dict.pop(key)
+
+
 SAM_TIED = {"prompt_encoder.shared_embedding.positional_embedding": "shared_image_embedding.positional_embedding"}
 """SamModel's tied tensors (target: source): a saved file holds one of each pair."""
 

@@ -98,10 +98,11 @@ def load_weights_into_model(
 ):
     """Find (or download) a single card's weights, build its model and load them strictly."""
     path = ensure_weights(card, weights_path, allow_download=allow_download, progress=progress, cancel=cancel)
-    from segview.inference.architectures import unused_keys_of
+    from segview.inference.architectures import add_timm_prefix, unused_keys_of
 
     checkpoint = load_checkpoint(path)
     model = build_model(card, checkpoint.state_dict)
+    add_timm_prefix(model, checkpoint.state_dict)
     for key in unused_keys_of(model, checkpoint.state_dict):
         del checkpoint.state_dict[key]
     check_fits(model, checkpoint.state_dict, path)

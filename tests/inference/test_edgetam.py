@@ -34,6 +34,16 @@ def test_the_published_files_video_memory_is_left_out_and_the_image_model_loads(
     assert type(predictor.model).__name__ == "EdgeTamModel" and predictor.stretch
 
 
+def test_backbone_keys_saved_without_transformers_timm_level_load_the_same(tmp_path, predictor, embedding):
+    plain = SamPredictor.from_card(write_edgetam_card(tmp_path, "plain", timm_level=False), device="cpu")
+    prompt = PromptSet().with_point(100, 45)
+    for (a, sa), (b, sb) in zip(predictor.decode(embedding, prompt), plain.decode(embedding, prompt), strict=True):
+        assert np.array_equal(a, b) and sa == pytest.approx(sb)
+    rng = np.random.default_rng(0)
+    again = plain.embed(rng.integers(0, 255, (90, 200, 3), dtype=np.uint8))
+    assert np.allclose(again.features, embedding.features)
+
+
 def test_an_unknown_key_is_still_refused(tmp_path):
     from segview.inference.pipeline import load_weights_into_model
 

@@ -52,14 +52,16 @@ VIDEO_ONLY_KEYS = ("memory_attention.layers.0.linear1.weight", "spatial_perceive
 
 
 def write_edgetam_card(folder: Path, name: str = "tiny_edgetam", *, seed: int = 0,
-                       extra_keys: tuple[str, ...] = VIDEO_ONLY_KEYS) -> ModelCard:
+                       extra_keys: tuple[str, ...] = VIDEO_ONLY_KEYS, timm_level: bool = True) -> ModelCard:
     """Save a random EdgeTAM (transformers' EdgeTamModel over timm's RepViT, a 256-pixel frame) beside a
-    prompt card, with ``extra_keys`` added to the file as the published video checkpoint has them."""
+    prompt card, with ``extra_keys`` added to the file as the published video checkpoint has them; without
+    ``timm_level`` the backbone's keys lack transformers' ``timm_model.`` level (as a raw timm save)."""
     from segview.inference.architectures import edgetam
 
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    state = {k: v.contiguous() for k, v in edgetam(image_size=LONG_SIDE).state_dict().items()}
+    state = {k if timm_level else k.replace(".timm_model.", "."): v.contiguous()
+             for k, v in edgetam(image_size=LONG_SIDE).state_dict().items()}
     state.update({key: torch.zeros(2) for key in extra_keys})
     weights = folder / f"{name}.safetensors"
     save_file(state, weights)
