@@ -63,7 +63,7 @@ class WeightsOffer(QObject):
             self.dialog.finished.disconnect()
             self.dialog.close()
             self.dialog.deleteLater()
-        self.dialog = WeightsDialog(name, self._missing[name][0], self.window,
+        self.dialog = WeightsDialog(_shown_name(name), self._missing[name][0], self.window,
                                     downloadable=_downloadable(self._missing[name][1]))
         self.dialog.finished.connect(lambda _result, d=self.dialog, n=name: self._answered(n, d.choice()))
         self.dialog.open()
@@ -156,6 +156,18 @@ class WeightsOffer(QObject):
     def _failed(self, name: str, _message: str) -> None:
         if name == self.bridge.model_name:  # "Get weights…" only for a model that lacks them
             self.panel.set_weights_missing(name in self._missing)
+
+
+def _shown_name(name: str) -> str:
+    """A model as the menus show it, with its card's name: "EdgeTAM (edgetam)"."""
+    from segview.errors import SegviewError
+    from segview.inference.cards import get_card
+
+    try:
+        title = get_card(name).title.split(" (")[0].strip()
+    except SegviewError:
+        return name
+    return f"{title} ({name})" if title and title != name else name
 
 
 def _local_copy_advice(name: str, for_find_by_name: bool) -> str:

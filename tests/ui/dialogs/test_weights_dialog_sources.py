@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from segview.ui.dialogs.download_dialog import WEIGHTS_FILTER, WeightsDialog, file_filter
-from segview.ui.weights_offer import _downloadable
+from segview.ui.weights_offer import _downloadable, _shown_name
 from tests.user_dirs import use_user_dirs
 
 
@@ -50,3 +50,9 @@ def test_the_file_dialog_filter_shows_the_file_kind_asked_for():
     assert file_filter("slimsam_77.safetensors").startswith("safetensors files (*.safetensors)")
     assert file_filter("owlv2_base.vocab.json").startswith("json files (*.json)")
     assert file_filter("slimsam_77.safetensors").endswith("All files (*)")
+
+
+def test_the_dialog_names_a_model_as_the_menus_do_with_its_card_name():
+    assert _shown_name("edgetam") == "EdgeTAM (edgetam)"
+    assert _shown_name("owlv2_base").endswith("(owlv2_base)") and _shown_name("owlv2_base") != "owlv2_base"
+    assert _shown_name("no_such_card") == "no_such_card"
