@@ -155,6 +155,8 @@ def _attend(attention, query: Tensor, key: Tensor, value: Tensor,
     is always a handful of prompt tokens, the other the image's 4,096: plain matrix products, with the
     softmax taken along the long side's contiguous axis (the fused kernels are several times slower for
     such shapes on a CPU, and so is a softmax over a handful of keys per row)."""
+    if query.shape[-2] < key.shape[-2] and not projected[1] and not projected[2]:
+        return _few_queries(attention, query, key, value)
     heads = attention.num_attention_heads
     projections = (attention.q_proj, attention.k_proj, attention.v_proj)
     q, k, v = (x if done else proj(x) for x, done, proj in zip((query, key, value), projected, projections, strict=True))
@@ -163,5 +165,25 @@ def _attend(attention, query: Tensor, key: Tensor, value: Tensor,
         out = torch.softmax(k @ (q * attention.scaling).transpose(-1, -2), dim=-2).transpose(-1, -2) @ v
     else:
         out = torch.softmax((q * attention.scaling) @ k.transpose(-1, -2), dim=-1) @ v
-    out = out.transpose(1, 2).flatten(2)
+    return _output(attention, out.transpose(1, 2).flatten(2))
+
+
+def _few_queries(attention, query: Tensor, key: Tensor, value: Tensor) -> Tensor:
+    """A few tokens attending to the image's 4,096 without projecting the 4,096: each head's query is taken
+    back through the key projection instead (q · (W x + b) = (Wᵀq) · x + q · b, and the softmax ignores
+    the last term, the same for every key), and the weighted sum of the raw values goes through the value
+    projection after (the weights sum to 1, so the bias passes unchanged): half the products."""
+    heads = attention.num_attention_heads
+    q = attention.q_proj(query) * attention.scaling  # (P, T, I)
+    prompts, tokens, inner = q.shape
+    weight_k = attention.k_proj.weight.view(heads, inner // heads, -1)  # (heads, d, C)
+    q_in = torch.einsum("pthd,hdc->phtc", q.view(prompts, tokens, heads, -1), weight_k).flatten(1, 2)
+    weights = torch.softmax(q_in @ key.transpose(-1, -2), dim=-1)  # (P, heads·T, N)
+    summed = (weights @ value).view(prompts, heads, tokens, -1)  # (P, heads, T, C)
+    weight_v = attention.v_proj.weight.view(heads, inner // heads, -1)
+    out = torch.einsum("phtc,hdc->pthd", summed, weight_v).reshape(prompts, tokens, inner) + attention.v_proj.bias
+    return _output(attention, out)
+
+
+def _output(attention, out: Tensor) -> Tensor:
     return (attention.o_proj if hasattr(attention, "o_proj") else attention.out_proj)(out)
