@@ -2,10 +2,11 @@
 
 :class:`SamPredictor` wraps transformers' ``SamModel`` (SAM ViT-B/L/H and SlimSAM share it) or a model of
 the SAM 2 family (``EdgeTamModel``: a multi-scale embedding, the image stretched to the square frame) built
-from a prompt card (``segview.inference.architectures.sam`` / ``edgetam``). ``embed`` runs the heavy image encoder and returns a
-picklable :class:`ImageEmbedding` (numpy, the image's size), which the model process keeps and caches on
-disk; ``decode`` turns a :class:`~segview.core.prompts.PromptSet` into masks at the image's size, best
-first. The coordinate transforms are ``segview.core.prompts``' (pure, property-tested).
+from a prompt card (``segview.inference.architectures.sam`` / ``edgetam``). ``embed`` runs the heavy image
+encoder and returns a picklable :class:`ImageEmbedding` (numpy, the image's size), which the model process
+keeps and caches on disk; ``decode`` turns a :class:`~segview.core.prompts.PromptSet` into masks at the
+image's size, best first (the mask decoder split at the image: ``segview.inference.sam_decoder``). The
+coordinate transforms are ``segview.core.prompts``' (pure, property-tested).
 """
 
 from __future__ import annotations
