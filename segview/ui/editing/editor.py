@@ -174,7 +174,11 @@ class Editor(QObject):
         self._fill_prompt_models(tools.addMenu("&Prompt Model"))
 
     def _fill_prompt_models(self, menu: QMenu) -> None:
-        """One checkable entry per prompt card (the SAM family): the model the prompt tool (T) uses."""
+        """One checkable entry per prompt card (the SAM family): the model the prompt tool (T) uses. Listed
+        again each time the menu opens, so a card added meanwhile is there."""
+        for action in menu.actions():
+            action.deleteLater()
+        menu.clear()
         group = QActionGroup(menu)
         for name, title in prompt_models():
             action = menu.addAction(title, lambda n=name: self._choose_prompt_model(n))
@@ -182,8 +186,9 @@ class Editor(QObject):
             action.setChecked(name == self.prompts.model)
             action.setObjectName(f"prompt-model-{name}")
             group.addAction(action)
-        menu.aboutToShow.connect(lambda: [action.setChecked(action.objectName() == f"prompt-model-{self.prompts.model}")
-                                          for action in menu.actions()])
+        if not menu.property("listed"):  # connected once
+            menu.setProperty("listed", True)
+            menu.aboutToShow.connect(lambda: self._fill_prompt_models(menu))
 
     def _choose_prompt_model(self, name: str) -> None:
         if self.canvas.tool is not None:

@@ -114,6 +114,22 @@ def test_the_prompt_model_is_chosen_in_the_tools_menu(prompt_window):
     assert "tiny_inst" in listed and not listed & {"sam_vit_b", "slimsam_77", "tiny_sam"}
 
 
+def test_a_prompt_card_added_while_the_window_runs_is_listed_when_the_menu_opens(prompt_window, tmp_path,
+                                                                                monkeypatch):
+    from PySide6.QtWidgets import QMenu
+
+    window = prompt_window
+    menu = next(m for m in window.findChildren(QMenu) if m.title() == "&Prompt Model")
+    monkeypatch.setenv("SEGVIEW_DATA_DIR", str(tmp_path / "data"))  # a data folder with one more card
+    write_sam_card(tmp_path / "data" / "models", "added_sam")
+    menu.aboutToShow.emit()
+    names = [action.objectName() for action in menu.actions()]
+    assert "prompt-model-added_sam" in names and names.count("prompt-model-added_sam") == 1
+    next(action for action in menu.actions() if action.objectName() == "prompt-model-added_sam").trigger()
+    menu.aboutToShow.emit()
+    assert [action.objectName() for action in menu.actions() if action.isChecked()] == ["prompt-model-added_sam"]
+
+
 def test_right_click_is_negative_and_escape_clears(qtbot, prompt_window):
     window, canvas = prompt_window, prompt_window.canvas
     window.editor.set_tool("prompt")
