@@ -89,6 +89,12 @@ class WeightsSource:
     sha256_from_hub: bool = False
 
     @property
+    def checkable(self) -> bool:
+        """Whether segview can check a download of these weights (torchvision's hash in the file name, a
+        url's sha256 or the Hub's record of one); it downloads nothing it cannot check."""
+        return self.torchvision is not None or (self.url is not None and bool(self.sha256 or self.sha256_from_hub))
+
+    @property
     def kind(self) -> str:
         return "torchvision" if self.torchvision else "url" if self.url else "file"
 

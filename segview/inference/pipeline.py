@@ -97,9 +97,9 @@ def load_weights_into_model(
     cancel: threading.Event | None = None,
 ):
     """Find (or download) a single card's weights, build its model and load them strictly."""
-    path = ensure_weights(card, weights_path, allow_download=allow_download, progress=progress, cancel=cancel)
     from segview.inference.architectures import add_timm_prefix, unused_keys_of
 
+    path = ensure_weights(card, weights_path, allow_download=allow_download, progress=progress, cancel=cancel)
     checkpoint = load_checkpoint(path)
     model = build_model(card, checkpoint.state_dict)
     add_timm_prefix(model, checkpoint.state_dict)

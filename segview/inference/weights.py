@@ -231,8 +231,7 @@ def hub_checksum(url: str, dest: Path, timeout: float = 30.0) -> tuple[str, str]
                 headers, redirected = response.headers, False
         except urllib.error.HTTPError as exc:
             if exc.code not in (301, 302, 303, 307, 308):
-                raise DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
-                                    f"Check the URL in the model card, or {_own_copy(dest)}") from exc
+                raise _refused(url, dest, exc) from exc
             headers, redirected = exc.headers, True
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
@@ -446,8 +445,7 @@ def _fetch(url: str, out: IO[bytes], dest: Path, progress: Progress | None, canc
                 if progress:
                     progress(done, total)
     except urllib.error.HTTPError as exc:
-        raise DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
-                            f"Check the URL in the model card, or {_own_copy(dest)}") from exc
+        raise _refused(url, dest, exc) from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         what = f"timed out after {timeout:g} s" if isinstance(reason, TimeoutError) else f"failed ({reason})"
@@ -457,6 +455,11 @@ def _fetch(url: str, out: IO[bytes], dest: Path, progress: Progress | None, canc
         raise DownloadError(f"The download of {url} was cut short: {done} of {total} bytes arrived. Nothing "
                             "was saved; try again.")
     return hasher.hexdigest()
+
+
+def _refused(url: str, dest: Path, exc: urllib.error.HTTPError) -> DownloadError:
+    return DownloadError(f"Downloading {url} failed: the server answered HTTP {exc.code} {exc.reason}. "
+                         f"Check the URL in the model card, or {_own_copy(dest)}")
 
 
 def _own_copy(dest: Path) -> str:

@@ -202,5 +202,4 @@ def _downloadable(missing: list[tuple[str, str]]) -> bool:
         sources = [get_card(member).weights for member, _file_name in missing]
     except SegviewError:
         return True  # the download says what is wrong with the card
-    return all(source is not None and (source.torchvision is not None or (
-        source.url is not None and (source.sha256 or source.sha256_from_hub))) for source in sources)
+    return all(source is not None and source.checkable for source in sources)
