@@ -176,9 +176,13 @@ class Editor(QObject):
     def _fill_prompt_models(self, menu: QMenu) -> None:
         """One checkable entry per prompt card (the SAM family): the model the prompt tool (T) uses. Listed
         again each time the menu opens, so a card added meanwhile is there."""
-        for action in menu.actions():
-            action.deleteLater()
-        menu.clear()
+        self._list_prompt_models(menu)
+        menu.aboutToShow.connect(lambda: self._list_prompt_models(menu))
+
+    def _list_prompt_models(self, menu: QMenu) -> None:
+        for old in menu.findChildren(QActionGroup):
+            old.deleteLater()
+        menu.clear()  # deletes the entries it owns
         group = QActionGroup(menu)
         for name, title in prompt_models():
             action = menu.addAction(title, lambda n=name: self._choose_prompt_model(n))
@@ -186,9 +190,6 @@ class Editor(QObject):
             action.setChecked(name == self.prompts.model)
             action.setObjectName(f"prompt-model-{name}")
             group.addAction(action)
-        if not menu.property("listed"):  # connected once
-            menu.setProperty("listed", True)
-            menu.aboutToShow.connect(lambda: self._fill_prompt_models(menu))
 
     def _choose_prompt_model(self, name: str) -> None:
         if self.canvas.tool is not None:
