@@ -205,7 +205,8 @@ class InferenceBridge(QObject):
                     self.grounded_ready.emit(subject, generation, *value)
             elif what == "predict":
                 if kind == "error":
-                    self.failed.emit(subject, value)
+                    if generation == self.generation:  # an earlier model's failure is not this one's
+                        self.failed.emit(subject, value)
                 elif value is not None:
                     prediction, categories = value
                     self.prediction_ready.emit(subject, generation, prediction, categories)
